@@ -1,0 +1,54 @@
+"""`import cog` for models written for Cog: a thin alias of foretell.predictor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foretell.predictor import (
+    AsyncConcatenateIterator,
+    BaseModel,
+    BasePredictor,
+    BaseRunner,
+    CancelationException,
+    ConcatenateIterator,
+    FieldInfo,
+    File,
+    Input,
+    Opaque,
+    Path,
+    Secret,
+    URLFile,
+    URLPath,
+    __version__,
+    concurrent,
+    current_scope,
+    streaming,
+)
+
+
+def __getattr__(name: str) -> Any:
+    from foretell.predictor import _compat
+
+    return _compat.deprecated(name, globals())
+
+
+__all__ = [
+    "AsyncConcatenateIterator",
+    "BaseModel",
+    "BasePredictor",
+    "BaseRunner",
+    "CancelationException",
+    "ConcatenateIterator",
+    "FieldInfo",
+    "File",
+    "Input",
+    "Opaque",
+    "Path",
+    "Secret",
+    "URLFile",
+    "URLPath",
+    "__version__",
+    "concurrent",
+    "current_scope",
+    "streaming",
+]

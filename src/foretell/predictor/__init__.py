@@ -1,0 +1,54 @@
+"""The Cog-compatible predictor interface: what model authors import (standard library only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foretell.predictor.base import BaseModel, BasePredictor, BaseRunner
+from foretell.predictor.decorators import concurrent, streaming
+from foretell.predictor.errors import CancelationException
+from foretell.predictor.input import FieldInfo, Input
+from foretell.predictor.scope import current_scope
+from foretell.predictor.types import (
+    AsyncConcatenateIterator,
+    ConcatenateIterator,
+    File,
+    Path,
+    Secret,
+    URLFile,
+    URLPath,
+)
+
+__version__ = "0.23.1"  # the Cog SDK version whose interface this mirrors
+
+
+class Opaque:
+    """Marker for `Annotated[T, Opaque]`: pass the value through as a JSON object."""
+
+
+def __getattr__(name: str) -> Any:
+    from foretell.predictor import _compat
+
+    return _compat.deprecated(name, globals())
+
+
+__all__ = [
+    "AsyncConcatenateIterator",
+    "BaseModel",
+    "BasePredictor",
+    "BaseRunner",
+    "CancelationException",
+    "ConcatenateIterator",
+    "FieldInfo",
+    "File",
+    "Input",
+    "Opaque",
+    "Path",
+    "Secret",
+    "URLFile",
+    "URLPath",
+    "__version__",
+    "concurrent",
+    "current_scope",
+    "streaming",
+]

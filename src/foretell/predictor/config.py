@@ -1,0 +1,136 @@
+"""cog.yaml (or foretell.yaml): where the predictor is, its concurrency, name and build needs."""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from foretell.predictor.errors import PredictorLoadError
+
+CONFIG_FILES = ("foretell.yaml", "cog.yaml")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The keys of cog.yaml that foretell reads."""
+
+    root: pathlib.Path
+    #: "predict.py:Predictor" — from `run:` or the older `predict:`
+    predict: str = "predict.py"
+    concurrency: int = 1
+    #: the `image:` name without registry, e.g. "acme/hello" for "r8.im/acme/hello"
+    name: str | None = None
+    python_version: str | None = None
+    python_packages: tuple[str, ...] = ()
+    python_requirements: str | None = None
+    system_packages: tuple[str, ...] = ()
+    gpu: bool = False
+    environment: dict[str, str] = field(default_factory=dict)
+    source: pathlib.Path | None = None
+
+
+def load_config(model_dir: pathlib.Path | str) -> ModelConfig:
+    """Read a model directory's config; without one, `predict.py` alone is enough."""
+    root = pathlib.Path(model_dir).resolve()
+    if not root.is_dir():
+        raise PredictorLoadError(f"{model_dir}: not a directory")
+    for name in CONFIG_FILES:
+        path = root / name
+        if path.is_file():
+            return _parse(root, path, _read_yaml(path))
+    if (root / "predict.py").is_file():
+        return ModelConfig(root=root)
+    raise PredictorLoadError(f"{root}: no cog.yaml, foretell.yaml or predict.py here")
+
+
+def _read_yaml(path: pathlib.Path) -> dict[str, Any]:
+    try:
+        import yaml
+    except ImportError as exc:  # pragma: no cover - yaml is a foretell dependency
+        raise PredictorLoadError("reading cog.yaml needs PyYAML: pip install pyyaml") from exc
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PredictorLoadError(f"{path}: invalid YAML ({exc})") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PredictorLoadError(f"{path}: expected a mapping of keys at the top level")
+    return data
+
+
+def _parse(root: pathlib.Path, path: pathlib.Path, data: dict[str, Any]) -> ModelConfig:
+    build = _mapping(data, "build", path)
+    concurrency = _mapping(data, "concurrency", path)
+    max_concurrency = concurrency.get("max", 1)
+    if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+        raise PredictorLoadError(f"{path}: concurrency.max must be an integer >= 1")
+    if max_concurrency < 1:
+        raise PredictorLoadError(f"{path}: concurrency.max must be an integer >= 1")
+    return ModelConfig(
+        root=root,
+        predict=_string(data.get("run") or data.get("predict") or "predict.py", "predict", path),
+        concurrency=max_concurrency,
+        name=_image_name(data.get("image"), path),
+        python_version=_optional_string(build.get("python_version"), "build.python_version", path),
+        python_packages=_strings(build.get("python_packages"), "build.python_packages", path),
+        python_requirements=_optional_string(
+            build.get("python_requirements"), "build.python_requirements", path
+        ),
+        system_packages=_strings(build.get("system_packages"), "build.system_packages", path),
+        gpu=bool(build.get("gpu", False)),
+        environment=_environment(data.get("environment"), path),
+        source=path,
+    )
+
+
+def _image_name(image: Any, path: pathlib.Path) -> str | None:
+    """`r8.im/acme/hello` -> `acme/hello`; a registry-less `acme/hello` stays as it is."""
+    if image is None:
+        return None
+    text = _string(image, "image", path)
+    parts = text.split("/")
+    if len(parts) >= 3 and ("." in parts[0] or ":" in parts[0]):
+        parts = parts[1:]
+    return "/".join(parts[-2:]).split(":", 1)[0] if len(parts) >= 2 else None
+
+
+def _mapping(data: dict[str, Any], key: str, path: pathlib.Path) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise PredictorLoadError(f"{path}: `{key}` must be a mapping")
+    return value
+
+
+def _string(value: Any, key: str, path: pathlib.Path) -> str:
+    if not isinstance(value, str):
+        raise PredictorLoadError(f"{path}: `{key}` must be a string")
+    return value
+
+
+def _optional_string(value: Any, key: str, path: pathlib.Path) -> str | None:
+    return (
+        None
+        if value is None
+        else _string(str(value) if key.endswith("version") else value, key, path)
+    )
+
+
+def _strings(value: Any, key: str, path: pathlib.Path) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PredictorLoadError(f"{path}: `{key}` must be a list of strings")
+    return tuple(value)
+
+
+def _environment(value: Any, path: pathlib.Path) -> dict[str, str]:
+    pairs = _strings(value, "environment", path)
+    env = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise PredictorLoadError(f"{path}: environment entry {pair!r} must be NAME=value")
+        env[name] = text
+    return env

@@ -1,0 +1,247 @@
+"""Input and output specs -> the OpenAPI document Cog generates for a model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foretell.predictor.inspect import InputSpec, Kind, OutputShape, OutputSpec
+
+OPENAPI_VERSION = "3.0.2"
+#: The Cog release whose schema format this mirrors; `info.version` carries it.
+COG_VERSION = "0.23.1"
+
+_REF = "#/components/schemas/"
+
+
+def kind_schema(kind: Kind) -> dict[str, Any]:
+    """JSON Schema of one value of `kind`, as Cog writes it."""
+    if kind in (Kind.PATH, Kind.FILE):
+        return {"type": "string", "format": "uri"}
+    if kind is Kind.SECRET:
+        return {"type": "string", "format": "password", "writeOnly": True, "x-cog-secret": True}
+    if kind is Kind.ANY:
+        return {}
+    return {"type": kind.value}
+
+
+def _value_schema(kind: Kind, is_list: bool) -> dict[str, Any]:
+    item = kind_schema(kind)
+    return {"type": "array", "items": item} if is_list else item
+
+
+def title(name: str) -> str:
+    """`api_key` -> `Api Key`, Cog's titles."""
+    return " ".join(word[:1].upper() + word[1:] for word in name.split("_"))
+
+
+def input_property(spec: InputSpec) -> dict[str, Any]:
+    """The `components.schemas.Input.properties` entry of one input."""
+    info = spec.info
+    prop: dict[str, Any] = {"x-order": spec.order}
+    if info.choices is not None:
+        prop["allOf"] = [{"$ref": _REF + spec.name}]
+    else:
+        prop["title"] = title(spec.name)
+        prop.update(_value_schema(spec.kind, spec.is_list))
+    if not spec.required and (spec.default is not None or spec.nullable):
+        prop["default"] = spec.default
+    if spec.nullable:
+        prop["nullable"] = True
+    optional = {
+        "description": info.description,
+        "minimum": info.ge,
+        "maximum": info.le,
+        "minLength": info.min_length,
+        "maxLength": info.max_length,
+        "pattern": info.regex,
+        "x-cog-accept": info.accept,
+    }
+    prop.update({key: value for key, value in optional.items() if value is not None})
+    if info.deprecated:
+        prop["deprecated"] = True
+    return prop
+
+
+def enum_component(spec: InputSpec) -> dict[str, Any]:
+    """The named enum component Cog writes for an input with `choices`."""
+    return {
+        "title": spec.name,
+        "description": "An enumeration.",
+        "enum": list(spec.info.choices or []),
+        "type": kind_schema(spec.kind)["type"],
+    }
+
+
+def input_component(inputs: list[InputSpec]) -> dict[str, Any]:
+    """`components.schemas.Input`."""
+    component: dict[str, Any] = {
+        "title": "Input",
+        "type": "object",
+        "properties": {spec.name: input_property(spec) for spec in inputs},
+    }
+    required = [spec.name for spec in inputs if spec.required]
+    if required:
+        component["required"] = required
+    return component
+
+
+def output_component(output: OutputSpec) -> dict[str, Any]:
+    """`components.schemas.Output`."""
+    component: dict[str, Any] = {"title": "Output"}
+    if output.shape is OutputShape.OBJECT:
+        component.update(_object_schema(output))
+        return component
+    assert output.kind is not None
+    item = kind_schema(output.kind)
+    if output.shape is OutputShape.SINGLE:
+        component.update(item)
+    else:
+        component.update({"type": "array", "items": item})
+    if output.shape in (OutputShape.ITERATOR, OutputShape.CONCATENATE):
+        component["x-cog-array-type"] = "iterator"
+    if output.shape is OutputShape.CONCATENATE:
+        component["x-cog-array-display"] = "concatenate"
+    return component
+
+
+def _object_schema(output: OutputSpec) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    required = []
+    for name, kind, is_list, nullable in output.fields:
+        prop = _value_schema(kind, is_list)
+        if nullable:
+            prop["nullable"] = True
+        else:
+            required.append(name)
+        prop["title"] = name.replace("_", " ").title()
+        properties[name] = prop
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def openapi_document(inputs: list[InputSpec], output: OutputSpec) -> dict[str, Any]:
+    """The whole OpenAPI document of a model, in Cog's layout."""
+    schemas: dict[str, Any] = {
+        "Input": input_component(inputs),
+        "Output": output_component(output),
+    }
+    schemas.update({s.name: enum_component(s) for s in inputs if s.info.choices is not None})
+    schemas.update(_envelope_components())
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": "Cog", "version": COG_VERSION},
+        "paths": _paths(),
+        "components": {"schemas": schemas},
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": _REF + name}
+
+
+def _envelope_components() -> dict[str, Any]:
+    def string(name: str, fmt: str | None = None) -> dict[str, Any]:
+        prop = {"title": name, "type": "string"}
+        return prop | {"format": fmt} if fmt else prop
+
+    return {
+        "PredictionRequest": {
+            "title": "PredictionRequest",
+            "type": "object",
+            "properties": {"id": string("Id"), "input": _ref("Input")},
+        },
+        "PredictionResponse": {
+            "title": "PredictionResponse",
+            "type": "object",
+            "properties": {
+                "input": _ref("Input"),
+                "output": _ref("Output"),
+                "id": string("Id"),
+                "version": string("Version"),
+                "created_at": string("Created At", "date-time"),
+                "started_at": string("Started At", "date-time"),
+                "completed_at": string("Completed At", "date-time"),
+                "status": _ref("Status"),
+                "error": string("Error"),
+                "logs": string("Logs"),
+                "metrics": {"title": "Metrics", "type": "object"},
+            },
+        },
+        "Status": {
+            "title": "Status",
+            "description": "An enumeration.",
+            "enum": ["starting", "processing", "succeeded", "canceled", "failed"],
+            "type": "string",
+        },
+        "HTTPValidationError": {
+            "title": "HTTPValidationError",
+            "type": "object",
+            "properties": {
+                "detail": {"title": "Detail", "type": "array", "items": _ref("ValidationError")}
+            },
+        },
+        "ValidationError": {
+            "title": "ValidationError",
+            "required": ["loc", "msg", "type"],
+            "type": "object",
+            "properties": {
+                "loc": {
+                    "title": "Location",
+                    "type": "array",
+                    "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                },
+                "msg": string("Message"),
+                "type": string("Error Type"),
+            },
+        },
+    }
+
+
+def _json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _paths() -> dict[str, Any]:
+    ok = _json_response({}, "Successful Response")
+    invalid = _json_response(_ref("HTTPValidationError"), "Validation Error")
+    return {
+        "/": {"get": {"summary": "Root", "operationId": "root__get", "responses": {"200": ok}}},
+        "/health-check": {
+            "get": {
+                "summary": "Healthcheck",
+                "operationId": "healthcheck_health_check_get",
+                "responses": {"200": ok},
+            }
+        },
+        "/predictions": {
+            "post": {
+                "summary": "Predict",
+                "description": "Run a single prediction on the model",
+                "operationId": "predict_predictions_post",
+                "requestBody": {
+                    "content": {"application/json": {"schema": _ref("PredictionRequest")}}
+                },
+                "responses": {
+                    "200": _json_response(_ref("PredictionResponse"), "Successful Response"),
+                    "422": invalid,
+                },
+            }
+        },
+        "/predictions/{prediction_id}/cancel": {
+            "post": {
+                "summary": "Cancel",
+                "operationId": "cancel_predictions__prediction_id__cancel_post",
+                "parameters": [
+                    {
+                        "required": True,
+                        "schema": {"title": "Prediction Id", "type": "string"},
+                        "name": "prediction_id",
+                        "in": "path",
+                    }
+                ],
+                "responses": {"200": ok, "422": invalid},
+            }
+        },
+    }

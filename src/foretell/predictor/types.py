@@ -1,0 +1,74 @@
+"""The value types of the predictor interface: Path, File, Secret, URLPath and iterators."""
+
+from __future__ import annotations
+
+import io
+import pathlib
+from collections.abc import AsyncIterator, Iterator
+from typing import TypeVar
+
+Item = TypeVar("Item")
+
+
+class Path(pathlib.PosixPath):
+    """A file input or output. Inputs arrive as local paths; outputs are sent back as files."""
+
+
+class File(io.IOBase):
+    """Deprecated file input/output type: an open binary file object."""
+
+
+class Secret:
+    """A string input that is never printed: `str()` and `repr()` show `**********`."""
+
+    def __init__(self, secret_value: str | None = None) -> None:
+        self._secret_value = secret_value
+
+    def __repr__(self) -> str:
+        return f"Secret({self})"
+
+    def __str__(self) -> str:
+        return "**********" if self._secret_value is not None else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._secret_value == self._secret_value
+
+    def __hash__(self) -> int:
+        return hash(self._secret_value)
+
+    def get_secret_value(self) -> str | None:
+        """The secret itself."""
+        return self._secret_value
+
+
+class URLPath(Path):
+    """A Path downloaded from a URL; `source` is the URL it came from."""
+
+    source: str = ""
+
+
+class URLFile(io.BufferedReader):
+    """A binary file downloaded from a URL; `name` is its local path, `url` its source."""
+
+    url: str = ""
+
+    @classmethod
+    def open(cls, path: pathlib.Path, url: str) -> URLFile:
+        """Open a downloaded file for reading, remembering where it came from."""
+        opened = cls(io.FileIO(path, "rb"))
+        opened.url = url
+        return opened
+
+
+class ConcatenateIterator(Iterator[Item]):
+    """Output type of a generator whose string items join into one text (token streaming)."""
+
+    def __next__(self) -> Item:
+        raise StopIteration
+
+
+class AsyncConcatenateIterator(AsyncIterator[Item]):
+    """Async version of ConcatenateIterator."""
+
+    async def __anext__(self) -> Item:
+        raise StopAsyncIteration
