@@ -18,7 +18,7 @@ from foretell.cli.render import print_error, print_note
 from foretell.core.events import Done, Log, Output
 from foretell.predictor.errors import InvalidInput, PredictorLoadError
 from foretell.predictor.validate import validate_input
-from foretell.runner import PredictionRequest, Runner, WorkerState
+from foretell.runner import ModelLoadError, PredictionRequest, Runner, WorkerState
 
 
 def predict_command(
@@ -49,7 +49,7 @@ async def _predict(model_dir: Path, pairs: list[str], output_dir: Path) -> int:
         await runner.add_model(spec, defer_setup=True)
         try:
             openapi = await runner.wait_described(spec.name)
-        except PredictorLoadError as exc:
+        except ModelLoadError as exc:
             print_error("Could not load the model", str(exc))
             return 1
         raw = _checked_inputs(pairs, openapi)

@@ -12,7 +12,7 @@ import typer
 from foretell.cli.models import model_spec
 from foretell.cli.render import print_error
 from foretell.predictor.errors import PredictorLoadError
-from foretell.runner import Runner
+from foretell.runner import ModelLoadError, Runner
 
 
 def schema_command(
@@ -21,7 +21,7 @@ def schema_command(
     """Print the model's OpenAPI schema (Cog's format) as JSON."""
     try:
         document = asyncio.run(_describe(model_dir))
-    except PredictorLoadError as exc:
+    except (PredictorLoadError, ModelLoadError) as exc:
         print_error("Could not load the model", str(exc))
         raise typer.Exit(1) from exc
     typer.echo(json.dumps(document, indent=2))

@@ -1,0 +1,101 @@
+"""Runner: the asyncio API over every model this machine hosts."""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import tempfile
+from types import TracebackType
+from typing import Any
+
+from foretell.runner.errors import UnknownModel
+from foretell.runner.handle import PredictionHandle
+from foretell.runner.model import HostedModel
+from foretell.runner.spec import ModelSpec, PredictionRequest, StateInfo, WorkerState
+
+
+class Runner:
+    """Hosts models in worker subprocesses; submit predictions and read their events.
+
+    Use as `async with Runner() as runner:`; closing stops every worker and removes the
+    runner's scratch directory (inputs of crashed predictions included).
+    """
+
+    def __init__(self, scratch_dir: pathlib.Path | None = None) -> None:
+        self.scratch = pathlib.Path(tempfile.mkdtemp(prefix="foretell-runner-", dir=scratch_dir))
+        self._models: dict[str, HostedModel] = {}
+
+    async def __aenter__(self) -> Runner:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def add_model(self, spec: ModelSpec, *, defer_setup: bool = False) -> None:
+        """Start hosting `spec`; returns once its worker is spawned (state `starting`).
+
+        With `defer_setup`, setup() waits for `start_setup()` — so a caller can check
+        inputs against the schema before any model code beyond the import runs.
+        """
+        if spec.name in self._models:
+            raise ValueError(f"model {spec.name!r} is already hosted")
+        model = HostedModel(spec, self.scratch)
+        self._models[spec.name] = model
+        await model.start(defer_setup=defer_setup)
+
+    def _model(self, name: str) -> HostedModel:
+        try:
+            return self._models[name]
+        except KeyError:
+            raise UnknownModel(name) from None
+
+    async def wait_described(self, name: str) -> dict[str, Any]:
+        """The model's OpenAPI schema; raises ModelLoadError if it can't be imported."""
+        return await self._model(name).described()
+
+    def start_setup(self, name: str) -> None:
+        """Begin a deferred setup()."""
+        self._model(name).start_setup()
+
+    async def wait_ready(self, name: str) -> WorkerState:
+        """Wait until the model is ready, or has failed setup or become defunct."""
+        return await self._model(name).settled()
+
+    def state(self, name: str) -> WorkerState:
+        """The model's worker state."""
+        return self._model(name).state
+
+    def state_info(self, name: str) -> StateInfo:
+        """The model's state with error, setup logs, restarts and queue length."""
+        return self._model(name).info()
+
+    def schema(self, name: str) -> dict[str, Any] | None:
+        """The model's schema, once described."""
+        return self._model(name).schema
+
+    async def submit(self, name: str, request: PredictionRequest) -> PredictionHandle:
+        """Queue a prediction; it waits in order while every slot is busy."""
+        return self._model(name).submit(request)
+
+    async def cancel(self, prediction_id: str) -> bool:
+        """Cancel a queued or running prediction; False if no model has it."""
+        return any(model.cancel(prediction_id) for model in self._models.values())
+
+    async def close(self) -> None:
+        """Stop every worker and remove the scratch directory."""
+        for model in self._models.values():
+            await model.close()
+        self._models.clear()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    @classmethod
+    async def describe(cls, spec: ModelSpec) -> dict[str, Any]:
+        """Import a model in a worker just to read its schema; setup() never runs."""
+        async with cls() as runner:
+            await runner.add_model(spec, defer_setup=True)
+            return await runner.wait_described(spec.name)

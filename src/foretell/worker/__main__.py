@@ -1,0 +1,26 @@
+"""`python -m foretell.worker`: the model process the runner spawns (never forks)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import sys
+
+from foretell.worker.loop import serve
+
+
+def main() -> int:
+    """Parse the runner's arguments and serve the model."""
+    parser = argparse.ArgumentParser(prog="python -m foretell.worker")
+    parser.add_argument("--root", required=True, type=pathlib.Path, help="model directory")
+    parser.add_argument("--ref", required=True, help='e.g. "predict.py:Predictor"')
+    parser.add_argument("--fd", required=True, type=int, help="socket to the runner")
+    parser.add_argument("--scratch", required=True, type=pathlib.Path, help="temp dir root")
+    args = parser.parse_args()
+    os.chdir(args.root)
+    return serve(args.root.resolve(), args.ref, args.fd, args.scratch)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Log capture: fds 1 and 2 through pipes (C code, child processes), Python writes by ContextVar.
+
+Python-level writes (`print`, `logging`, `sys.stderr.write`) made while a prediction is current
+in this thread or asyncio task go straight to that prediction. Everything else written to fds 1
+and 2 is read by a thread and given to the one prediction running, or to the worker log (id
+None) when none or several are running — fd-level output can't be told apart between them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import fcntl
+import io
+import os
+import select
+import sys
+import termios
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from foretell.core.events import Log
+
+Emit = Callable[[Log], None]
+Owner = Callable[[], str | None]
+
+#: The prediction whose Python-level output this thread or task produces.
+current_prediction: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_prediction", default=None
+)
+
+
+class PredictionStream(io.TextIOBase):
+    """Replaces sys.stdout/sys.stderr: routes text to the current prediction, line by line."""
+
+    def __init__(self, name: str, fallback: TextIO, emit: Emit) -> None:
+        self.stream_name = name
+        self._fallback = fallback
+        self._emit = emit
+        self._partial: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        owner = current_prediction.get()
+        if owner is None:
+            return self._fallback.write(text)
+        with self._lock:
+            pending = self._partial.pop(owner, "") + text
+            cut = pending.rfind("\n") + 1
+            if cut < len(pending):
+                self._partial[owner] = pending[cut:]
+        if cut:
+            self._emit(Log(owner, self.stream_name, pending[:cut]))
+        return len(text)
+
+    def flush(self) -> None:
+        self._fallback.flush()
+
+    def flush_prediction(self, owner: str) -> None:
+        """Send what is left of a prediction's last unfinished line."""
+        with self._lock:
+            rest = self._partial.pop(owner, "")
+        if rest:
+            self._emit(Log(owner, self.stream_name, rest))
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def fileno(self) -> int:
+        return self._fallback.fileno()
+
+
+class FdPump:
+    """Reads one fd's pipe in a thread and turns its bytes into Log messages."""
+
+    def __init__(self, fd: int, name: str, owner: Owner, emit: Emit) -> None:
+        read_end, write_end = os.pipe()
+        os.dup2(write_end, fd)
+        os.close(write_end)
+        self._read_end = read_end
+        self._name = name
+        self._owner = owner
+        self._emit = emit
+        self._busy = False
+        self._partial = b""
+        self._synced = threading.Condition()
+        self._sync_token = b"\x00foretell-sync-" + os.urandom(8).hex().encode() + b"\x00"
+        self._fd = fd
+        threading.Thread(target=self._run, name=f"capture-{name}", daemon=True).start()
+
+    def _run(self) -> None:
+        poller = select.poll()
+        poller.register(self._read_end, select.POLLIN)
+        while True:
+            poller.poll()
+            self._busy = True
+            data = os.read(self._read_end, 1 << 16)
+            if not data:
+                return
+            synced = self._sync_token in data
+            if synced:
+                data = data.replace(self._sync_token, b"")
+            self._handle(data, flush_partial=synced)
+            with self._synced:
+                self._busy = False
+                if synced:
+                    self._synced.notify_all()
+
+    def _handle(self, data: bytes, *, flush_partial: bool) -> None:
+        data = self._partial + data
+        cut = len(data) if flush_partial else data.rfind(b"\n") + 1
+        self._partial = data[cut:]
+        if cut:
+            text = data[:cut].decode("utf-8", errors="replace")
+            self._emit(Log(self._owner(), self._name, text))
+
+    def drain(self) -> None:
+        """Wait until everything written to the fd so far has been sent as Log messages."""
+        pending = termios.FIONREAD
+        buf = fcntl.ioctl(self._read_end, pending, b"\0\0\0\0")
+        if int.from_bytes(buf, sys.byteorder) == 0 and not self._busy and not self._partial:
+            return
+        with self._synced:
+            os.write(self._fd, self._sync_token)
+            self._synced.wait(timeout=2.0)
+
+
+class LogCapture:
+    """Installs both capture layers for the worker's lifetime."""
+
+    def __init__(self, emit: Emit, owner: Owner) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pumps = [FdPump(1, "stdout", owner, emit), FdPump(2, "stderr", owner, emit)]
+        self.streams = [
+            PredictionStream("stdout", sys.stdout, emit),
+            PredictionStream("stderr", sys.stderr, emit),
+        ]
+        sys.stdout, sys.stderr = self.streams
+
+    def finish_prediction(self, prediction_id: str) -> None:
+        """Flush every buffered byte of a prediction's output before it is reported done."""
+        for stream in self.streams:
+            stream.flush_prediction(prediction_id)
+            stream.flush()
+        for pump in self.pumps:
+            pump.drain()

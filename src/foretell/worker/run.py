@@ -1,0 +1,81 @@
+"""Running one prediction: inputs in, Started/Output/Metric/Done out, temp dirs removed."""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from foretell.core.events import Done, Message, Metric, Output, Predict
+from foretell.predictor.encode import encode_output
+from foretell.predictor.errors import InvalidInput
+from foretell.predictor.load import LoadedPredictor
+from foretell.predictor.scope import Scope
+
+Send = Callable[[Message], None]
+
+
+class PredictionRun:
+    """The state of one prediction inside the worker, shared by the sync and async loops."""
+
+    def __init__(self, request: Predict, predictor: LoadedPredictor, scratch: pathlib.Path) -> None:
+        self.request = request
+        self.predictor = predictor
+        self.workdir = scratch / request.id
+        self.files_dir = pathlib.Path(request.output_dir)
+        self.started = time.perf_counter()
+        self.scope: Scope | None = None
+        self.iterates = (
+            predictor.schema["components"]["schemas"]["Output"].get("x-cog-array-type")
+            == "iterator"
+        )
+
+    def inputs(self) -> dict[str, Any]:
+        """Validated inputs with files made local; raises InvalidInput."""
+        return self.predictor.prepare_inputs(
+            self.request.input,
+            workdir=self.workdir,
+            allow_local_files=self.request.allow_local_files,
+        )
+
+    def make_scope(self, send: Send) -> Scope:
+        """The scope the model sees; each metric it records is also streamed."""
+
+        def on_metric(key: str, value: Any, mode: str) -> None:
+            send(Metric(self.request.id, key, value, mode))
+
+        self.scope = Scope(self.request.context, on_metric)
+        return self.scope
+
+    def output(self, value: Any) -> Output:
+        """One yielded item as an Output message, its files copied out."""
+        encoded, files = encode_output(value, files_dir=self.files_dir)
+        return Output(self.request.id, encoded, files)
+
+    def done(self, status: str, output: Any = None, error: str | None = None) -> Done:
+        """The final message; computes predict_time and encodes a returned value."""
+        metrics: dict[str, Any] = self.scope.metrics_snapshot() if self.scope else {}
+        metrics["predict_time"] = round(time.perf_counter() - self.started, 6)
+        files: list[list[str | int]] = []
+        if output is not None and status == "succeeded":
+            try:
+                output, files = encode_output(output, files_dir=self.files_dir)
+            except Exception as exc:  # an output we can't send is the model's failure
+                return Done(
+                    self.request.id, "failed", error=f"invalid output: {exc}", metrics=metrics
+                )
+        return Done(self.request.id, status, output, files, error, metrics)
+
+    def failure(self, exc: BaseException) -> tuple[Done, str]:
+        """A failed Done and the traceback for the prediction's logs."""
+        if isinstance(exc, InvalidInput):
+            return self.done("failed", error=str(exc)), ""
+        trace = "".join(traceback.format_exception(exc))
+        return self.done("failed", error=f"{type(exc).__name__}: {exc}"), trace
+
+    def cleanup(self) -> None:
+        """Always remove the prediction's input files."""
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,109 @@
+"""Serving a sync predictor: one prediction at a time in the main thread, cancellable."""
+
+from __future__ import annotations
+
+import pathlib
+import queue
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from foretell.core.events import Cancel, Done, Message, Predict, Shutdown, Started
+from foretell.predictor.errors import CancelationException
+from foretell.predictor.load import LoadedPredictor
+from foretell.predictor.scope import use_scope
+from foretell.worker.cancel import SyncCanceller
+from foretell.worker.capture import LogCapture, current_prediction
+from foretell.worker.run import PredictionRun, Send
+
+
+class SyncServer:
+    """Reads commands in a thread; runs predictions one by one in the main thread."""
+
+    def __init__(
+        self, predictor: LoadedPredictor, send: Send, capture: LogCapture, scratch: pathlib.Path
+    ) -> None:
+        self.predictor = predictor
+        self.send = send
+        self.capture = capture
+        self.scratch = scratch
+        self.canceller = SyncCanceller()
+        self._queue: queue.SimpleQueue[Predict | None] = queue.SimpleQueue()
+
+    def running(self) -> list[str]:
+        """Ids of the predictions running now (zero or one)."""
+        return [self.canceller.running] if self.canceller.running else []
+
+    def serve(self, commands: Iterable[Message]) -> None:
+        """Run predictions until Shutdown or until the runner goes away."""
+        threading.Thread(target=self._read, args=(commands,), daemon=True).start()
+        while (request := self._queue.get()) is not None:
+            if self.canceller.is_requested(request.id):
+                self.canceller.forget(request.id)
+                self.send(Done(request.id, "canceled", metrics={"predict_time": 0.0}))
+                continue
+            self.send(self._run(PredictionRun(request, self.predictor, self.scratch)))
+
+    def _read(self, commands: Iterable[Message]) -> None:
+        for message in commands:
+            if isinstance(message, Predict):
+                self._queue.put(message)
+            elif isinstance(message, Cancel):
+                self.canceller.request(message.id)
+            elif isinstance(message, Shutdown):
+                break
+        self._queue.put(None)
+
+    def _run(self, run: PredictionRun) -> Done:
+        prediction_id = run.request.id
+        self.send(Started(prediction_id))
+        self.canceller.running = prediction_id
+        token = current_prediction.set(prediction_id)
+        try:
+            with use_scope(run.make_scope(self.send)):
+                final = self._call(run)
+            if self.canceller.is_requested(prediction_id):
+                final = run.done("canceled")
+        except CancelationException:
+            final = run.done("canceled")
+        except Exception as exc:
+            final, trace = run.failure(exc)
+            sys.stderr.write(trace)
+        finally:
+            self.canceller.in_model = False
+            self.canceller.running = None
+            self.capture.finish_prediction(prediction_id)
+            current_prediction.reset(token)
+            run.cleanup()
+            self.canceller.forget(prediction_id)
+        return final
+
+    def _call(self, run: PredictionRun) -> Done:
+        inputs = run.inputs()
+        self.canceller.in_model = True
+        result = self.predictor.call(inputs)
+        self.canceller.in_model = False
+        if run.iterates and isinstance(result, Iterator):
+            self._stream(run, result)
+            return run.done("succeeded")
+        return run.done("succeeded", output=result)
+
+    def _stream(self, run: PredictionRun, items: Iterator[Any]) -> None:
+        """Send each yielded item as it comes; model code runs with cancellation armed."""
+        canceller = self.canceller
+        try:
+            while not canceller.is_requested(run.request.id):
+                canceller.in_model = True
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+                finally:
+                    canceller.in_model = False
+                self.send(run.output(item))
+            raise CancelationException(f"prediction {run.request.id} was canceled")
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
