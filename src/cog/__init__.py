@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from foretell.predictor import (
@@ -27,9 +28,9 @@ from foretell.predictor import (
 
 
 def __getattr__(name: str) -> Any:
-    from foretell.predictor import _compat
-
-    return _compat.deprecated(name, globals())
+    # Loaded on use only; `from foretell.predictor import _compat` would recurse into here.
+    compat = importlib.import_module("foretell.predictor._compat")
+    return compat.deprecated(name, globals())
 
 
 __all__ = [

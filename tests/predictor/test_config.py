@@ -1,0 +1,70 @@
+"""Reading cog.yaml and foretell.yaml."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from foretell.predictor.config import load_config
+from foretell.predictor.errors import PredictorLoadError
+
+
+def test_reads_the_keys_foretell_uses(tmp_path: pathlib.Path) -> None:
+    """predict, concurrency.max, image and the build section are read."""
+    (tmp_path / "cog.yaml").write_text(
+        "build:\n"
+        "  python_version: 3.11\n"
+        "  gpu: true\n"
+        "  python_packages: [numpy==2.1, pillow]\n"
+        "  system_packages: [espeak-ng]\n"
+        "predict: predict.py:Predictor\n"
+        "concurrency:\n  max: 4\n"
+        "image: r8.im/acme/hello\n"
+        "environment: [A=1]\n"
+    )
+    config = load_config(tmp_path)
+    assert config.predict == "predict.py:Predictor"
+    assert config.concurrency == 4
+    assert config.name == "acme/hello"
+    assert config.python_version == "3.11"
+    assert config.python_packages == ("numpy==2.1", "pillow")
+    assert config.system_packages == ("espeak-ng",)
+    assert config.gpu is True
+    assert config.environment == {"A": "1"}
+
+
+def test_run_key_and_foretell_yaml(tmp_path: pathlib.Path) -> None:
+    """foretell.yaml is read like cog.yaml, and `run:` is the newer spelling of `predict:`."""
+    (tmp_path / "foretell.yaml").write_text("run: run.py:Runner\n")
+    assert load_config(tmp_path).predict == "run.py:Runner"
+
+
+def test_predict_py_alone_is_enough(tmp_path: pathlib.Path) -> None:
+    """A directory with only predict.py uses the defaults."""
+    (tmp_path / "predict.py").write_text("")
+    config = load_config(tmp_path)
+    assert (config.predict, config.concurrency, config.name) == ("predict.py", 1, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("predict: [1]\n", "`predict` must be a string"),
+        ("concurrency:\n  max: 0\n", "concurrency.max must be an integer >= 1"),
+        ("build:\n  python_packages: numpy\n", "build.python_packages` must be a list"),
+        ("predict: 'a\n", "invalid YAML"),
+        ("- a\n", "expected a mapping"),
+    ],
+)
+def test_bad_configs_name_the_key(tmp_path: pathlib.Path, text: str, message: str) -> None:
+    """Each mistake is reported with the file and the key to fix."""
+    (tmp_path / "cog.yaml").write_text(text)
+    with pytest.raises(PredictorLoadError, match=message):
+        load_config(tmp_path)
+
+
+def test_empty_directory_is_refused(tmp_path: pathlib.Path) -> None:
+    """A directory with no config and no predict.py is not a model."""
+    with pytest.raises(PredictorLoadError, match="no cog.yaml"):
+        load_config(tmp_path)
