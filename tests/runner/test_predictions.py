@@ -59,7 +59,9 @@ async def test_failing_predict_reports_the_error_and_traceback(
     assert again.done.error == "ValueError: bad text: y"
 
 
-async def test_invalid_input_fails_with_field_errors(runner: Runner, tmp_path: pathlib.Path) -> None:
+async def test_invalid_input_fails_with_field_errors(
+    runner: Runner, tmp_path: pathlib.Path
+) -> None:
     """Inputs are validated again in the worker; a bad one fails the prediction clearly."""
     name = await add(runner, "stream_tokens")
     result = await predict(runner, name, tmp_path, n="many")
@@ -101,7 +103,9 @@ async def test_predictions_queue_in_order_when_all_slots_are_busy(
 ) -> None:
     """A busy sync model queues predictions FIFO instead of refusing them."""
     name = await add(runner, "counter")
-    handles = [await runner.submit(name, request(tmp_path, label=f"p{i}", seconds=0.05)) for i in range(5)]
+    handles = [
+        await runner.submit(name, request(tmp_path, label=f"p{i}", seconds=0.05)) for i in range(5)
+    ]
     assert runner.state(name) is WorkerState.BUSY
     assert runner.state_info(name).queued == 4
     results = [await collect(handle) for handle in handles]
