@@ -114,7 +114,9 @@ def test_input_without_default_is_required_but_default_none_is_optional(
         from cog import BasePredictor, Input
 
         class Predictor(BasePredictor):
-            def predict(self, a: str = Input(description="d"), seed: int = Input(default=None)) -> str:
+            def predict(
+                self, a: str = Input(description="d"), seed: int = Input(default=None)
+            ) -> str:
                 return a
         """,
     )
