@@ -27,6 +27,7 @@ class LoadedPredictor:
         self.method: Callable[..., Any] = _entry_method(target)
         self.inputs: list[InputSpec] = inspect_inputs(self.method)
         self.output = inspect_output(self.method)
+        self.has_file_inputs = any(s.kind in (Kind.PATH, Kind.FILE) for s in self.inputs)
         self.schema: dict[str, Any] = openapi_document(self.inputs, self.output)
         self.is_async = inspect.iscoroutinefunction(self.method) or inspect.isasyncgenfunction(
             self.method

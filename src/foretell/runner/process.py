@@ -33,7 +33,7 @@ class WorkerProcess:
         self._on_message = on_message
         self._on_exit = on_exit
         self._process: asyncio.subprocess.Process | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._transport: asyncio.Transport | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.stderr_tail = b""
 
@@ -52,7 +52,7 @@ class WorkerProcess:
                 "-m",
                 "foretell.worker",
                 "--root",
-                str(self.spec.root),
+                str(self.spec.root.resolve()),
                 "--ref",
                 self.spec.ref,
                 "--fd",
@@ -60,7 +60,7 @@ class WorkerProcess:
                 "--scratch",
                 str(self.scratch),
                 pass_fds=(child.fileno(),),
-                cwd=self.spec.root,
+                cwd=self.spec.root.resolve(),
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
@@ -68,16 +68,19 @@ class WorkerProcess:
             )
         finally:
             child.close()
-        reader, self._writer = await asyncio.open_unix_connection(sock=parent)
+        loop = asyncio.get_running_loop()
+        channel = _Channel(self._on_message, self.kill)
+        transport, _ = await loop.create_unix_connection(lambda: channel, sock=parent)
+        self._transport = transport
         self._tasks = [
-            asyncio.create_task(self._read(reader)),
+            asyncio.create_task(self._wait_exit(channel)),
             asyncio.create_task(self._read_stderr()),
         ]
 
     def send(self, message: Message) -> None:
         """Queue a message to the worker; dropped if it has gone."""
-        if self._writer is not None and not self._writer.is_closing():
-            self._writer.write(encode(message))
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(encode(message))
 
     def kill(self) -> None:
         """SIGKILL the worker (its exit is then reported like any other)."""
@@ -87,8 +90,8 @@ class WorkerProcess:
     async def stop(self, timeout: float = 5.0) -> None:
         """Ask the worker to finish, then kill it if it doesn't exit in time."""
         self.send(Shutdown())
-        if self._writer is not None:
-            self._writer.close()
+        if self._transport is not None:
+            self._transport.close()
         if self._process is None:
             return
         try:
@@ -98,18 +101,12 @@ class WorkerProcess:
             await self._process.wait()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        decoder = FrameDecoder(orjson.loads)
-        try:
-            while data := await reader.read(1 << 18):
-                for message in decoder.feed(data):
-                    self._on_message(message)
-        except (ConnectionError, ValueError):
-            self.kill()  # a broken or garbled channel: the worker can't be trusted any more
+    async def _wait_exit(self, channel: _Channel) -> None:
+        await channel.closed
         assert self._process is not None
         code = await self._process.wait()
-        if self._writer is not None:
-            self._writer.close()
+        if self._transport is not None:
+            self._transport.close()
         self._on_exit(self, code)
 
     async def _read_stderr(self) -> None:
@@ -129,3 +126,26 @@ def describe_exit(code: int) -> str:
         name = "unknown signal"
     hint = ", possibly out of memory" if -code == signal.SIGKILL else ""
     return f"signal {-code}: {name}{hint}"
+
+
+class _Channel(asyncio.Protocol):
+    """Decodes the worker's frames as they arrive, with no task hop per read."""
+
+    def __init__(self, on_message: Callable[[Message], None], on_garbage: Callable[[], None]):
+        self._decoder = FrameDecoder(orjson.loads)
+        self._on_message = on_message
+        self._on_garbage = on_garbage
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            messages = self._decoder.feed(data)
+        except ValueError:
+            self._on_garbage()  # a garbled channel: the worker can't be trusted any more
+            return
+        for message in messages:
+            self._on_message(message)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)

@@ -24,14 +24,23 @@ class PredictionRun:
     def __init__(self, request: Predict, predictor: LoadedPredictor, scratch: pathlib.Path) -> None:
         self.request = request
         self.predictor = predictor
-        self.workdir = scratch / request.id
-        self.files_dir = pathlib.Path(request.output_dir)
+        self.scratch = scratch
         self.started = time.perf_counter()
         self.scope: Scope | None = None
         self.iterates = (
             predictor.schema["components"]["schemas"]["Output"].get("x-cog-array-type")
             == "iterator"
         )
+
+    @property
+    def workdir(self) -> pathlib.Path:
+        """Where this prediction's input files are downloaded."""
+        return self.scratch / self.request.id
+
+    @property
+    def files_dir(self) -> pathlib.Path:
+        """Where its output files are copied for the runner."""
+        return pathlib.Path(self.request.output_dir)
 
     def inputs(self) -> dict[str, Any]:
         """Validated inputs with files made local; raises InvalidInput."""
@@ -77,5 +86,6 @@ class PredictionRun:
         return self.done("failed", error=f"{type(exc).__name__}: {exc}"), trace
 
     def cleanup(self) -> None:
-        """Always remove the prediction's input files."""
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        """Always remove the prediction's input files (only file inputs create any)."""
+        if self.predictor.has_file_inputs:
+            shutil.rmtree(self.workdir, ignore_errors=True)
