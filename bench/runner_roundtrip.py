@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import pathlib
+import socket
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -47,6 +49,33 @@ def in_process_stream(n: int) -> float:
     for item in predictor.call({"n": n, "delay": 0.0}):
         encode_output(item, files_dir=workdir)
     return n / (time.perf_counter() - start)
+
+
+_ECHO_CHILD = """
+import socket, sys
+s = socket.socket(fileno=int(sys.argv[1]))
+while data := s.recv(65536):
+    s.sendall(data)
+"""
+
+
+async def bare_pingpong(n: int) -> list[float]:
+    """The floor: 100 bytes to a child process over a socketpair and back, from asyncio."""
+    ours, theirs = socket.socketpair()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _ECHO_CHILD, str(theirs.fileno()), pass_fds=(theirs.fileno(),)
+    )
+    theirs.close()
+    reader, writer = await asyncio.open_unix_connection(sock=ours)
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        writer.write(b"x" * 100)
+        await reader.read(65536)
+        samples.append(time.perf_counter() - start)
+    writer.close()
+    await child.wait()
+    return samples
 
 
 async def runner_roundtrip(runner: Runner, out: pathlib.Path, n: int) -> list[float]:
@@ -94,6 +123,7 @@ async def measure(n: int, items: int) -> list[tuple[str, str, str]]:
     out = pathlib.Path(tempfile.mkdtemp())
     rows = []
     base = in_process_roundtrip(n)
+    floor = await bare_pingpong(n)
     async with Runner() as runner:
         for name, fixture in (("echo", "echo"), ("stream", "stream_tokens"), ("sleep", "sleep")):
             await runner.add_model(ModelSpec(name, PREDICTORS, f"{fixture}.py"))
@@ -108,6 +138,13 @@ async def measure(n: int, items: int) -> list[tuple[str, str, str]]:
             "no-op round trip p50 / p99",
             f"{us(percentile(trip, 0.5))} / {us(percentile(trip, 0.99))}",
             f"{us(percentile(base, 0.5))} / {us(percentile(base, 0.99))}",
+        )
+    )
+    rows.append(
+        (
+            "floor: bare socket ping-pong with a child p50 / p99",
+            f"{us(percentile(floor, 0.5))} / {us(percentile(floor, 0.99))}",
+            "",
         )
     )
     rows.append(
