@@ -110,3 +110,24 @@ def test_not_a_model_directory(tmp_path: pathlib.Path) -> None:
     result = foretell("schema", str(tmp_path))
     assert result.returncode == 1
     assert "no cog.yaml, foretell.yaml or predict.py" in result.stderr
+
+
+def test_ctrl_c_cancels_the_prediction(tmp_path: pathlib.Path) -> None:
+    """SIGINT while the model runs cancels it and exits with 130."""
+    import signal
+    import time
+
+    model = _model(tmp_path, "sleep")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "foretell", "predict", str(model), "-i", "seconds=30"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert process.stderr is not None
+    deadline = time.monotonic() + 30
+    seen = ""
+    while "going to sleep" not in seen and time.monotonic() < deadline:
+        seen += process.stderr.readline()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=15) == 130

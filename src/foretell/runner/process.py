@@ -65,6 +65,9 @@ class WorkerProcess:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.PIPE,
+                # its own session: a Ctrl-C at the terminal is the runner's to handle (by
+                # cancelling), not a KeyboardInterrupt inside the model
+                start_new_session=True,
             )
         finally:
             child.close()

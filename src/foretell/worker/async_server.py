@@ -13,6 +13,7 @@ from foretell.core.events import Cancel, Done, Message, Predict, Shutdown, Start
 from foretell.predictor.load import LoadedPredictor
 from foretell.predictor.scope import use_scope
 from foretell.worker.capture import LogCapture, current_prediction
+from foretell.worker.channel import runner_gone
 from foretell.worker.run import PredictionRun, Send
 
 
@@ -55,6 +56,8 @@ class AsyncServer:
             if isinstance(message, Shutdown):
                 break
             self.loop.call_soon_threadsafe(self._handle, message)
+        else:
+            runner_gone()
         self.loop.call_soon_threadsafe(self._stopped.set)
 
     def _handle(self, message: Message) -> None:

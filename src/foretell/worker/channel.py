@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -40,3 +41,8 @@ class Channel:
             if not data:
                 return
             yield from decoder.feed(data)
+
+
+def runner_gone() -> None:
+    """The runner closed the socket without Shutdown: it died, and nobody wants results."""
+    os._exit(1)

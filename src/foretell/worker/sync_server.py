@@ -15,6 +15,7 @@ from foretell.predictor.load import LoadedPredictor
 from foretell.predictor.scope import use_scope
 from foretell.worker.cancel import SyncCanceller
 from foretell.worker.capture import LogCapture, current_prediction
+from foretell.worker.channel import runner_gone
 from foretell.worker.run import PredictionRun, Send
 
 
@@ -53,6 +54,8 @@ class SyncServer:
                 self.canceller.request(message.id)
             elif isinstance(message, Shutdown):
                 break
+        else:
+            runner_gone()
         self._queue.put(None)
 
     def _run(self, run: PredictionRun) -> Done:
