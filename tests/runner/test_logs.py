@@ -25,8 +25,8 @@ async def test_print_logging_fd_writes_and_child_processes_reach_the_logs(
         "from a child process\n",
         "no newline at the end",
     ):
-        assert line in result.logs
-    assert "setting up" not in result.logs
+        assert line in result.logs, result.logs
+    assert "setting up" not in result.logs, result.logs
     assert "setting up" in runner.state_info(name).setup_logs
 
 

@@ -92,6 +92,8 @@ class FdPump:
         self._partial = b""
         self._synced = threading.Condition()
         self._sync_token = b"\x00foretell-sync-" + os.urandom(8).hex().encode() + b"\x00"
+        self._syncs_sent = 0
+        self._syncs_seen = 0
         self._fd = fd
         threading.Thread(target=self._run, name=f"capture-{name}", daemon=True).start()
 
@@ -104,13 +106,14 @@ class FdPump:
             data = os.read(self._read_end, 1 << 16)
             if not data:
                 return
-            synced = self._sync_token in data
-            if synced:
+            syncs = data.count(self._sync_token)
+            if syncs:
                 data = data.replace(self._sync_token, b"")
-            self._handle(data, flush_partial=synced)
+            self._handle(data, flush_partial=bool(syncs))
             with self._synced:
                 self._busy = False
-                if synced:
+                self._syncs_seen += syncs
+                if syncs:
                     self._synced.notify_all()
 
     def _handle(self, data: bytes, *, flush_partial: bool) -> None:
@@ -128,8 +131,11 @@ class FdPump:
         if int.from_bytes(buf, sys.byteorder) == 0 and not self._busy and not self._partial:
             return
         with self._synced:
+            self._syncs_sent += 1
+            target = self._syncs_sent
             os.write(self._fd, self._sync_token)
-            self._synced.wait(timeout=2.0)
+            # Counted, so a late token of an earlier drain can't end this wait early.
+            self._synced.wait_for(lambda: self._syncs_seen >= target, timeout=10.0)
 
 
 class LogCapture:
