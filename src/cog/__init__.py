@@ -5,51 +5,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from foretell.predictor import (
-    AsyncConcatenateIterator,
-    BaseModel,
-    BasePredictor,
-    BaseRunner,
-    CancelationException,
-    ConcatenateIterator,
-    FieldInfo,
-    File,
-    Input,
-    Opaque,
-    Path,
-    Secret,
-    URLFile,
-    URLPath,
-    __version__,
-    concurrent,
-    current_scope,
-    streaming,
-)
+from foretell.predictor import *  # noqa: F403 — the alias is exactly foretell.predictor's surface
+from foretell.predictor import __all__ as __all__
 
 
 def __getattr__(name: str) -> Any:
-    # Loaded on use only; `from foretell.predictor import _compat` would recurse into here.
+    # Deprecated names (emit_metric, ExperimentalFeatureWarning) load on use, with a warning.
     compat = importlib.import_module("foretell.predictor._compat")
     return compat.deprecated(name, globals())
-
-
-__all__ = [
-    "AsyncConcatenateIterator",
-    "BaseModel",
-    "BasePredictor",
-    "BaseRunner",
-    "CancelationException",
-    "ConcatenateIterator",
-    "FieldInfo",
-    "File",
-    "Input",
-    "Opaque",
-    "Path",
-    "Secret",
-    "URLFile",
-    "URLPath",
-    "__version__",
-    "concurrent",
-    "current_scope",
-    "streaming",
-]

@@ -1,21 +1,4 @@
 """`cog.types` for models that import from it."""
 
-from foretell.predictor.types import (
-    AsyncConcatenateIterator,
-    ConcatenateIterator,
-    File,
-    Path,
-    Secret,
-    URLFile,
-    URLPath,
-)
-
-__all__ = [
-    "AsyncConcatenateIterator",
-    "ConcatenateIterator",
-    "File",
-    "Path",
-    "Secret",
-    "URLFile",
-    "URLPath",
-]
+from foretell.predictor.types import *  # noqa: F403
+from foretell.predictor.types import __all__ as __all__

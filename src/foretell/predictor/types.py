@@ -72,3 +72,14 @@ class AsyncConcatenateIterator(AsyncIterator[Item]):
 
     async def __anext__(self) -> Item:
         raise StopAsyncIteration
+
+
+__all__ = [
+    "AsyncConcatenateIterator",
+    "ConcatenateIterator",
+    "File",
+    "Path",
+    "Secret",
+    "URLFile",
+    "URLPath",
+]
