@@ -14,6 +14,7 @@ from foretell.predictor.types import (
     AsyncConcatenateIterator,
     ConcatenateIterator,
     File,
+    Opaque,
     Path,
     Secret,
     URLFile,
@@ -21,10 +22,6 @@ from foretell.predictor.types import (
 )
 
 __version__ = "0.23.1"  # the Cog SDK version whose interface this mirrors
-
-
-class Opaque:
-    """Marker for `Annotated[T, Opaque]`: pass the value through as a JSON object."""
 
 
 def __getattr__(name: str) -> Any:

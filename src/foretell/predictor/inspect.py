@@ -19,6 +19,7 @@ from foretell.predictor.types import (
     AsyncConcatenateIterator,
     ConcatenateIterator,
     File,
+    Opaque,
     Secret,
 )
 
@@ -103,6 +104,11 @@ def unwrap(annotation: Any, where: str) -> tuple[Kind, bool, bool]:
     """(kind, is_list, nullable) of an annotation such as `list[Path] | None`."""
     nullable = False
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        inner, *metadata = typing.get_args(annotation)
+        if Opaque in metadata:  # Cog's escape hatch: passed through as an object (or list)
+            return Kind.OBJECT, typing.get_origin(inner) in (list, typing.List), False  # noqa: UP006
+        return unwrap(inner, where)
     if origin in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(members) != 1:
@@ -126,7 +132,7 @@ def _type_name(annotation: Any) -> str:
 def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     """Resolved annotations of `fn`, with a clear error when one can't be resolved."""
     try:
-        return typing.get_type_hints(fn)
+        return typing.get_type_hints(fn, include_extras=True)
     except Exception as exc:
         raise PredictorLoadError(
             f"{fn.__qualname__}: can't resolve its type annotations ({exc})"
@@ -204,6 +210,8 @@ def inspect_output(fn: Callable[..., Any]) -> OutputSpec:
     if "return" not in hints or hints["return"] is None or hints["return"] is type(None):
         raise PredictorLoadError(f"{where}: add a return annotation (not None)")
     annotation = hints["return"]
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
     origin = typing.get_origin(annotation) or annotation
     args = typing.get_args(annotation)
     if origin in (ConcatenateIterator, AsyncConcatenateIterator):

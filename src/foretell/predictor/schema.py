@@ -25,7 +25,8 @@ def kind_schema(kind: Kind) -> dict[str, Any]:
 
 
 def _value_schema(kind: Kind, is_list: bool) -> dict[str, Any]:
-    item = kind_schema(kind)
+    # An `Any` input is described as an object, as Cog does; an `Any` output stays `{}`.
+    item = {"type": "object"} if kind is Kind.ANY else kind_schema(kind)
     return {"type": "array", "items": item} if is_list else item
 
 

@@ -60,6 +60,10 @@ class URLFile(io.BufferedReader):
         return opened
 
 
+class Opaque:
+    """Marker for `Annotated[T, Opaque]`: a type foretell can't inspect, passed as a JSON object."""
+
+
 class ConcatenateIterator(Iterator[Item]):
     """Output type of a generator whose string items join into one text (token streaming)."""
 
@@ -78,6 +82,7 @@ __all__ = [
     "AsyncConcatenateIterator",
     "ConcatenateIterator",
     "File",
+    "Opaque",
     "Path",
     "Secret",
     "URLFile",
