@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from foretell.core.outputs import replace_at
+
 FileLocation = Sequence[str | int]
 
 
@@ -54,7 +56,7 @@ class OutputWriter:
 
     def _save_files(self, value: Any, files: Sequence[FileLocation]) -> Any:
         for location in files:
-            value = _replace_at(value, list(location), self._save)
+            value = replace_at(value, location, self._save)
         return value
 
     def _save(self, source: str) -> str:
@@ -63,14 +65,6 @@ class OutputWriter:
         shutil.copyfile(source, target)
         self.saved.append(target)
         return str(target)
-
-
-def _replace_at(value: Any, location: list[str | int], replace: Any) -> Any:
-    if not location:
-        return replace(value)
-    key, rest = location[0], location[1:]
-    value[key] = _replace_at(value[key], rest, replace)
-    return value
 
 
 def _free_name(path: Path) -> Path:

@@ -28,6 +28,8 @@ class Predict:
     output_dir: str
     allow_local_files: bool = False
     context: dict[str, str] = field(default_factory=dict)
+    #: URLs the runner has already resolved to local files (the server's own file URLs)
+    local_files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,7 @@ class HostedModel:
                     str(request.output_dir),
                     request.allow_local_files,
                     request.context,
+                    request.local_files,
                 )
             )
             if len(self.running) >= self.slots:

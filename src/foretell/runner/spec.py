@@ -37,6 +37,8 @@ class PredictionRequest:
     output_dir: pathlib.Path
     allow_local_files: bool = False
     context: dict[str, str] = field(default_factory=dict)
+    #: URLs already resolved to local files, e.g. the server's own /v1/files/<id> URLs
+    local_files: dict[str, str] = field(default_factory=dict)
 
 
 class WorkerState(enum.StrEnum):

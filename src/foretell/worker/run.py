@@ -12,6 +12,7 @@ from typing import Any
 from foretell.core.events import Done, Message, Metric, Output, Predict
 from foretell.predictor.encode import encode_output
 from foretell.predictor.errors import InvalidInput
+from foretell.predictor.files import download
 from foretell.predictor.load import LoadedPredictor
 from foretell.predictor.scope import Scope
 
@@ -48,7 +49,17 @@ class PredictionRun:
             self.request.input,
             workdir=self.workdir,
             allow_local_files=self.request.allow_local_files,
+            fetch=self._fetch if self.request.local_files else None,
         )
+
+    def _fetch(self, url: str, directory: pathlib.Path) -> pathlib.Path:
+        """Files the runner resolved are copied, not downloaded; others are downloaded."""
+        local = self.request.local_files.get(url)
+        if local is None:
+            return download(url, directory)
+        target = directory / pathlib.Path(local).name
+        shutil.copyfile(local, target)
+        return target
 
     def make_scope(self, send: Send) -> Scope:
         """The scope the model sees; each metric it records is also streamed."""

@@ -1,0 +1,45 @@
+"""Hosted models and their versions, as the models API shows them."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model this server hosts, with its one current version."""
+
+    owner: str
+    name: str
+    version: str
+    openapi_schema: dict[str, Any]
+    created_at: datetime.datetime
+    description: str | None = None
+    #: the runner's name for it
+    runner_name: str = ""
+    default_example: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        """`owner/name`."""
+        return f"{self.owner}/{self.name}"
+
+    @property
+    def secret_inputs(self) -> frozenset[str]:
+        """Inputs marked x-cog-secret: never shown back to anyone."""
+        properties = (
+            self.openapi_schema.get("components", {})
+            .get("schemas", {})
+            .get("Input", {})
+            .get("properties", {})
+        )
+        return frozenset(name for name, prop in properties.items() if prop.get("x-cog-secret"))
+
+    @property
+    def is_iterator(self) -> bool:
+        """Whether outputs are yielded (a growing list)."""
+        output = self.openapi_schema.get("components", {}).get("schemas", {}).get("Output", {})
+        return output.get("x-cog-array-type") == "iterator"

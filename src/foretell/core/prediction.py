@@ -1,0 +1,91 @@
+"""The Prediction record and the pure functions that move it through its lifecycle."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from foretell.core.status import Status, transition
+
+FileLocation = list[str | int]
+
+
+def utcnow() -> datetime.datetime:
+    """Now, in UTC."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One prediction as foretell keeps it; `api.render` shapes it into Replicate's JSON."""
+
+    id: str
+    account: str
+    model: str
+    version: str
+    input: dict[str, Any]
+    created_at: datetime.datetime
+    status: Status = Status.STARTING
+    output: Any = None
+    #: where `output` holds stored files (rendered as signed URLs)
+    output_files: tuple[tuple[str | int, ...], ...] = ()
+    logs: str = ""
+    error: str | None = None
+    started_at: datetime.datetime | None = None
+    completed_at: datetime.datetime | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    source: str = "api"
+    data_removed: bool = False
+    webhook: str | None = None
+    webhook_events_filter: tuple[str, ...] | None = None
+    deadline: datetime.datetime | None = None
+    #: the output schema says the model yields (output is then a growing list)
+    iterator: bool = False
+
+
+def start(prediction: Prediction, at: datetime.datetime) -> Prediction:
+    """predict() began."""
+    return replace(
+        prediction, status=transition(prediction.status, Status.PROCESSING), started_at=at
+    )
+
+
+def append_output(prediction: Prediction, item: Any, files: list[FileLocation]) -> Prediction:
+    """One yielded item; the output list only ever grows (clients rely on it)."""
+    items = list(prediction.output or [])
+    index = len(items)
+    items.append(item)
+    located = prediction.output_files + tuple((index, *loc) for loc in files)
+    return replace(prediction, output=items, output_files=located)
+
+
+def append_logs(prediction: Prediction, text: str) -> Prediction:
+    """More log text."""
+    return replace(prediction, logs=prediction.logs + text)
+
+
+def finish(
+    prediction: Prediction,
+    status: Status,
+    at: datetime.datetime,
+    *,
+    output: Any = None,
+    files: list[FileLocation] | None = None,
+    error: str | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> Prediction:
+    """The prediction ended; a terminal status never changes again (InvalidTransition)."""
+    new_status = transition(prediction.status, status)
+    changes: dict[str, Any] = {"status": new_status, "completed_at": at, "error": error}
+    if not prediction.iterator and output is not None:
+        changes["output"] = output
+        changes["output_files"] = tuple(tuple(loc) for loc in files or [])
+    total = (at - prediction.created_at).total_seconds()
+    changes["metrics"] = {**prediction.metrics, **(metrics or {}), "total_time": round(total, 6)}
+    if new_status is Status.CANCELED and "predict_time" not in changes["metrics"]:
+        started = prediction.started_at
+        changes["metrics"]["predict_time"] = (
+            round((at - started).total_seconds(), 6) if started else 0.0
+        )
+    return replace(prediction, **changes)

@@ -1,0 +1,171 @@
+"""Dispatch: run stored predictions on the runner, apply their events, persist, notify."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+from foretell.core.events import Done, Log, Output, Started
+from foretell.core.outputs import replace_at
+from foretell.core.prediction import Prediction, append_logs, append_output, finish, start, utcnow
+from foretell.core.status import Status
+from foretell.files.local import LocalFiles
+from foretell.runner.runner import Runner
+from foretell.runner.spec import PredictionRequest
+from foretell.store.protocol import Store
+
+#: While a prediction runs, its stored copy lags the live one by at most this long.
+PERSIST_INTERVAL_S = 0.25
+
+Listener = Callable[[Prediction], None]
+
+
+class Dispatcher:
+    """Owns the live copy of every running prediction; the store gets it throttled."""
+
+    def __init__(self, runner: Runner, store: Store, files: LocalFiles) -> None:
+        self.runner = runner
+        self.store = store
+        self.files = files
+        self.live: dict[str, Prediction] = {}
+        self._finished: dict[str, asyncio.Event] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._dirty: set[str] = set()
+        self._reasons: dict[str, str] = {}
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self.listeners: list[Listener] = []
+
+    def start(self) -> None:
+        """Begin the periodic persistence of running predictions."""
+        self._flusher = asyncio.create_task(self._flush_forever())
+
+    async def close(self) -> None:
+        """Persist what is pending and stop."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+        await self._flush()
+
+    def submit(
+        self, prediction: Prediction, runner_model: str, local_files: dict[str, str]
+    ) -> None:
+        """Run a stored prediction; returns at once."""
+        self.live[prediction.id] = prediction
+        self._finished[prediction.id] = asyncio.Event()
+        if prediction.deadline is not None:
+            delay = (prediction.deadline - utcnow()).total_seconds()
+            self._deadlines[prediction.id] = asyncio.get_running_loop().call_later(
+                max(0.0, delay), self._deadline_passed, prediction.id
+            )
+        task = asyncio.create_task(self._run(prediction, runner_model, local_files))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def get(self, prediction_id: str) -> Prediction | None:
+        """The live copy of a running prediction (fresher than the store's)."""
+        return self.live.get(prediction_id)
+
+    async def wait(self, prediction_id: str, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the prediction to finish."""
+        event = self._finished.get(prediction_id)
+        if event is not None:
+            try:
+                await asyncio.wait_for(event.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def cancel(self, prediction_id: str, reason: str | None = None) -> None:
+        """Ask the runner to cancel; the prediction ends `canceled` with `reason` as its error."""
+        if prediction_id in self.live:
+            if reason:
+                self._reasons[prediction_id] = reason
+            await self.runner.cancel(prediction_id)
+
+    def _deadline_passed(self, prediction_id: str) -> None:
+        if prediction_id in self.live:
+            reason = "Prediction canceled: it ran past its Cancel-After deadline."
+            asyncio.ensure_future(self.cancel(prediction_id, reason))
+
+    async def _run(
+        self, prediction: Prediction, runner_model: str, local_files: dict[str, str]
+    ) -> None:
+        output_dir = self.files.output_dir(prediction.id)
+        request = PredictionRequest(
+            prediction.id, prediction.input, output_dir, local_files=local_files
+        )
+        try:
+            handle = await self.runner.submit(runner_model, request)
+            async for event in handle:
+                await self._apply(prediction.id, event)
+        finally:
+            shutil.rmtree(output_dir, ignore_errors=True)
+
+    async def _apply(self, prediction_id: str, event: Started | Log | Output | Any) -> None:
+        current = self.live[prediction_id]
+        if isinstance(event, Started):
+            await self._save(start(current, utcnow()), now=True)
+        elif isinstance(event, Log):
+            self._update(append_logs(current, event.text))
+        elif isinstance(event, Output):
+            value = self._keep_files(prediction_id, event.value, event.files)
+            self._update(append_output(current, value, event.files))
+        elif isinstance(event, Done):
+            await self._done(current, event)
+
+    async def _done(self, current: Prediction, done: Done) -> None:
+        output = self._keep_files(current.id, done.output, done.files)
+        error = done.error
+        if done.status == "canceled":
+            error = self._reasons.pop(current.id, None)
+        final = finish(
+            current,
+            Status(done.status),
+            utcnow(),
+            output=output,
+            files=done.files,
+            error=error,
+            metrics=done.metrics,
+        )
+        await self._save(final, now=True)
+        timer = self._deadlines.pop(current.id, None)
+        if timer is not None:
+            timer.cancel()
+        self.live.pop(current.id, None)
+        self._finished.pop(current.id).set()
+
+    def _keep_files(self, prediction_id: str, value: Any, files: list[list[str | int]]) -> Any:
+        """Move each output file into storage, replacing its path with the storage key."""
+        for location in files:
+            value = replace_at(
+                value,
+                location,
+                lambda path: self.files.keep_output(prediction_id, pathlib.Path(path)),
+            )
+        return value
+
+    def _update(self, prediction: Prediction) -> None:
+        self.live[prediction.id] = prediction
+        self._dirty.add(prediction.id)
+        for listener in self.listeners:
+            listener(prediction)
+
+    async def _save(self, prediction: Prediction, *, now: bool) -> None:
+        self._update(prediction)
+        if now:
+            self._dirty.discard(prediction.id)
+            await self.store.save_prediction(prediction)
+
+    async def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        for prediction_id in dirty:
+            prediction = self.live.get(prediction_id)
+            if prediction is not None:
+                await self.store.save_prediction(prediction)
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(PERSIST_INTERVAL_S)
+            await self._flush()

@@ -1,0 +1,54 @@
+"""Prediction <-> stored JSON, and opaque list cursors."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+
+from foretell.core.prediction import Prediction
+from foretell.core.status import Status
+
+_TIMES = ("created_at", "started_at", "completed_at", "deadline")
+
+
+def dump_prediction(prediction: Prediction) -> bytes:
+    """A prediction as a JSON document."""
+    data = asdict(prediction)
+    for key in _TIMES:
+        value = data[key]
+        data[key] = value.isoformat() if value else None
+    data["status"] = prediction.status.value
+    return orjson.dumps(data)
+
+
+def load_prediction(raw: bytes | str) -> Prediction:
+    """The prediction stored by dump_prediction."""
+    data: dict[str, Any] = orjson.loads(raw)
+    for key in _TIMES:
+        if data.get(key):
+            data[key] = datetime.datetime.fromisoformat(data[key])
+    data["status"] = Status(data["status"])
+    data["output_files"] = tuple(tuple(loc) for loc in data.get("output_files", ()))
+    if data.get("webhook_events_filter") is not None:
+        data["webhook_events_filter"] = tuple(data["webhook_events_filter"])
+    return Prediction(**data)
+
+
+def encode_cursor(created_at: str, item_id: str) -> str:
+    """An opaque cursor pointing just after (older than) this item."""
+    return base64.urlsafe_b64encode(f"{created_at}|{item_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """(created_at, id) of a cursor; ValueError if it isn't one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, item_id = text.split("|", 1)
+        datetime.datetime.fromisoformat(created_at)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"invalid cursor {cursor!r}") from exc
+    return created_at, item_id

@@ -1,0 +1,97 @@
+"""The Store protocol: what the API and the dispatcher need from persistence."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from foretell.core.accounts import Account
+from foretell.core.prediction import Prediction
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """An uploaded file (Files API)."""
+
+    id: str
+    account: str
+    name: str
+    content_type: str
+    size: int
+    md5: str
+    sha256: str
+    metadata: dict[str, Any]
+    created_at: datetime.datetime
+    expires_at: datetime.datetime
+    path: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a newest-first list: items and the cursor of the next page, if any."""
+
+    items: list[Any]
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """Durable state. Every method is a coroutine; a write has committed when it returns."""
+
+    async def open(self) -> None:
+        """Create tables if needed; must be called before anything else."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+    # accounts and tokens
+    async def ensure_account(self, username: str, name: str) -> Account:
+        """The account, created with a fresh webhook secret if it doesn't exist."""
+
+    async def add_token(self, username: str, token_hash: str, label: str = "") -> None:
+        """Store a token's hash for an account."""
+
+    async def account_for_token(self, token_hash: str) -> Account | None:
+        """The account a token belongs to, or None."""
+
+    async def count_tokens(self) -> int:
+        """How many tokens exist (0 on a fresh data dir)."""
+
+    # predictions
+    async def create_prediction(self, prediction: Prediction) -> None:
+        """Insert; durable when this returns."""
+
+    async def save_prediction(self, prediction: Prediction) -> None:
+        """Overwrite the stored state of an existing prediction."""
+
+    async def get_prediction(self, account: str, prediction_id: str) -> Prediction | None:
+        """One of the account's predictions, or None."""
+
+    async def list_predictions(
+        self,
+        account: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        created_after: datetime.datetime | None = None,
+        created_before: datetime.datetime | None = None,
+    ) -> Page:
+        """Newest first; `cursor` comes from a previous page."""
+
+    async def unfinished_predictions(self) -> list[Prediction]:
+        """Every prediction in `starting` or `processing`, oldest first (for restart)."""
+
+    # files
+    async def add_file(self, record: FileRecord) -> None:
+        """Insert an uploaded file's record."""
+
+    async def get_file(self, account: str | None, file_id: str) -> FileRecord | None:
+        """A file of the account (any account when None), or None."""
+
+    async def list_files(self, account: str, *, limit: int, cursor: str | None = None) -> Page:
+        """The account's files, newest first."""
+
+    async def delete_file(self, account: str, file_id: str) -> bool:
+        """Delete; False if there was no such file."""

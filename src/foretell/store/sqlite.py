@@ -1,0 +1,251 @@
+"""The embedded store: one SQLite file in WAL mode, used from a single thread."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime
+import pathlib
+import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import orjson
+
+from foretell.core.accounts import Account
+from foretell.core.ids import webhook_secret
+from foretell.core.prediction import Prediction
+from foretell.errors import ForetellError
+from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
+from foretell.store.protocol import FileRecord, Page
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    username TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL,
+    webhook_secret TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    hash TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES accounts(username),
+    label TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS predictions (
+    id TEXT PRIMARY KEY, account TEXT NOT NULL, status TEXT NOT NULL,
+    created_at TEXT NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS predictions_by_account
+    ON predictions (account, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS predictions_by_status ON predictions (status);
+CREATE TABLE IF NOT EXISTS files (
+    id TEXT PRIMARY KEY, account TEXT NOT NULL, created_at TEXT NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS files_by_account ON files (account, created_at DESC, id DESC);
+"""
+
+
+class StoreError(ForetellError):
+    """The database failed (disk full, corrupt file); the message says which operation."""
+
+    status = 500
+    title = "Storage error"
+
+
+class SQLiteStore:
+    """SQLite behind the Store protocol; every call runs on one dedicated thread."""
+
+    def __init__(self, path: pathlib.Path) -> None:
+        self.path = path
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sqlite")
+        self._db: sqlite3.Connection | None = None
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            assert self._db is not None, "SQLiteStore.open() was not called"
+            try:
+                with self._db:  # one transaction per call
+                    return fn(self._db)
+            except sqlite3.Error as exc:
+                raise StoreError(f"database error in {self.path}: {exc}") from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def open(self) -> None:
+        def connect() -> None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            db.isolation_level = "DEFERRED"
+            self._db = db
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            db = self._db
+            await asyncio.get_running_loop().run_in_executor(self._executor, db.close)
+            self._db = None
+        self._executor.shutdown(wait=True)
+
+    # ---- accounts and tokens -------------------------------------------------------------
+
+    async def ensure_account(self, username: str, name: str) -> Account:
+        def run(db: sqlite3.Connection) -> Account:
+            db.execute(
+                "INSERT OR IGNORE INTO accounts VALUES (?, ?, 'user', ?, ?)",
+                (username, name, webhook_secret(), _now()),
+            )
+            row = db.execute(
+                "SELECT username, name, webhook_secret, type FROM accounts WHERE username = ?",
+                (username,),
+            ).fetchone()
+            return Account(row[0], row[1], row[2], row[3])
+
+        return await self._run(run)
+
+    async def add_token(self, username: str, token_hash: str, label: str = "") -> None:
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO tokens VALUES (?, ?, ?, ?)", (token_hash, username, label, _now())
+            )
+        )
+
+    async def account_for_token(self, token_hash: str) -> Account | None:
+        def run(db: sqlite3.Connection) -> Account | None:
+            row = db.execute(
+                "SELECT a.username, a.name, a.webhook_secret, a.type FROM tokens t "
+                "JOIN accounts a ON a.username = t.account WHERE t.hash = ?",
+                (token_hash,),
+            ).fetchone()
+            return Account(row[0], row[1], row[2], row[3]) if row else None
+
+        return await self._run(run)
+
+    async def count_tokens(self) -> int:
+        return await self._run(lambda db: db.execute("SELECT count(*) FROM tokens").fetchone()[0])
+
+    # ---- predictions ---------------------------------------------------------------------
+
+    async def create_prediction(self, prediction: Prediction) -> None:
+        row = (
+            prediction.id,
+            prediction.account,
+            prediction.status.value,
+            prediction.created_at.isoformat(),
+            dump_prediction(prediction),
+        )
+        await self._run(lambda db: db.execute("INSERT INTO predictions VALUES (?,?,?,?,?)", row))
+
+    async def save_prediction(self, prediction: Prediction) -> None:
+        row = (prediction.status.value, dump_prediction(prediction), prediction.id)
+        await self._run(
+            lambda db: db.execute("UPDATE predictions SET status=?, data=? WHERE id=?", row)
+        )
+
+    async def get_prediction(self, account: str, prediction_id: str) -> Prediction | None:
+        def run(db: sqlite3.Connection) -> Prediction | None:
+            row = db.execute(
+                "SELECT data FROM predictions WHERE id = ? AND account = ?",
+                (prediction_id, account),
+            ).fetchone()
+            return load_prediction(row[0]) if row else None
+
+        return await self._run(run)
+
+    async def list_predictions(
+        self,
+        account: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        created_after: datetime.datetime | None = None,
+        created_before: datetime.datetime | None = None,
+    ) -> Page:
+        where, params = ["account = ?"], [account]
+        if created_after:
+            where.append("created_at >= ?")
+            params.append(created_after.isoformat())
+        if created_before:
+            where.append("created_at < ?")
+            params.append(created_before.isoformat())
+        return await self._page("predictions", where, params, limit, cursor, load_prediction)
+
+    async def _page(
+        self,
+        table: str,
+        where: list[str],
+        params: list[Any],
+        limit: int,
+        cursor: str | None,
+        load: Callable[[Any], Any],
+    ) -> Page:
+        if cursor:
+            created_at, item_id = decode_cursor(cursor)
+            where = [*where, "(created_at < ? OR (created_at = ? AND id < ?))"]
+            params = [*params, created_at, created_at, item_id]
+        sql = (
+            f"SELECT id, created_at, data FROM {table} WHERE {' AND '.join(where)} "  # noqa: S608 — fixed table and clause names
+            "ORDER BY created_at DESC, id DESC LIMIT ?"
+        )
+
+        def run(db: sqlite3.Connection) -> Page:
+            rows = db.execute(sql, [*params, limit + 1]).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            next_cursor = encode_cursor(rows[-1][1], rows[-1][0]) if more and rows else None
+            return Page([load(row[2]) for row in rows], next_cursor)
+
+        return await self._run(run)
+
+    async def unfinished_predictions(self) -> list[Prediction]:
+        def run(db: sqlite3.Connection) -> list[Prediction]:
+            rows = db.execute(
+                "SELECT data FROM predictions WHERE status IN ('starting', 'processing') "
+                "ORDER BY created_at, id"
+            ).fetchall()
+            return [load_prediction(row[0]) for row in rows]
+
+        return await self._run(run)
+
+    # ---- files ---------------------------------------------------------------------------
+
+    async def add_file(self, record: FileRecord) -> None:
+        row = (record.id, record.account, record.created_at.isoformat(), _dump_file(record))
+        await self._run(lambda db: db.execute("INSERT INTO files VALUES (?,?,?,?)", row))
+
+    async def get_file(self, account: str | None, file_id: str) -> FileRecord | None:
+        def run(db: sqlite3.Connection) -> FileRecord | None:
+            row = db.execute("SELECT account, data FROM files WHERE id = ?", (file_id,)).fetchone()
+            if row is None or (account is not None and row[0] != account):
+                return None
+            return _load_file(row[1])
+
+        return await self._run(run)
+
+    async def list_files(self, account: str, *, limit: int, cursor: str | None = None) -> Page:
+        return await self._page("files", ["account = ?"], [account], limit, cursor, _load_file)
+
+    async def delete_file(self, account: str, file_id: str) -> bool:
+        def run(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
+                "DELETE FROM files WHERE id = ? AND account = ?", (file_id, account)
+            )
+            return cursor.rowcount > 0
+
+        return await self._run(run)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+def _dump_file(record: FileRecord) -> bytes:
+    data = dict(record.__dict__)
+    data["created_at"] = record.created_at.isoformat()
+    data["expires_at"] = record.expires_at.isoformat()
+    return orjson.dumps(data)
+
+
+def _load_file(raw: bytes) -> FileRecord:
+    data = orjson.loads(raw)
+    data["created_at"] = datetime.datetime.fromisoformat(data["created_at"])
+    data["expires_at"] = datetime.datetime.fromisoformat(data["expires_at"])
+    return FileRecord(**data)
