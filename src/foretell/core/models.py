@@ -42,4 +42,4 @@ class Model:
     def is_iterator(self) -> bool:
         """Whether outputs are yielded (a growing list)."""
         output = self.openapi_schema.get("components", {}).get("schemas", {}).get("Output", {})
-        return output.get("x-cog-array-type") == "iterator"
+        return bool(output.get("x-cog-array-type") == "iterator")

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+else:  # model environments may run Python 3.10; the marker only matters to type checkers
+
+    def dataclass_transform(**_: Any) -> Any:
+        return lambda cls: cls
+
 
 from foretell.predictor.scope import Scope, current_scope
 
 
 class BaseRunner:
-    """Subclass and define `setup()` (optional) and `run()` — or, in older models, `predict()`."""
-
-    def setup(self, weights: Any = None) -> None:
-        """Load the model; runs once per process before any prediction."""
+    """Subclass and define `run()` — or, in older models, `predict()` — and optionally
+    `setup(self)` or `setup(self, weights)`, which runs once per process before any prediction.
+    (No base `setup` is declared, so either signature type-checks.)"""
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Run the model once. A legacy subclass that defines only predict() is forwarded there."""
@@ -49,6 +57,7 @@ def user_method_owner(cls: type[Any], name: str) -> type[Any] | None:
     return None
 
 
+@dataclass_transform()
 class BaseModel:
     """Base of structured outputs; subclasses become dataclasses automatically."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import pathlib
 from collections.abc import AsyncIterator, Iterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 Item = TypeVar("Item")
 
@@ -64,18 +64,24 @@ class Opaque:
     """Marker for `Annotated[T, Opaque]`: a type foretell can't inspect, passed as a JSON object."""
 
 
-class ConcatenateIterator(Iterator[Item]):
-    """Output type of a generator whose string items join into one text (token streaming)."""
+if TYPE_CHECKING:
+    # To a type checker these are the plain iterator types, so a generator function may be
+    # annotated with them; at run time they are distinct classes the schema can recognise.
+    ConcatenateIterator = Iterator
+    AsyncConcatenateIterator = AsyncIterator
+else:
 
-    def __next__(self) -> Item:
-        raise StopIteration
+    class ConcatenateIterator(Iterator[Item]):
+        """Output type of a generator whose string items join into one text (token streaming)."""
 
+        def __next__(self) -> Item:
+            raise StopIteration
 
-class AsyncConcatenateIterator(AsyncIterator[Item]):
-    """Async version of ConcatenateIterator."""
+    class AsyncConcatenateIterator(AsyncIterator[Item]):
+        """Async version of ConcatenateIterator."""
 
-    async def __anext__(self) -> Item:
-        raise StopAsyncIteration
+        async def __anext__(self) -> Item:
+            raise StopAsyncIteration
 
 
 __all__ = [

@@ -1,0 +1,49 @@
+"""The Starlette application: Replicate's routes, under /v1 and without the prefix."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount, Route
+
+from foretell.api import files, models, predictions
+from foretell.api.errors import HANDLERS
+from foretell.api.state import ApiState
+
+
+def _routes() -> list[BaseRoute]:
+    return [
+        Route("/predictions", predictions.create_prediction, methods=["POST"]),
+        Route("/predictions", predictions.list_predictions, methods=["GET"]),
+        Route("/predictions/{id}", predictions.get_prediction, methods=["GET"]),
+        Route("/predictions/{id}/cancel", predictions.cancel_prediction, methods=["POST"]),
+        Route("/models", models.list_models, methods=["GET"]),
+        Route("/models", models.search_models, methods=["QUERY"]),
+        Route("/models/{owner}/{name}", models.get_model, methods=["GET"]),
+        Route(
+            "/models/{owner}/{name}/predictions",
+            predictions.create_model_prediction,
+            methods=["POST"],
+        ),
+        Route("/models/{owner}/{name}/versions", models.list_versions, methods=["GET"]),
+        Route("/models/{owner}/{name}/versions/{version}", models.get_version, methods=["GET"]),
+        Route("/search", models.search, methods=["GET"]),
+        Route("/collections", models.list_collections, methods=["GET"]),
+        Route("/hardware", models.hardware, methods=["GET"]),
+        Route("/account", models.account, methods=["GET"]),
+        Route("/webhooks/default/secret", models.webhook_secret, methods=["GET"]),
+        Route("/files", files.create_file, methods=["POST"]),
+        Route("/files", files.list_files, methods=["GET"]),
+        Route("/files/{id}", files.get_file, methods=["GET"]),
+        Route("/files/{id}", files.delete_file, methods=["DELETE"]),
+        Route("/files/{id}/download", files.download_file, methods=["GET"]),
+        Route("/outputs/{path:path}", files.download_output, methods=["GET"]),
+    ]
+
+
+def create_app(state: ApiState) -> Starlette:
+    """The API app over an assembled ApiState (see foretell.server)."""
+    routes = _routes()
+    # Python client 1.x wants base URLs without /v1, the others with it: serve both.
+    app = Starlette(routes=[Mount("/v1", routes=routes), *routes], exception_handlers=HANDLERS)
+    app.state.api = state
+    return app

@@ -1,0 +1,127 @@
+"""Models, versions, search, collections, hardware, account and the webhook secret."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from foretell.api import render
+from foretell.api.auth import authenticate
+from foretell.api.body import read_body
+from foretell.api.state import ApiState
+from foretell.core.models import Model
+from foretell.errors import BadRequest, NotFound
+
+
+def _state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+def _model(request: Request) -> Model:
+    name = f"{request.path_params['owner']}/{request.path_params['name']}"
+    model = _state(request).model(name)
+    if model is None:
+        raise NotFound("The requested resource could not be found.")
+    return model
+
+
+async def list_models(request: Request) -> Response:
+    """GET /v1/models — every hosted model."""
+    await authenticate(request)
+    models = sorted(_state(request).models.values(), key=lambda m: m.full_name)
+    return JSONResponse(render.page(request, [render.model(request, m) for m in models], None))
+
+
+async def search_models(request: Request) -> Response:
+    """QUERY /v1/models — body is the search text (JS sends it JSON-quoted)."""
+    await authenticate(request)
+    raw = (await read_body(request, 64 * 1024)).decode(errors="replace").strip()
+    if raw.startswith('"'):
+        try:
+            raw = str(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            pass
+    results = [render.model(request, m) for m in _matching(_state(request), raw)]
+    return JSONResponse(render.page(request, results, None))
+
+
+async def search(request: Request) -> Response:
+    """GET /v1/search?query= — models matching the query, in the beta client's shape."""
+    await authenticate(request)
+    query = request.query_params.get("query")
+    if not query:
+        raise BadRequest('Query parameter "query" is required')
+    limit = min(max(int(request.query_params.get("limit", "20") or 20), 1), 50)
+    models = _matching(_state(request), query)[:limit]
+    return JSONResponse(
+        {
+            "query": query,
+            "models": [{"model": render.model(request, m), "metadata": {}} for m in models],
+            "collections": [],
+            "pages": [],
+        }
+    )
+
+
+def _matching(state: ApiState, query: str) -> list[Model]:
+    words = query.lower().split()
+    return [
+        m
+        for m in sorted(state.models.values(), key=lambda m: m.full_name)
+        if all(w in f"{m.full_name} {m.description or ''}".lower() for w in words)
+    ]
+
+
+async def get_model(request: Request) -> Response:
+    """GET /v1/models/{owner}/{name}."""
+    await authenticate(request)
+    return JSONResponse(render.model(request, _model(request)))
+
+
+async def list_versions(request: Request) -> Response:
+    """GET /v1/models/{owner}/{name}/versions — the current version."""
+    await authenticate(request)
+    return JSONResponse(render.page(request, [render.version(_model(request))], None))
+
+
+async def get_version(request: Request) -> Response:
+    """GET /v1/models/{owner}/{name}/versions/{version}."""
+    await authenticate(request)
+    model = _model(request)
+    if request.path_params["version"] != model.version:
+        raise NotFound("The requested resource could not be found.")
+    return JSONResponse(render.version(model))
+
+
+async def list_collections(request: Request) -> Response:
+    """GET /v1/collections — none yet."""
+    await authenticate(request)
+    return JSONResponse(render.page(request, [], None))
+
+
+async def hardware(request: Request) -> Response:
+    """GET /v1/hardware — what this server runs models on."""
+    await authenticate(request)
+    return JSONResponse([{"sku": "cpu", "name": "CPU"}])
+
+
+async def account(request: Request) -> Response:
+    """GET /v1/account."""
+    who = await authenticate(request)
+    return JSONResponse(
+        {
+            "type": who.type,
+            "username": who.username,
+            "name": who.name,
+            "github_url": None,
+            "avatar_url": None,
+        }
+    )
+
+
+async def webhook_secret(request: Request) -> Response:
+    """GET /v1/webhooks/default/secret — the account's signing key."""
+    who = await authenticate(request)
+    return JSONResponse({"key": who.webhook_secret})

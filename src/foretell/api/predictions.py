@@ -1,0 +1,220 @@
+"""Predictions: create (Prefer: wait, Cancel-After), get, list, cancel."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from foretell.api import render
+from foretell.api.auth import authenticate
+from foretell.api.body import read_json_object
+from foretell.api.durations import MIN_DEADLINE_S, parse_duration, parse_prefer_wait
+from foretell.api.inputs import check_input, resolve_own_files
+from foretell.api.state import ApiState
+from foretell.core.accounts import Account
+from foretell.core.ids import prediction_id
+from foretell.core.models import Model
+from foretell.core.prediction import Prediction, utcnow
+from foretell.core.refs import InvalidModelRef, ModelRef
+from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound
+
+_FIELDS = {"input", "stream", "webhook", "webhook_events_filter", "webhook_completed", "lifetime"}
+_EVENTS = ("start", "output", "logs", "completed")
+_BAD_VERSION = "Invalid version or not permitted"
+
+
+def _state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+async def create_prediction(request: Request) -> Response:
+    """POST /v1/predictions — the model comes from `version`."""
+    account = await authenticate(request)
+    body = await read_json_object(request)
+    _reject_unknown_fields(body, _FIELDS | {"version"})
+    if not isinstance(body.get("version"), str) or not body["version"]:
+        raise InvalidRequest([InvalidField("required", "", "version is required")])
+    model = _model_for_version(_state(request), body["version"])
+    return await _create(request, account, model, body)
+
+
+async def create_model_prediction(request: Request) -> Response:
+    """POST /v1/models/{owner}/{name}/predictions — the model's current version."""
+    account = await authenticate(request)
+    name = f"{request.path_params['owner']}/{request.path_params['name']}"
+    model = _state(request).model(name)
+    if model is None:
+        raise NotFound("The requested resource could not be found.")
+    body = await read_json_object(request)
+    _reject_unknown_fields(body, _FIELDS)
+    return await _create(request, account, model, body)
+
+
+def _model_for_version(state: ApiState, text: str) -> Model:
+    try:
+        ref = ModelRef.parse(text)
+    except InvalidModelRef as exc:
+        raise InvalidRequest([InvalidField("invalid", "version", str(exc))], _BAD_VERSION) from exc
+    model = state.model(ref.model) if ref.model else state.version(ref.version or "")
+    if model is None or (ref.version is not None and ref.version != model.version):
+        detail = (
+            "The specified version does not exist (or perhaps you don't have permission to use it?)"
+        )
+        raise InvalidRequest([InvalidField("invalid", "version", detail)], _BAD_VERSION)
+    return model
+
+
+def _reject_unknown_fields(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidRequest(
+            [
+                InvalidField(
+                    "additional_property_not_allowed", "", f"Additional property {k} is not allowed"
+                )
+                for k in unknown
+            ]
+        )
+
+
+async def _create(
+    request: Request, account: Account, model: Model, body: dict[str, Any]
+) -> Response:
+    state = _state(request)
+    raw_input = body.get("input")
+    if raw_input is None:
+        raw_input = {}
+    if not isinstance(raw_input, dict):
+        raise InvalidRequest(
+            [InvalidField("invalid_type", "input", "Invalid type. Expected: object")]
+        )
+    cleaned = check_input(model, raw_input)
+    local_files = await resolve_own_files(request, state, account, model, cleaned)
+    webhook, events = _webhook(body)
+    now = utcnow()
+    prediction = Prediction(
+        id=prediction_id(),
+        account=account.username,
+        model=model.full_name,
+        version=model.version,
+        input=raw_input,
+        created_at=now,
+        webhook=webhook,
+        webhook_events_filter=events,
+        deadline=_deadline(request, body, now),
+        iterator=model.is_iterator,
+    )
+    await state.store.create_prediction(prediction)  # durable before anyone hears of it
+    state.dispatcher.submit(prediction, model.runner_name, local_files)
+    wait = parse_prefer_wait(request.headers.get("prefer"))
+    headers = {"Location": f"{render.base_url(request)}/v1/predictions/{prediction.id}"}
+    if wait is not None:
+        await state.dispatcher.wait(prediction.id, wait)
+        headers["Preference-Applied"] = "wait" if wait == 60 else f"wait={int(wait)}"
+    current = await _current(state, account, prediction.id)
+    body_json = render.prediction(request, state, current)
+    if wait is not None and not current.status.is_terminal:
+        # The official clients treat any other status as final: say `starting` until done.
+        body_json["status"] = "starting"
+    return JSONResponse(body_json, status_code=201, headers=headers)
+
+
+def _webhook(body: dict[str, Any]) -> tuple[str | None, tuple[str, ...] | None]:
+    webhook = body.get("webhook")
+    completed = body.get("webhook_completed")
+    events = body.get("webhook_events_filter")
+    if webhook is None and isinstance(completed, str):
+        webhook, events = completed, ["completed"]
+    if webhook is not None and (not isinstance(webhook, str) or "://" not in webhook):
+        raise InvalidRequest([InvalidField("format", "webhook", "webhook must be an http(s) URL")])
+    if events is None:
+        return webhook, None
+    if not isinstance(events, list) or any(e not in _EVENTS for e in events):
+        description = f"webhook_events_filter must be a list of {', '.join(_EVENTS)}"
+        raise InvalidRequest([InvalidField("enum", "webhook_events_filter", description)])
+    return webhook, tuple(events)
+
+
+def _deadline(
+    request: Request, body: dict[str, Any], now: datetime.datetime
+) -> datetime.datetime | None:
+    text = request.headers.get("cancel-after")
+    where = "Cancel-After"
+    if text is None and body.get("lifetime") is not None:
+        text, where = str(body["lifetime"]), "lifetime"
+    if text is None:
+        return None
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise InvalidRequest([InvalidField("format", where, str(exc))]) from exc
+    if seconds < MIN_DEADLINE_S:
+        description = f"must be at least {MIN_DEADLINE_S:.0f} seconds (got {text})"
+        raise InvalidRequest([InvalidField("number_gte", where, description)])
+    return now + datetime.timedelta(seconds=seconds)
+
+
+async def _current(state: ApiState, account: Account, id_: str) -> Prediction:
+    live = state.dispatcher.get(id_)
+    if live is not None and live.account == account.username:
+        return live
+    stored = await state.store.get_prediction(account.username, id_)
+    if stored is None:
+        raise NotFound("The requested resource could not be found.")
+    return stored
+
+
+async def get_prediction(request: Request) -> Response:
+    """GET /v1/predictions/{id}."""
+    account = await authenticate(request)
+    state = _state(request)
+    current = await _current(state, account, request.path_params["id"])
+    return JSONResponse(render.prediction(request, state, current))
+
+
+async def cancel_prediction(request: Request) -> Response:
+    """POST /v1/predictions/{id}/cancel — a no-op for a finished prediction."""
+    account = await authenticate(request)
+    state = _state(request)
+    current = await _current(state, account, request.path_params["id"])
+    if not current.status.is_terminal:
+        await state.dispatcher.cancel(current.id)
+        await state.dispatcher.wait(current.id, 5.0)
+        current = await _current(state, account, current.id)
+    return JSONResponse(render.prediction(request, state, current))
+
+
+async def list_predictions(request: Request) -> Response:
+    """GET /v1/predictions — newest first, 100 a page."""
+    account = await authenticate(request)
+    state = _state(request)
+    params = request.query_params
+    try:
+        page = await state.store.list_predictions(
+            account.username,
+            limit=100,
+            cursor=params.get("cursor"),
+            created_after=_time(params.get("created_after"), "created_after"),
+            created_before=_time(params.get("created_before"), "created_before"),
+        )
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    results = []
+    for stored in page.items:
+        current = state.dispatcher.get(stored.id) or stored
+        results.append(render.prediction(request, state, current))
+    return JSONResponse(render.page(request, results, page.next_cursor))
+
+
+def _time(text: str | None, name: str) -> datetime.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadRequest(f"{name}: {text!r} is not an RFC 3339 date-time") from exc
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)

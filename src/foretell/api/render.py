@@ -1,0 +1,125 @@
+"""The only place that shapes foretell's records into Replicate's JSON."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from typing import Any
+
+from starlette.requests import Request
+
+from foretell.api.state import ApiState
+from foretell.core.models import Model
+from foretell.core.outputs import replace_at
+from foretell.core.prediction import Prediction
+from foretell.store.protocol import FileRecord
+
+SECRET_MASK = "**********"  # noqa: S105 — the mask shown instead of a secret
+
+
+def timestamp(value: datetime.datetime | None) -> str | None:
+    """RFC 3339 in UTC with microseconds and `Z`, which every client parses."""
+    if value is None:
+        return None
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def base_url(request: Request) -> str:
+    """`http://host:port` as the client reached us."""
+    return str(request.base_url).rstrip("/")
+
+
+def file_url(request: Request, state: ApiState, key: str) -> str:
+    """A signed, expiring URL for a stored output file; no auth header needed."""
+    return base_url(request) + state.signer.sign(f"/v1/{key}")
+
+
+def prediction(request: Request, state: ApiState, p: Prediction) -> dict[str, Any]:
+    """A prediction in Replicate's shape."""
+    base = base_url(request)
+    model = state.model(p.model)
+    secrets = model.secret_inputs if model else frozenset()
+    output = copy.deepcopy(p.output)
+    for location in p.output_files:
+        output = replace_at(output, location, lambda key: file_url(request, state, key))
+    body: dict[str, Any] = {
+        "id": p.id,
+        "model": p.model,
+        "version": p.version,
+        "input": {k: (SECRET_MASK if k in secrets else v) for k, v in p.input.items()},
+        "logs": p.logs,
+        "output": output,
+        "data_removed": p.data_removed,
+        "error": p.error,
+        "status": p.status.value,
+        "source": p.source,
+        "created_at": timestamp(p.created_at),
+        "started_at": timestamp(p.started_at),
+        "completed_at": timestamp(p.completed_at),
+        "metrics": p.metrics,
+        "urls": {
+            "get": f"{base}/v1/predictions/{p.id}",
+            "cancel": f"{base}/v1/predictions/{p.id}/cancel",
+            "web": f"{base}/p/{p.id}",
+        },
+    }
+    if p.webhook is not None:
+        body["webhook"] = p.webhook
+        body["webhook_events_filter"] = list(p.webhook_events_filter or ())
+    if p.deadline is not None:
+        body["deadline"] = timestamp(p.deadline)
+    return body
+
+
+def version(m: Model) -> dict[str, Any]:
+    """A model version."""
+    return {
+        "id": m.version,
+        "created_at": timestamp(m.created_at),
+        "cog_version": m.openapi_schema.get("info", {}).get("version", "0.23.1"),
+        "openapi_schema": m.openapi_schema,
+    }
+
+
+def model(request: Request, m: Model) -> dict[str, Any]:
+    """A model, with its latest (and only) version."""
+    return {
+        "url": f"{base_url(request)}/v1/models/{m.full_name}",
+        "owner": m.owner,
+        "name": m.name,
+        "description": m.description,
+        "visibility": "public",
+        "github_url": None,
+        "paper_url": None,
+        "license_url": None,
+        "run_count": 0,
+        "cover_image_url": None,
+        "default_example": m.default_example,
+        "latest_version": version(m),
+        "is_official": True,
+        "created_at": timestamp(m.created_at),
+    }
+
+
+def file(request: Request, record: FileRecord) -> dict[str, Any]:
+    """A Files API file object."""
+    return {
+        "id": record.id,
+        "name": record.name,
+        "content_type": record.content_type,
+        "size": record.size,
+        "etag": record.md5,
+        "checksums": {"sha256": record.sha256, "md5": record.md5},
+        "metadata": record.metadata,
+        "created_at": timestamp(record.created_at),
+        "expires_at": timestamp(record.expires_at),
+        "urls": {"get": f"{base_url(request)}/v1/files/{record.id}"},
+    }
+
+
+def page(request: Request, results: list[Any], next_cursor: str | None) -> dict[str, Any]:
+    """A paginated list; `next` is an absolute URL (JS would double a relative /v1)."""
+    next_url = None
+    if next_cursor:
+        next_url = str(request.url.include_query_params(cursor=next_cursor))
+    return {"next": next_url, "previous": None, "results": results}

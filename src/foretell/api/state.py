@@ -1,0 +1,42 @@
+"""What the API layer works with: the store, the dispatcher, hosted models, files, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from foretell.core.models import Model
+from foretell.files.local import LocalFiles
+from foretell.files.urls import UrlSigner
+from foretell.runner.dispatch import Dispatcher
+from foretell.store.protocol import Store
+
+
+@dataclass
+class Settings:
+    """Limits and switches of the HTTP API."""
+
+    max_body_bytes: int = 100 * 1024 * 1024
+    max_upload_bytes: int = 100 * 1024 * 1024
+    no_auth: bool = False
+    #: the account used when auth is off
+    default_account: str = "local"
+
+
+@dataclass
+class ApiState:
+    """Everything a request handler can reach."""
+
+    store: Store
+    dispatcher: Dispatcher
+    files: LocalFiles
+    signer: UrlSigner
+    settings: Settings
+    models: dict[str, Model] = field(default_factory=dict)
+
+    def model(self, full_name: str) -> Model | None:
+        """A hosted model by `owner/name`."""
+        return self.models.get(full_name)
+
+    def version(self, version_id: str) -> Model | None:
+        """The hosted model whose current version is `version_id`."""
+        return next((m for m in self.models.values() if m.version == version_id), None)
