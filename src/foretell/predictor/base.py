@@ -7,9 +7,9 @@ import inspect
 import sys
 from typing import Any
 
-if sys.version_info >= (3, 11):
+if sys.version_info >= (3, 11):  # noqa: UP036 — model environments may be older than foretell
     from typing import dataclass_transform
-else:  # model environments may run Python 3.10; the marker only matters to type checkers
+else:  # the marker only matters to type checkers
 
     def dataclass_transform(**_: Any) -> Any:
         return lambda cls: cls
