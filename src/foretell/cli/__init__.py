@@ -6,6 +6,8 @@ import typer
 
 from foretell.cli.predict import predict_command
 from foretell.cli.schema import schema_command
+from foretell.cli.serve import serve_command
+from foretell.cli.tokens import tokens_app
 
 app = typer.Typer(
     name="foretell",
@@ -16,6 +18,8 @@ app = typer.Typer(
 )
 app.command("predict")(predict_command)
 app.command("schema")(schema_command)
+app.command("serve")(serve_command)
+app.add_typer(tokens_app, name="tokens")
 
 
 def main() -> None:

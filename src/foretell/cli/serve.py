@@ -1,0 +1,73 @@
+"""`foretell serve`: the Replicate-compatible API for local models."""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Annotated
+
+import typer
+
+from foretell.api.state import Settings
+from foretell.cli.render import err_console, print_error
+from foretell.models import builtin_models
+from foretell.predictor.errors import PredictorLoadError
+from foretell.server import ServeConfig, model_name, run
+
+
+def parse_models(args: list[str]) -> dict[str, pathlib.Path]:
+    """`PATH` or `OWNER/NAME=PATH` arguments -> name -> directory."""
+    models: dict[str, pathlib.Path] = {}
+    for arg in args:
+        name, sep, path_text = arg.partition("=")
+        path = pathlib.Path(path_text if sep else arg)
+        if not path.is_dir():
+            raise typer.BadParameter(f"{path}: not a model directory")
+        if sep and (name.count("/") != 1 or not all(name.split("/"))):
+            raise typer.BadParameter(f"{arg!r}: use OWNER/NAME=PATH")
+        name = name if sep else model_name(path)
+        if name in models:
+            raise typer.BadParameter(f"two models are called {name}")
+        models[name] = path
+    return models
+
+
+def serve_command(
+    models: Annotated[
+        list[str] | None,
+        typer.Argument(help="PATH or OWNER/NAME=PATH; none serves the built-in models."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+    data_dir: Annotated[
+        pathlib.Path, typer.Option(help="Where the database and files live.")
+    ] = pathlib.Path(".foretell"),
+    no_auth: Annotated[
+        bool,
+        typer.Option("--no-auth", help="Accept requests without a token (local experiments only)."),
+    ] = False,
+    max_body_mb: Annotated[int, typer.Option(help="Largest request body, in MiB.")] = 100,
+    output_url_ttl: Annotated[
+        float, typer.Option(help="Seconds an output file URL stays valid.")
+    ] = 3600.0,
+) -> None:
+    """Serve models behind Replicate's HTTP API."""
+    try:
+        hosted = parse_models(models) if models else builtin_models()
+    except PredictorLoadError as exc:
+        print_error("Invalid model", str(exc))
+        raise typer.Exit(1) from exc
+    if no_auth:
+        err_console.print(
+            "[bold yellow]WARNING: --no-auth: anyone who can reach this port can run models "
+            "and read every prediction. Use it for local experiments only.[/]"
+        )
+    settings = Settings(
+        max_body_bytes=max_body_mb * 1024 * 1024,
+        max_upload_bytes=max_body_mb * 1024 * 1024,
+        no_auth=no_auth,
+    )
+    config = ServeConfig(hosted, data_dir, host, port, settings, output_url_ttl)
+    try:
+        run(config)
+    except KeyboardInterrupt:
+        pass

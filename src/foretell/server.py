@@ -1,0 +1,155 @@
+"""`foretell serve`: the API, the runner and the dispatcher in one process (embedded shape)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import pathlib
+import secrets
+from dataclasses import dataclass, field
+
+import orjson
+import uvicorn
+
+from foretell.api.app import create_app
+from foretell.api.state import ApiState, Settings
+from foretell.core.accounts import hash_token
+from foretell.core.ids import api_token, version_id
+from foretell.core.models import Model
+from foretell.core.prediction import finish, utcnow
+from foretell.core.status import Status
+from foretell.files.local import LocalFiles
+from foretell.files.urls import UrlSigner
+from foretell.predictor.config import load_config
+from foretell.runner import ModelLoadError, ModelSpec, Runner
+from foretell.runner.dispatch import Dispatcher
+from foretell.store.sqlite import SQLiteStore
+
+log = logging.getLogger("foretell")
+
+DEFAULT_ACCOUNT = "local"
+RESTARTED = (
+    "The server restarted while this prediction was running, so its result was lost. Run it again."
+)
+
+
+@dataclass
+class ServeConfig:
+    """What `foretell serve` was asked to do."""
+
+    models: dict[str, pathlib.Path]
+    data_dir: pathlib.Path
+    host: str = "127.0.0.1"
+    port: int = 5000
+    settings: Settings = field(default_factory=Settings)
+    output_url_ttl_s: float = 3600.0
+
+
+def model_name(path: pathlib.Path) -> str:
+    """`image: r8.im/owner/name` from cog.yaml, else `local/<directory name>`."""
+    return load_config(path).name or f"local/{path.resolve().name}"
+
+
+def _signing_key(data_dir: pathlib.Path) -> bytes:
+    """A per-data-dir secret for signed file URLs, created on first start."""
+    path = data_dir / "url-signing.key"
+    if not path.exists():
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+async def create_token(store: SQLiteStore, account: str) -> str:
+    """A new API token for `account` (created if needed); only its hash is stored."""
+    await store.ensure_account(account, account)
+    token = api_token()
+    await store.add_token(account, hash_token(token))
+    return token
+
+
+async def _host_models(runner: Runner, models: dict[str, pathlib.Path]) -> dict[str, Model]:
+    """Start a worker per model and read each schema; a model that can't load is skipped."""
+    hosted: dict[str, Model] = {}
+    for name, path in models.items():
+        config = load_config(path)
+        spec = ModelSpec(
+            name=name,
+            root=path.resolve(),
+            ref=config.predict,
+            max_concurrency=config.concurrency,
+            env=config.environment,
+        )
+        await runner.add_model(spec)
+    for name in models:
+        try:
+            schema = await runner.wait_described(name)
+        except ModelLoadError as exc:
+            log.error("model %s can't be served: %s", name, exc)
+            continue
+        owner, short = name.split("/", 1)
+        digest = version_id(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS), name)
+        hosted[name] = Model(owner, short, digest, schema, utcnow(), runner_name=name)
+    return hosted
+
+
+async def _recover(state: ApiState) -> None:
+    """Requeue what never started; fail what was running when the server died."""
+    for prediction in await state.store.unfinished_predictions():
+        model = state.model(prediction.model)
+        if prediction.status is Status.STARTING and model is not None:
+            state.dispatcher.submit(prediction, model.runner_name, {})
+            continue
+        reason = (
+            RESTARTED if model is not None else f"The model {prediction.model} is no longer served."
+        )
+        await state.store.save_prediction(finish(prediction, Status.FAILED, utcnow(), error=reason))
+
+
+async def serve(config: ServeConfig) -> None:
+    """Run until interrupted."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SQLiteStore(config.data_dir / "foretell.db")
+    await store.open()
+    if not config.settings.no_auth and await store.count_tokens() == 0:
+        token = await create_token(store, DEFAULT_ACCOUNT)
+        print(f"Created the first API token (shown once): {token}", flush=True)
+    files = LocalFiles(config.data_dir / "files")
+    async with Runner(scratch_dir=None) as runner:
+        dispatcher = Dispatcher(runner, store, files)
+        state = ApiState(
+            store,
+            dispatcher,
+            files,
+            UrlSigner(_signing_key(config.data_dir), config.output_url_ttl_s),
+            config.settings,
+            await _host_models(runner, config.models),
+        )
+        dispatcher.start()
+        await _recover(state)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(state),
+                host=config.host,
+                port=config.port,
+                log_level="warning",
+                lifespan="off",
+            )
+        )
+        print(
+            f"foretell is serving {len(state.models)} model(s) at http://{config.host}:{config.port}",
+            flush=True,
+        )
+        for model in state.models.values():
+            print(f"  {model.full_name}:{model.version}", flush=True)
+        try:
+            await server.serve()
+        finally:
+            await dispatcher.close()
+    await store.close()
+
+
+def run(config: ServeConfig) -> None:
+    """Blocking entry point for the CLI."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(serve(config))
