@@ -1,0 +1,27 @@
+"""A server hosting the fixture predictors, shared by the API tests of a module."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterator
+
+import pytest
+from tests.server import Server, fixture_model, start_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`foretell serve` with echo, sleep, path output, secret and streaming fixtures."""
+    tmp = tmp_path_factory.mktemp("server")
+    models = [
+        f"acme/{name}={fixture_model(tmp, name)}"
+        for name in ("echo", "sleep", "path_output", "secret_input", "stream_tokens", "path_input")
+    ]
+    server = start_server(tmp / "data", models)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def data_dir(server: Server) -> pathlib.Path:
+    return server.data_dir

@@ -1,0 +1,99 @@
+"""A real `foretell serve` process on 127.0.0.1 for API and client tests."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+ROOT = pathlib.Path(__file__).parent
+PREDICTORS = ROOT / "fixtures" / "predictors"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fixture_model(tmp: pathlib.Path, fixture: str, cog_yaml: str = "") -> pathlib.Path:
+    """A model directory holding one fixture predictor."""
+    model = tmp / "models" / fixture
+    model.mkdir(parents=True, exist_ok=True)
+    (model / "predict.py").write_text((PREDICTORS / f"{fixture}.py").read_text())
+    (model / "cog.yaml").write_text(cog_yaml or 'predict: "predict.py"\n')
+    return model
+
+
+@dataclass
+class Server:
+    """A running server: its URL, first token and process."""
+
+    url: str
+    token: str
+    process: subprocess.Popen[str]
+    data_dir: pathlib.Path
+    args: list[str]
+    output: list[str] = field(default_factory=list)
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=70)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_server(
+    data_dir: pathlib.Path, models: list[str], *extra: str, token: str | None = None
+) -> Server:
+    """Start `foretell serve` and wait until it answers; reads the first token it prints."""
+    port = free_port()
+    args = [
+        sys.executable, "-m", "foretell", "serve", *models,
+        "--port", str(port), "--data-dir", str(data_dir), *extra,
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError("foretell serve exited:\n" + "".join(lines))
+        lines.append(line)
+        match = re.search(r"(r8_\S+)", line)
+        if match:
+            token = match.group(1)
+        if "foretell is serving" in line:
+            break
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(url + "/v1/hardware", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    if token is None:
+        raise RuntimeError("no token printed:\n" + "".join(lines))
+    return Server(url, token, process, data_dir, args, lines)
