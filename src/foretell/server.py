@@ -22,6 +22,7 @@ from foretell.core.status import Status
 from foretell.files.local import LocalFiles
 from foretell.files.urls import UrlSigner
 from foretell.predictor.config import load_config
+from foretell.queue import MemoryQueue, WorkItem
 from foretell.runner import ModelLoadError, ModelSpec, Runner
 from foretell.runner.dispatch import Dispatcher
 from foretell.store.sqlite import SQLiteStore
@@ -98,7 +99,7 @@ async def _recover(state: ApiState) -> None:
     for prediction in await state.store.unfinished_predictions():
         model = state.model(prediction.model)
         if prediction.status is Status.STARTING and model is not None:
-            state.dispatcher.submit(prediction, model.runner_name, {})
+            await state.queue.put(WorkItem(prediction, model.runner_name))
             continue
         reason = (
             RESTARTED if model is not None else f"The model {prediction.model} is no longer served."
@@ -117,15 +118,17 @@ async def serve(config: ServeConfig) -> None:
     files = LocalFiles(config.data_dir / "files")
     async with Runner(scratch_dir=None) as runner:
         dispatcher = Dispatcher(runner, store, files)
+        queue = MemoryQueue()
         state = ApiState(
             store,
+            queue,
             dispatcher,
             files,
             UrlSigner(_signing_key(config.data_dir), config.output_url_ttl_s),
             config.settings,
             await _host_models(runner, config.models),
         )
-        dispatcher.start()
+        dispatcher.start(queue)
         await _recover(state)
         server = uvicorn.Server(
             uvicorn.Config(

@@ -20,6 +20,7 @@ from foretell.core.models import Model
 from foretell.core.prediction import Prediction, utcnow
 from foretell.core.refs import InvalidModelRef, ModelRef
 from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound
+from foretell.queue.protocol import WorkItem
 
 _FIELDS = {"input", "stream", "webhook", "webhook_events_filter", "webhook_completed", "lifetime"}
 _EVENTS = ("start", "output", "logs", "completed")
@@ -109,7 +110,7 @@ async def _create(
         iterator=model.is_iterator,
     )
     await state.store.create_prediction(prediction)  # durable before anyone hears of it
-    state.dispatcher.submit(prediction, model.runner_name, local_files)
+    await state.queue.put(WorkItem(prediction, model.runner_name, local_files))
     wait = parse_prefer_wait(request.headers.get("prefer"))
     headers = {"Location": f"{render.base_url(request)}/v1/predictions/{prediction.id}"}
     if wait is not None:

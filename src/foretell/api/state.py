@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from foretell.core.models import Model
 from foretell.files.local import LocalFiles
 from foretell.files.urls import UrlSigner
+from foretell.queue.protocol import WorkQueue
 from foretell.runner.dispatch import Dispatcher
 from foretell.store.protocol import Store
 
@@ -27,6 +28,7 @@ class ApiState:
     """Everything a request handler can reach."""
 
     store: Store
+    queue: WorkQueue
     dispatcher: Dispatcher
     files: LocalFiles
     signer: UrlSigner

@@ -13,6 +13,7 @@ from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction, append_logs, append_output, finish, start, utcnow
 from foretell.core.status import Status
 from foretell.files.local import LocalFiles
+from foretell.queue.protocol import WorkQueue
 from foretell.runner.runner import Runner
 from foretell.runner.spec import PredictionRequest
 from foretell.store.protocol import Store
@@ -36,25 +37,33 @@ class Dispatcher:
         self._dirty: set[str] = set()
         self._reasons: dict[str, str] = {}
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
-        self._flusher: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
         self.listeners: list[Listener] = []
 
-    def start(self) -> None:
-        """Begin the periodic persistence of running predictions."""
-        self._flusher = asyncio.create_task(self._flush_forever())
+    def start(self, queue: WorkQueue) -> None:
+        """Take work from `queue` and persist running predictions periodically."""
+        self._background = [
+            asyncio.create_task(self._flush_forever()),
+            asyncio.create_task(self._consume(queue)),
+        ]
 
     async def close(self) -> None:
         """Persist what is pending and stop."""
-        if self._flusher is not None:
-            self._flusher.cancel()
+        for task in self._background:
+            task.cancel()
         await self._flush()
+
+    async def _consume(self, queue: WorkQueue) -> None:
+        while True:
+            item = await queue.get()
+            self.submit(item.prediction, item.runner_model, item.local_files)
 
     def submit(
         self, prediction: Prediction, runner_model: str, local_files: dict[str, str]
     ) -> None:
         """Run a stored prediction; returns at once."""
         self.live[prediction.id] = prediction
-        self._finished[prediction.id] = asyncio.Event()
+        self._finished.setdefault(prediction.id, asyncio.Event())
         if prediction.deadline is not None:
             delay = (prediction.deadline - utcnow()).total_seconds()
             self._deadlines[prediction.id] = asyncio.get_running_loop().call_later(
@@ -69,13 +78,15 @@ class Dispatcher:
         return self.live.get(prediction_id)
 
     async def wait(self, prediction_id: str, timeout: float) -> None:
-        """Wait up to `timeout` seconds for the prediction to finish."""
-        event = self._finished.get(prediction_id)
-        if event is not None:
-            try:
-                await asyncio.wait_for(event.wait(), timeout)
-            except TimeoutError:
-                pass
+        """Wait up to `timeout` seconds for a queued or running prediction to finish."""
+        event = self._finished.setdefault(prediction_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            if prediction_id not in self.live and event.is_set():
+                self._finished.pop(prediction_id, None)
 
     async def cancel(self, prediction_id: str, reason: str | None = None) -> None:
         """Ask the runner to cancel; the prediction ends `canceled` with `reason` as its error."""
@@ -134,7 +145,7 @@ class Dispatcher:
         if timer is not None:
             timer.cancel()
         self.live.pop(current.id, None)
-        self._finished.pop(current.id).set()
+        self._finished.pop(current.id, asyncio.Event()).set()
 
     def _keep_files(self, prediction_id: str, value: Any, files: list[list[str | int]]) -> Any:
         """Move each output file into storage, replacing its path with the storage key."""
