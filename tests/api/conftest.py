@@ -6,6 +6,7 @@ import pathlib
 from collections.abc import Iterator
 
 import pytest
+
 from tests.server import Server, fixture_model, start_server
 
 
