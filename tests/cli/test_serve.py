@@ -1,0 +1,70 @@
+"""`foretell serve` options and `foretell tokens create`, as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import httpx
+
+from tests.server import fixture_model, start_server
+
+
+def test_no_auth_warns_loudly_and_needs_no_token(tmp_path: pathlib.Path) -> None:
+    """--no-auth prints a warning at start and accepts requests without a token."""
+    model = fixture_model(tmp_path, "echo")
+    server = start_server(tmp_path / "data", [str(model), "--no-auth"], token="none")
+    try:
+        assert any("--no-auth" in line and "WARNING" in line for line in server.output)
+        response = httpx.post(
+            f"{server.url}/v1/models/local/echo/predictions",
+            json={"input": {"text": "open"}},
+            headers={"Prefer": "wait"},
+        )
+        assert response.json()["output"] == "open"
+    finally:
+        server.stop()
+
+
+def test_bare_path_is_served_as_local_or_its_image_name(tmp_path: pathlib.Path) -> None:
+    """A bare PATH is local/<dir>, unless cog.yaml names an r8.im image."""
+    plain = fixture_model(tmp_path, "echo")
+    named = fixture_model(tmp_path, "sleep", 'predict: "predict.py"\nimage: r8.im/acme/napper\n')
+    server = start_server(tmp_path / "data", [str(plain), str(named)])
+    try:
+        with server.client() as client:
+            models = client.get("/v1/models").json()["results"]
+        assert {f"{m['owner']}/{m['name']}" for m in models} == {"local/echo", "acme/napper"}
+    finally:
+        server.stop()
+
+
+def test_bad_model_arguments_are_refused(tmp_path: pathlib.Path) -> None:
+    """A missing directory or a malformed OWNER/NAME=PATH stops serve with a clear message."""
+    for arg in (str(tmp_path / "missing"), f"justaname={tmp_path}"):
+        result = subprocess.run(
+            [sys.executable, "-m", "foretell", "serve", arg, "--data-dir", str(tmp_path / "d")],
+            capture_output=True, text=True, timeout=30,
+            env={**os.environ, "COLUMNS": "300", "NO_COLOR": "1"},
+        )  # fmt: skip
+        assert result.returncode == 2
+        assert "not a model directory" in result.stderr or "OWNER/NAME=PATH" in result.stderr
+
+
+def test_tokens_create_prints_the_token_last(tmp_path: pathlib.Path) -> None:
+    """The token is the last word of the output and works against the server."""
+    model = fixture_model(tmp_path, "echo")
+    server = start_server(tmp_path / "data", [str(model)])
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "foretell", "tokens", "create", "--data-dir", str(tmp_path / "data")],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        token = out.split()[-1]
+        assert token.startswith("r8_") and token != server.token
+        with server.client(token) as client:
+            assert client.get("/v1/account").status_code == 200
+    finally:
+        server.stop()
