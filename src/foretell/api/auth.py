@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from foretell.api.state import ApiState
+from foretell.api.state import api_state
 from foretell.core.accounts import Account, hash_token
 from foretell.errors import Unauthenticated
 
@@ -13,7 +13,7 @@ _UNAUTHENTICATED = "You did not pass a valid authentication token"
 
 async def authenticate(request: Request) -> Account:
     """The caller's account; 401 unless the header carries a known token."""
-    state: ApiState = request.app.state.api
+    state = api_state(request)
     if state.settings.no_auth:
         return await state.store.ensure_account(state.settings.default_account, "Local")
     header = request.headers.get("authorization", "")

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from foretell.api.state import ApiState
+from foretell.api.state import api_state
 from foretell.errors import BadRequest, TooLarge
 
 
@@ -28,7 +28,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 async def read_json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object. Any content type is read as JSON, as Replicate's docs
     post with curl's default form type."""
-    state: ApiState = request.app.state.api
+    state = api_state(request)
     raw = await read_body(request, state.settings.max_body_bytes)
     if not raw.strip():
         raise BadRequest("The request body is empty; send a JSON object.")

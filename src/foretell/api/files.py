@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from foretell.api import render
 from foretell.api.auth import authenticate
-from foretell.api.state import ApiState
+from foretell.api.state import api_state
 from foretell.core.prediction import utcnow
 from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound, TooLarge
 from foretell.store.protocol import FileRecord
@@ -22,15 +22,10 @@ FILE_TTL = datetime.timedelta(hours=24)
 _NOT_FOUND = "File not found"
 
 
-def _state(request: Request) -> ApiState:
-    state: ApiState = request.app.state.api
-    return state
-
-
 async def create_file(request: Request) -> Response:
     """POST /v1/files (multipart: `content`, optional `filename`, `type`, `metadata`)."""
     who = await authenticate(request)
-    state = _state(request)
+    state = api_state(request)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise BadRequest("Upload files as multipart/form-data with a `content` part.")
     limit = state.settings.max_upload_bytes
@@ -83,7 +78,7 @@ async def list_files(request: Request) -> Response:
     """GET /v1/files — newest first."""
     who = await authenticate(request)
     try:
-        page = await _state(request).store.list_files(
+        page = await api_state(request).store.list_files(
             who.username, limit=100, cursor=request.query_params.get("cursor")
         )
     except ValueError as exc:
@@ -94,7 +89,7 @@ async def list_files(request: Request) -> Response:
 
 async def _own_file(request: Request) -> FileRecord:
     who = await authenticate(request)
-    record = await _state(request).store.get_file(who.username, request.path_params["id"])
+    record = await api_state(request).store.get_file(who.username, request.path_params["id"])
     if record is None:
         raise NotFound(_NOT_FOUND)
     return record
@@ -108,7 +103,7 @@ async def get_file(request: Request) -> Response:
 async def delete_file(request: Request) -> Response:
     """DELETE /v1/files/{id}."""
     record = await _own_file(request)
-    state = _state(request)
+    state = api_state(request)
     await state.store.delete_file(record.account, record.id)
     state.files.delete_upload(record.id)
     return Response(status_code=204)
@@ -122,7 +117,7 @@ async def download_file(request: Request) -> Response:
 
 async def download_output(request: Request) -> Response:
     """GET /v1/outputs/... — an output file, by signed URL (no auth header needed)."""
-    state = _state(request)
+    state = api_state(request)
     path = request.url.path
     key = path[path.index("/outputs/") + 1 :]
     params = request.query_params

@@ -9,19 +9,14 @@ from starlette.responses import JSONResponse, Response
 from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_body
-from foretell.api.state import ApiState
+from foretell.api.state import ApiState, api_state
 from foretell.core.models import Model
 from foretell.errors import BadRequest, NotFound
 
 
-def _state(request: Request) -> ApiState:
-    state: ApiState = request.app.state.api
-    return state
-
-
 def _model(request: Request) -> Model:
     name = f"{request.path_params['owner']}/{request.path_params['name']}"
-    model = _state(request).model(name)
+    model = api_state(request).model(name)
     if model is None:
         raise NotFound("The requested resource could not be found.")
     return model
@@ -30,7 +25,7 @@ def _model(request: Request) -> Model:
 async def list_models(request: Request) -> Response:
     """GET /v1/models — every hosted model."""
     await authenticate(request)
-    models = sorted(_state(request).models.values(), key=lambda m: m.full_name)
+    models = sorted(api_state(request).models.values(), key=lambda m: m.full_name)
     return JSONResponse(render.page(request, [render.model(request, m) for m in models], None))
 
 
@@ -43,7 +38,7 @@ async def search_models(request: Request) -> Response:
             raw = str(orjson.loads(raw))
         except orjson.JSONDecodeError:
             pass
-    results = [render.model(request, m) for m in _matching(_state(request), raw)]
+    results = [render.model(request, m) for m in _matching(api_state(request), raw)]
     return JSONResponse(render.page(request, results, None))
 
 
@@ -54,7 +49,7 @@ async def search(request: Request) -> Response:
     if not query:
         raise BadRequest('Query parameter "query" is required')
     limit = min(max(int(request.query_params.get("limit", "20") or 20), 1), 50)
-    models = _matching(_state(request), query)[:limit]
+    models = _matching(api_state(request), query)[:limit]
     return JSONResponse(
         {
             "query": query,

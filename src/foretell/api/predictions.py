@@ -13,7 +13,7 @@ from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
 from foretell.api.durations import MIN_DEADLINE_S, parse_duration, parse_prefer_wait
 from foretell.api.inputs import check_input, resolve_own_files
-from foretell.api.state import ApiState
+from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
 from foretell.core.ids import prediction_id
 from foretell.core.models import Model
@@ -27,11 +27,6 @@ _EVENTS = ("start", "output", "logs", "completed")
 _BAD_VERSION = "Invalid version or not permitted"
 
 
-def _state(request: Request) -> ApiState:
-    state: ApiState = request.app.state.api
-    return state
-
-
 async def create_prediction(request: Request) -> Response:
     """POST /v1/predictions — the model comes from `version`."""
     account = await authenticate(request)
@@ -39,7 +34,7 @@ async def create_prediction(request: Request) -> Response:
     _reject_unknown_fields(body, _FIELDS | {"version"})
     if not isinstance(body.get("version"), str) or not body["version"]:
         raise InvalidRequest([InvalidField("required", "", "version is required")])
-    model = _model_for_version(_state(request), body["version"])
+    model = _model_for_version(api_state(request), body["version"])
     return await _create(request, account, model, body)
 
 
@@ -47,7 +42,7 @@ async def create_model_prediction(request: Request) -> Response:
     """POST /v1/models/{owner}/{name}/predictions — the model's current version."""
     account = await authenticate(request)
     name = f"{request.path_params['owner']}/{request.path_params['name']}"
-    model = _state(request).model(name)
+    model = api_state(request).model(name)
     if model is None:
         raise NotFound("The requested resource could not be found.")
     body = await read_json_object(request)
@@ -85,7 +80,7 @@ def _reject_unknown_fields(body: dict[str, Any], allowed: set[str]) -> None:
 async def _create(
     request: Request, account: Account, model: Model, body: dict[str, Any]
 ) -> Response:
-    state = _state(request)
+    state = api_state(request)
     raw_input = body.get("input")
     if raw_input is None:
         raw_input = {}
@@ -172,7 +167,7 @@ async def _current(state: ApiState, account: Account, id_: str) -> Prediction:
 async def get_prediction(request: Request) -> Response:
     """GET /v1/predictions/{id}."""
     account = await authenticate(request)
-    state = _state(request)
+    state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
     return JSONResponse(render.prediction(request, state, current))
 
@@ -180,7 +175,7 @@ async def get_prediction(request: Request) -> Response:
 async def cancel_prediction(request: Request) -> Response:
     """POST /v1/predictions/{id}/cancel — a no-op for a finished prediction."""
     account = await authenticate(request)
-    state = _state(request)
+    state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
     if not current.status.is_terminal:
         await state.dispatcher.cancel(current.id)
@@ -192,7 +187,7 @@ async def cancel_prediction(request: Request) -> Response:
 async def list_predictions(request: Request) -> Response:
     """GET /v1/predictions — newest first, 100 a page."""
     account = await authenticate(request)
-    state = _state(request)
+    state = api_state(request)
     params = request.query_params
     try:
         page = await state.store.list_predictions(

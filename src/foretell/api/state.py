@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from starlette.requests import Request
+
 from foretell.core.models import Model
 from foretell.files.local import LocalFiles
 from foretell.files.urls import UrlSigner
@@ -42,3 +44,9 @@ class ApiState:
     def version(self, version_id: str) -> Model | None:
         """The hosted model whose current version is `version_id`."""
         return next((m for m in self.models.values() if m.version == version_id), None)
+
+
+def api_state(request: Request) -> ApiState:
+    """The ApiState of the app serving `request`."""
+    state: ApiState = request.app.state.api
+    return state
