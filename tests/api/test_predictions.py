@@ -155,3 +155,34 @@ def test_routes_answer_with_and_without_v1(server: Server, prefix: str) -> None:
     """Every route also answers without the /v1 prefix."""
     with server.client() as client:
         assert client.get(f"{prefix}/models/acme/echo").status_code == 200
+
+
+def test_iterator_output_grows_while_running(server: Server) -> None:
+    """Polling a streaming model shows an output list that only ever grows."""
+    with server.client() as client:
+        created = client.post(
+            "/v1/models/acme/stream_tokens/predictions", json={"input": {"n": 6, "delay": 0.3}}
+        ).json()
+        lengths = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            body = client.get(f"/v1/predictions/{created['id']}").json()
+            lengths.append(len(body["output"] or []))
+            if body["status"] == "succeeded":
+                break
+            time.sleep(0.1)
+    assert body["output"] == [f"tok{i} " for i in range(6)]
+    assert lengths == sorted(lengths)
+    assert any(0 < n < 6 for n in lengths)
+
+
+def test_previous_link_walks_back(server: Server) -> None:
+    """Following `next` then `previous` returns to the first page."""
+    with server.client() as client:
+        for _ in range(101):
+            client.post("/v1/models/acme/echo/predictions", json={"input": {}})
+        first = client.get("/v1/predictions").json()
+        second = client.get(first["next"]).json()
+        assert second["previous"].startswith(server.url)
+        back = client.get(second["previous"]).json()
+        assert [p["id"] for p in back["results"]] == [p["id"] for p in first["results"]]

@@ -84,7 +84,7 @@ async def list_files(request: Request) -> Response:
     except ValueError as exc:
         raise BadRequest(str(exc)) from exc
     results = [render.file(request, record) for record in page.items]
-    return JSONResponse(render.page(request, results, page.next_cursor))
+    return JSONResponse(render.page(request, results, page.next_cursor, page.previous_cursor))
 
 
 async def _own_file(request: Request) -> FileRecord:

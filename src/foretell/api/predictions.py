@@ -203,7 +203,7 @@ async def list_predictions(request: Request) -> Response:
     for stored in page.items:
         current = state.dispatcher.get(stored.id) or stored
         results.append(render.prediction(request, state, current))
-    return JSONResponse(render.page(request, results, page.next_cursor))
+    return JSONResponse(render.page(request, results, page.next_cursor, page.previous_cursor))
 
 
 def _time(text: str | None, name: str) -> datetime.datetime | None:

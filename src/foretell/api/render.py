@@ -117,9 +117,15 @@ def file(request: Request, record: FileRecord) -> dict[str, Any]:
     }
 
 
-def page(request: Request, results: list[Any], next_cursor: str | None) -> dict[str, Any]:
-    """A paginated list; `next` is an absolute URL (JS would double a relative /v1)."""
-    next_url = None
-    if next_cursor:
-        next_url = str(request.url.include_query_params(cursor=next_cursor))
-    return {"next": next_url, "previous": None, "results": results}
+def page(
+    request: Request,
+    results: list[Any],
+    next_cursor: str | None,
+    previous_cursor: str | None = None,
+) -> dict[str, Any]:
+    """A paginated list; `next`/`previous` are absolute URLs (JS would double a relative /v1)."""
+
+    def link(cursor: str | None) -> str | None:
+        return str(request.url.include_query_params(cursor=cursor)) if cursor else None
+
+    return {"next": link(next_cursor), "previous": link(previous_cursor), "results": results}

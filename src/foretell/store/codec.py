@@ -38,17 +38,20 @@ def load_prediction(raw: bytes | str) -> Prediction:
     return Prediction(**data)
 
 
-def encode_cursor(created_at: str, item_id: str) -> str:
-    """An opaque cursor pointing just after (older than) this item."""
-    return base64.urlsafe_b64encode(f"{created_at}|{item_id}".encode()).decode().rstrip("=")
+def encode_cursor(direction: str, created_at: str, item_id: str) -> str:
+    """An opaque cursor: the items older (`n`ext) or newer (`p`revious) than this one."""
+    text = f"{direction}|{created_at}|{item_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """(created_at, id) of a cursor; ValueError if it isn't one of ours."""
+def decode_cursor(cursor: str) -> tuple[str, str, str]:
+    """(direction, created_at, id) of a cursor; ValueError if it isn't one of ours."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, item_id = text.split("|", 1)
+        direction, created_at, item_id = text.split("|", 2)
         datetime.datetime.fromisoformat(created_at)
+        if direction not in ("n", "p"):
+            raise ValueError(direction)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"invalid cursor {cursor!r}") from exc
-    return created_at, item_id
+    return direction, created_at, item_id

@@ -177,21 +177,29 @@ class SQLiteStore:
         cursor: str | None,
         load: Callable[[Any], Any],
     ) -> Page:
+        direction = "n"
         if cursor:
-            created_at, item_id = decode_cursor(cursor)
-            where = [*where, "(created_at < ? OR (created_at = ? AND id < ?))"]
+            direction, created_at, item_id = decode_cursor(cursor)
+            op = "<" if direction == "n" else ">"
+            where = [*where, f"(created_at {op} ? OR (created_at = ? AND id {op} ?))"]
             params = [*params, created_at, created_at, item_id]
+        order = "DESC" if direction == "n" else "ASC"
         sql = (
             f"SELECT id, created_at, data FROM {table} WHERE {' AND '.join(where)} "  # noqa: S608 — fixed table and clause names
-            "ORDER BY created_at DESC, id DESC LIMIT ?"
+            f"ORDER BY created_at {order}, id {order} LIMIT ?"
         )
 
         def run(db: sqlite3.Connection) -> Page:
             rows = db.execute(sql, [*params, limit + 1]).fetchall()
             more = len(rows) > limit
             rows = rows[:limit]
-            next_cursor = encode_cursor(rows[-1][1], rows[-1][0]) if more and rows else None
-            return Page([load(row[2]) for row in rows], next_cursor)
+            if direction == "p":
+                rows.reverse()  # a previous page is read oldest-first, shown newest-first
+            older = more if direction == "n" else bool(rows)
+            newer = cursor is not None if direction == "n" else more
+            next_cursor = encode_cursor("n", rows[-1][1], rows[-1][0]) if older and rows else None
+            previous = encode_cursor("p", rows[0][1], rows[0][0]) if newer and rows else None
+            return Page([load(row[2]) for row in rows], next_cursor, previous)
 
         return await self._run(run)
 
