@@ -26,6 +26,7 @@ from foretell.queue import MemoryQueue, WorkItem
 from foretell.runner import ModelLoadError, ModelSpec, Runner
 from foretell.runner.dispatch import Dispatcher
 from foretell.store.sqlite import SQLiteStore
+from foretell.streaming.hub import StreamHub
 
 log = logging.getLogger("foretell")
 
@@ -119,6 +120,8 @@ async def serve(config: ServeConfig) -> None:
     async with Runner(scratch_dir=None) as runner:
         dispatcher = Dispatcher(runner, store, files)
         queue = MemoryQueue()
+        hub = StreamHub()
+        dispatcher.event_listeners.append(hub.publish)
         state = ApiState(
             store,
             queue,
@@ -126,6 +129,7 @@ async def serve(config: ServeConfig) -> None:
             files,
             UrlSigner(_signing_key(config.data_dir), config.output_url_ttl_s),
             config.settings,
+            hub,
             await _host_models(runner, config.models),
         )
         dispatcher.start(queue)

@@ -25,7 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def test_js_client_runs_waits_cancels_paginates_and_uploads(server: Server) -> None:
-    """run, predictions.create + wait, cancel, paginate, errors and file upload all work."""
+    """run, create + wait, cancel, paginate, errors, file upload and stream all work."""
     node = shutil.which("node")
     assert node, "Node.js is needed for the JS client test (scripts/install installs the client)"
     assert (JS / "node_modules" / "replicate").is_dir(), "run scripts/install to npm-install it"
@@ -42,3 +42,4 @@ def test_js_client_runs_waits_cancels_paginates_and_uploads(server: Server) -> N
     assert results["invalid"] == 422
     assert results["wordcount"] == ["b", "a"]
     assert results["report"] == "b\t2\na\t1\n"
+    assert results["streamed"] == ["Hello ", "Stream! ", "\n", "Hello ", "Stream! "]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
-from foretell.api import files, models, predictions
+from foretell.api import files, models, predictions, streams
 from foretell.api.errors import HANDLERS
 from foretell.api.state import ApiState
 
@@ -37,6 +37,7 @@ def _routes() -> list[BaseRoute]:
         Route("/files/{id}", files.delete_file, methods=["DELETE"]),
         Route("/files/{id}/download", files.download_file, methods=["GET"]),
         Route("/outputs/{path:path}", files.download_output, methods=["GET"]),
+        Route("/streams/{account}/{id}/{tag}", streams.stream_prediction, methods=["GET"]),
     ]
 
 

@@ -60,6 +60,7 @@ def prediction(request: Request, state: ApiState, p: Prediction) -> dict[str, An
         "urls": {
             "get": f"{base}/v1/predictions/{p.id}",
             "cancel": f"{base}/v1/predictions/{p.id}/cancel",
+            "stream": _stream_url(base, state, p),
             "web": f"{base}/p/{p.id}",
         },
     }
@@ -69,6 +70,12 @@ def prediction(request: Request, state: ApiState, p: Prediction) -> dict[str, An
     if p.deadline is not None:
         body["deadline"] = timestamp(p.deadline)
     return body
+
+
+def _stream_url(base: str, state: ApiState, p: Prediction) -> str:
+    """The prediction's SSE URL: bound to it by a MAC, so it needs no auth header."""
+    tag = state.signer.mac(f"stream:{p.account}:{p.id}")
+    return f"{base}/v1/streams/{p.account}/{p.id}/{tag}"
 
 
 def version(m: Model) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from foretell.files.urls import UrlSigner
 from foretell.queue.protocol import WorkQueue
 from foretell.runner.dispatch import Dispatcher
 from foretell.store.protocol import Store
+from foretell.streaming.hub import StreamHub
 
 
 @dataclass
@@ -35,6 +36,7 @@ class ApiState:
     files: LocalFiles
     signer: UrlSigner
     settings: Settings
+    hub: StreamHub
     models: dict[str, Model] = field(default_factory=dict)
 
     def model(self, full_name: str) -> Model | None:

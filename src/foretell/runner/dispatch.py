@@ -21,7 +21,8 @@ from foretell.store.protocol import Store
 #: While a prediction runs, its stored copy lags the live one by at most this long.
 PERSIST_INTERVAL_S = 0.25
 
-Listener = Callable[[Prediction], None]
+#: (prediction id, SSE event name, data, file locations in data)
+EventListener = Callable[[str, str, Any, tuple[tuple[str | int, ...], ...]], None]
 
 
 class Dispatcher:
@@ -38,7 +39,7 @@ class Dispatcher:
         self._reasons: dict[str, str] = {}
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._background: list[asyncio.Task[None]] = []
-        self.listeners: list[Listener] = []
+        self.event_listeners: list[EventListener] = []
 
     def start(self, queue: WorkQueue) -> None:
         """Take work from `queue` and persist running predictions periodically."""
@@ -120,9 +121,11 @@ class Dispatcher:
             await self._save(start(current, utcnow()), now=True)
         elif isinstance(event, Log):
             self._update(append_logs(current, event.text))
+            self._emit(prediction_id, "logs", event.text)
         elif isinstance(event, Output):
             value = self._keep_files(prediction_id, event.value, event.files)
             self._update(append_output(current, value, event.files))
+            self._emit(prediction_id, "output", value, event.files)
         elif isinstance(event, Done):
             await self._done(current, event)
 
@@ -141,6 +144,12 @@ class Dispatcher:
             metrics=done.metrics,
         )
         await self._save(final, now=True)
+        if final.status is Status.SUCCEEDED and not final.iterator and final.output is not None:
+            self._emit(final.id, "output", final.output, done.files)
+        if final.status is Status.FAILED:
+            self._emit(final.id, "error", {"detail": final.error})
+        reason = {Status.CANCELED: "canceled", Status.FAILED: "error"}.get(final.status)
+        self._emit(final.id, "done", {"reason": reason} if reason else {})
         timer = self._deadlines.pop(current.id, None)
         if timer is not None:
             timer.cancel()
@@ -157,11 +166,16 @@ class Dispatcher:
             )
         return value
 
+    def _emit(
+        self, prediction_id: str, name: str, data: Any, files: list[list[str | int]] | None = None
+    ) -> None:
+        located = tuple(tuple(loc) for loc in files or [])
+        for listener in self.event_listeners:
+            listener(prediction_id, name, data, located)
+
     def _update(self, prediction: Prediction) -> None:
         self.live[prediction.id] = prediction
         self._dirty.add(prediction.id)
-        for listener in self.listeners:
-            listener(prediction)
 
     async def _save(self, prediction: Prediction, *, now: bool) -> None:
         self._update(prediction)

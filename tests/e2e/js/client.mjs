@@ -45,4 +45,12 @@ const wc = await replicate.run("foretell/wordcount", {
 results.wordcount = wc.top_words;
 const report = typeof wc.report === "string" ? wc.report : wc.report.url().toString();
 results.report = await (await fetch(report)).text();
+const tokens = [];
+for await (const event of replicate.stream("foretell/hello", {
+  input: { name: "Stream", delay: 0.05, repeat: 2 },
+})) {
+  if (event.event === "output") tokens.push(event.data);
+}
+results.streamed = tokens;
+
 console.log(JSON.stringify(results));

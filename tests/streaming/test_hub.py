@@ -1,0 +1,42 @@
+"""The per-prediction event log that SSE readers share."""
+
+from __future__ import annotations
+
+import pytest
+
+from foretell.streaming.frames import frame
+from foretell.streaming.hub import StreamHub
+
+
+async def test_readers_replay_from_any_position() -> None:
+    """A late reader gets every event from its position on; seqs are the SSE ids."""
+    hub = StreamHub()
+    for token in ("a", "b", "c"):
+        hub.publish("p", "output", token)
+    log = hub.open("p")
+    assert [e.data for e in log.since(0)] == ["a", "b", "c"]
+    assert [e.seq for e in log.since(2)] == [2]
+    assert log.since(3) == []
+
+
+async def test_bounded_log_tells_a_reader_that_fell_behind() -> None:
+    """Past max_events the oldest are dropped; asking for them raises LookupError."""
+    hub = StreamHub(max_events=10)
+    for n in range(50):
+        hub.publish("p", "output", str(n))
+    log = hub.open("p")
+    assert len(log.events) <= 11
+    with pytest.raises(LookupError):
+        log.since(0)
+    assert log.since(log.first_seq)[-1].data == "49"
+
+
+async def test_only_the_four_client_event_names() -> None:
+    """Event names other than output, logs, error and done are refused."""
+    with pytest.raises(ValueError, match="unknown SSE event"):
+        StreamHub().publish("p", "ping", "")
+
+
+def test_frames_keep_spaces_and_split_lines() -> None:
+    """Each line of data is its own `data:` line, one space after the colon, with an id."""
+    assert frame(3, "output", " two\nlines") == "event: output\nid: 3\ndata:  two\ndata: lines\n\n"
