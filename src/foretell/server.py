@@ -7,6 +7,7 @@ import logging
 import os
 import pathlib
 import secrets
+import urllib.parse
 from dataclasses import dataclass, field
 
 import orjson
@@ -17,10 +18,11 @@ from foretell.api.state import ApiState, Settings
 from foretell.core.accounts import hash_token
 from foretell.core.ids import api_token, version_id
 from foretell.core.models import Model
-from foretell.core.prediction import finish, utcnow
+from foretell.core.prediction import Prediction, finish, utcnow
 from foretell.core.status import Status
 from foretell.files.local import LocalFiles
 from foretell.files.urls import UrlSigner
+from foretell.outbound import GuardedClient, OutboundPolicy
 from foretell.predictor.config import load_config
 from foretell.queue import MemoryQueue, WorkItem
 from foretell.runner import ModelLoadError, ModelSpec, Runner
@@ -46,6 +48,7 @@ class ServeConfig:
     port: int = 5000
     settings: Settings = field(default_factory=Settings)
     output_url_ttl_s: float = 3600.0
+    allow_private_urls: bool = False
 
 
 def model_name(path: pathlib.Path) -> str:
@@ -100,12 +103,28 @@ async def _recover(state: ApiState) -> None:
     for prediction in await state.store.unfinished_predictions():
         model = state.model(prediction.model)
         if prediction.status is Status.STARTING and model is not None:
-            await state.queue.put(WorkItem(prediction, model.runner_name))
+            await state.queue.put(await _work_item(state, prediction, model))
             continue
         reason = (
             RESTARTED if model is not None else f"The model {prediction.model} is no longer served."
         )
         await state.store.save_prediction(finish(prediction, Status.FAILED, utcnow(), error=reason))
+
+
+async def _work_item(state: ApiState, prediction: Prediction, model: Model) -> WorkItem:
+    """Rebuild the file-input plan of a queued prediction after a restart."""
+    local, remote = {}, []
+    for _, url in model.file_urls(prediction.input):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme == "data":
+            continue
+        if parts.path.startswith("/v1/files/"):
+            record = await state.store.get_file(prediction.account, parts.path.split("/")[3])
+            if record is not None:
+                local[url] = record.path
+                continue
+        remote.append(url)
+    return WorkItem(prediction, model.runner_name, local, tuple(remote))
 
 
 async def serve(config: ServeConfig) -> None:
@@ -117,8 +136,9 @@ async def serve(config: ServeConfig) -> None:
         token = await create_token(store, DEFAULT_ACCOUNT)
         print(f"Created the first API token (shown once): {token}", flush=True)
     files = LocalFiles(config.data_dir / "files")
+    outbound = GuardedClient(OutboundPolicy(allow_private=config.allow_private_urls))
     async with Runner(scratch_dir=None) as runner:
-        dispatcher = Dispatcher(runner, store, files)
+        dispatcher = Dispatcher(runner, store, files, outbound)
         queue = MemoryQueue()
         hub = StreamHub()
         dispatcher.event_listeners.append(hub.publish)
@@ -130,6 +150,7 @@ async def serve(config: ServeConfig) -> None:
             UrlSigner(_signing_key(config.data_dir), config.output_url_ttl_s),
             config.settings,
             hub,
+            outbound,
             await _host_models(runner, config.models),
         )
         dispatcher.start(queue)
@@ -153,6 +174,7 @@ async def serve(config: ServeConfig) -> None:
             await server.serve()
         finally:
             await dispatcher.close()
+    await outbound.close()
     await store.close()
 
 

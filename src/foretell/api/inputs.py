@@ -12,8 +12,9 @@ from foretell.api.state import ApiState
 from foretell.core.accounts import Account
 from foretell.core.models import Model
 from foretell.errors import InvalidField, InvalidRequest
+from foretell.outbound import BlockedURL, check_url_shape
 from foretell.predictor.errors import InvalidInput
-from foretell.predictor.validate import resolve, validate_input
+from foretell.predictor.validate import validate_input
 
 
 def check_input(model: Model, raw: dict[str, Any]) -> dict[str, Any]:
@@ -24,14 +25,31 @@ def check_input(model: Model, raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest(
             [_invalid_field(e.field, e.message, e.kind) for e in exc.errors]
         ) from exc
-    bad = [
-        _invalid_field(name, "must be an http(s) URL or a data: URI", "format")
-        for name, value in _file_values(model, cleaned)
-        if urllib.parse.urlsplit(value).scheme.lower() not in ("http", "https", "data")
-    ]
+    return cleaned
+
+
+def check_file_urls(
+    request: Request, state: ApiState, model: Model, values: dict[str, Any]
+) -> list[str]:
+    """The remote URLs among the file inputs; 422 for any the guard refuses up front."""
+    ours = base_url(request) + "/v1/files/"
+    remote, bad = [], []
+    for name, url in model.file_urls(values):
+        scheme = urllib.parse.urlsplit(url).scheme.lower()
+        if scheme == "data" or url.startswith(ours):
+            continue
+        if scheme not in ("http", "https"):
+            bad.append(_invalid_field(name, "must be an http(s) URL or a data: URI", "format"))
+            continue
+        try:
+            check_url_shape(url, state.outbound.policy)
+        except BlockedURL as exc:
+            bad.append(_invalid_field(name, str(exc), "format"))
+            continue
+        remote.append(url)
     if bad:
         raise InvalidRequest(bad)
-    return cleaned
+    return remote
 
 
 def _invalid_field(name: str, message: str, kind: str) -> InvalidField:
@@ -40,29 +58,13 @@ def _invalid_field(name: str, message: str, kind: str) -> InvalidField:
     return InvalidField(kind, f"input.{name}" if name else "input", message)
 
 
-def _file_values(model: Model, values: dict[str, Any]) -> list[tuple[str, str]]:
-    """(input name, value) of every file URL in the input, list items included."""
-    components = model.openapi_schema.get("components", {}).get("schemas", {})
-    properties = components.get("Input", {}).get("properties", {})
-    found = []
-    for name, value in values.items():
-        prop = resolve(properties.get(name, {}), components)
-        item = prop.get("items", {}) if prop.get("type") == "array" else prop
-        if item.get("format") != "uri":
-            continue
-        for one in value if isinstance(value, list) else [value]:
-            if isinstance(one, str):
-                found.append((name, one))
-    return found
-
-
 async def resolve_own_files(
     request: Request, state: ApiState, account: Account, model: Model, values: dict[str, Any]
 ) -> dict[str, str]:
     """Map this server's own /v1/files/<id> URLs to their files, never fetching ourselves."""
     ours = base_url(request) + "/v1/files/"
     resolved: dict[str, str] = {}
-    for name, url in _file_values(model, values):
+    for name, url in model.file_urls(values):
         if not url.startswith(ours):
             continue
         file_id = url.removeprefix(ours).split("/", 1)[0].split("?", 1)[0]

@@ -12,7 +12,7 @@ from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
 from foretell.api.durations import MIN_DEADLINE_S, parse_duration, parse_prefer_wait
-from foretell.api.inputs import check_input, resolve_own_files
+from foretell.api.inputs import check_file_urls, check_input, resolve_own_files
 from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
 from foretell.core.ids import prediction_id
@@ -89,6 +89,7 @@ async def _create(
             [InvalidField("invalid_type", "input", "Invalid type. Expected: object")]
         )
     cleaned = check_input(model, raw_input)
+    remote_files = check_file_urls(request, state, model, cleaned)
     local_files = await resolve_own_files(request, state, account, model, cleaned)
     webhook, events = _webhook(body)
     now = utcnow()
@@ -105,7 +106,7 @@ async def _create(
         iterator=model.is_iterator,
     )
     await state.store.create_prediction(prediction)  # durable before anyone hears of it
-    await state.queue.put(WorkItem(prediction, model.runner_name, local_files))
+    await state.queue.put(WorkItem(prediction, model.runner_name, local_files, tuple(remote_files)))
     wait = parse_prefer_wait(request.headers.get("prefer"))
     headers = {"Location": f"{render.base_url(request)}/v1/predictions/{prediction.id}"}
     if wait is not None:

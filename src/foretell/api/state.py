@@ -9,6 +9,7 @@ from starlette.requests import Request
 from foretell.core.models import Model
 from foretell.files.local import LocalFiles
 from foretell.files.urls import UrlSigner
+from foretell.outbound import GuardedClient
 from foretell.queue.protocol import WorkQueue
 from foretell.runner.dispatch import Dispatcher
 from foretell.store.protocol import Store
@@ -37,6 +38,7 @@ class ApiState:
     signer: UrlSigner
     settings: Settings
     hub: StreamHub
+    outbound: GuardedClient
     models: dict[str, Model] = field(default_factory=dict)
 
     def model(self, full_name: str) -> Model | None:

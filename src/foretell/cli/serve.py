@@ -49,6 +49,13 @@ def serve_command(
     output_url_ttl: Annotated[
         float, typer.Option(help="Seconds an output file URL stays valid.")
     ] = 3600.0,
+    allow_private_urls: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-urls",
+            help="Let file inputs and webhooks reach loopback/private addresses and plain http.",
+        ),
+    ] = False,
 ) -> None:
     """Serve models behind Replicate's HTTP API."""
     try:
@@ -66,7 +73,12 @@ def serve_command(
         max_upload_bytes=max_body_mb * 1024 * 1024,
         no_auth=no_auth,
     )
-    config = ServeConfig(hosted, data_dir, host, port, settings, output_url_ttl)
+    if allow_private_urls:
+        err_console.print(
+            "[bold yellow]WARNING: --allow-private-urls: file inputs and webhooks may reach "
+            "loopback and private addresses, over plain http too. For development only.[/]"
+        )
+    config = ServeConfig(hosted, data_dir, host, port, settings, output_url_ttl, allow_private_urls)
     try:
         run(config)
     except KeyboardInterrupt:

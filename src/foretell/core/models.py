@@ -38,6 +38,23 @@ class Model:
         )
         return frozenset(name for name, prop in properties.items() if prop.get("x-cog-secret"))
 
+    def file_urls(self, values: dict[str, Any]) -> list[tuple[str, str]]:
+        """(input name, URL) of every file input value, list items included."""
+        properties = (
+            self.openapi_schema.get("components", {})
+            .get("schemas", {})
+            .get("Input", {})
+            .get("properties", {})
+        )
+        found = []
+        for name, value in values.items():
+            prop = properties.get(name, {})
+            item = prop.get("items", {}) if prop.get("type") == "array" else prop
+            if item.get("format") != "uri":
+                continue
+            found += [(name, v) for v in (value if isinstance(value, list) else [value])]
+        return [(name, v) for name, v in found if isinstance(v, str)]
+
     @property
     def is_iterator(self) -> bool:
         """Whether outputs are yielded (a growing list)."""

@@ -15,6 +15,8 @@ class WorkItem:
     prediction: Prediction
     runner_model: str
     local_files: dict[str, str] = field(default_factory=dict)
+    #: remote file inputs the dispatcher downloads (through the guard) before running
+    remote_files: tuple[str, ...] = ()
 
 
 class WorkQueue(Protocol):

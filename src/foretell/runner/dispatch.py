@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import shutil
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 from foretell.core.events import Done, Log, Output, Started
 from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction, append_logs, append_output, finish, start, utcnow
 from foretell.core.status import Status
 from foretell.files.local import LocalFiles
+from foretell.outbound import BlockedURL, GuardedClient
+from foretell.predictor.files import safe_name
 from foretell.queue.protocol import WorkQueue
 from foretell.runner.runner import Runner
 from foretell.runner.spec import PredictionRequest
@@ -28,10 +33,13 @@ EventListener = Callable[[str, str, Any, tuple[tuple[str | int, ...], ...]], Non
 class Dispatcher:
     """Owns the live copy of every running prediction; the store gets it throttled."""
 
-    def __init__(self, runner: Runner, store: Store, files: LocalFiles) -> None:
+    def __init__(
+        self, runner: Runner, store: Store, files: LocalFiles, outbound: GuardedClient
+    ) -> None:
         self.runner = runner
         self.store = store
         self.files = files
+        self.outbound = outbound
         self.live: dict[str, Prediction] = {}
         self._finished: dict[str, asyncio.Event] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -57,10 +65,14 @@ class Dispatcher:
     async def _consume(self, queue: WorkQueue) -> None:
         while True:
             item = await queue.get()
-            self.submit(item.prediction, item.runner_model, item.local_files)
+            self.submit(item.prediction, item.runner_model, item.local_files, item.remote_files)
 
     def submit(
-        self, prediction: Prediction, runner_model: str, local_files: dict[str, str]
+        self,
+        prediction: Prediction,
+        runner_model: str,
+        local_files: dict[str, str],
+        remote_files: tuple[str, ...] = (),
     ) -> None:
         """Run a stored prediction; returns at once."""
         self.live[prediction.id] = prediction
@@ -70,7 +82,9 @@ class Dispatcher:
             self._deadlines[prediction.id] = asyncio.get_running_loop().call_later(
                 max(0.0, delay), self._deadline_passed, prediction.id
             )
-        task = asyncio.create_task(self._run(prediction, runner_model, local_files))
+        task = asyncio.create_task(
+            self._run(prediction, runner_model, dict(local_files), remote_files)
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -102,18 +116,37 @@ class Dispatcher:
             asyncio.ensure_future(self.cancel(prediction_id, reason))
 
     async def _run(
-        self, prediction: Prediction, runner_model: str, local_files: dict[str, str]
+        self,
+        prediction: Prediction,
+        runner_model: str,
+        local_files: dict[str, str],
+        remote_files: tuple[str, ...],
     ) -> None:
         output_dir = self.files.output_dir(prediction.id)
-        request = PredictionRequest(
-            prediction.id, prediction.input, output_dir, local_files=local_files
-        )
+        inputs_dir = self.files.root / "inputs" / prediction.id
         try:
+            for index, url in enumerate(remote_files):
+                try:
+                    local_files[url] = str(await self._download(url, inputs_dir / str(index)))
+                except (BlockedURL, httpx.HTTPError) as exc:
+                    error = f"Could not download the input file {url}: {exc}"
+                    await self._done(prediction, Done(prediction.id, "failed", error=error))
+                    return
+            request = PredictionRequest(
+                prediction.id, prediction.input, output_dir, local_files=local_files
+            )
             handle = await self.runner.submit(runner_model, request)
             async for event in handle:
                 await self._apply(prediction.id, event)
         finally:
             shutil.rmtree(output_dir, ignore_errors=True)
+            shutil.rmtree(inputs_dir, ignore_errors=True)
+
+    async def _download(self, url: str, directory: pathlib.Path) -> pathlib.Path:
+        """A remote file input, fetched through the guard (never by the model's process)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        name = pathlib.PurePosixPath(urllib.parse.urlsplit(url).path).name or "input"
+        return await self.outbound.download(url, directory / safe_name(name))
 
     async def _apply(self, prediction_id: str, event: Started | Log | Output | Any) -> None:
         current = self.live[prediction_id]

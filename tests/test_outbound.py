@@ -1,0 +1,105 @@
+"""The guard on every outgoing request: SSRF targets are refused, redirects re-checked."""
+
+from __future__ import annotations
+
+import http.server
+import ipaddress
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from foretell import outbound
+from foretell.outbound import BlockedURL, GuardedClient, OutboundPolicy, check_url_shape
+
+STRICT = OutboundPolicy()
+
+REFUSED = [
+    "http://example.com/a.png",  # plain http
+    "ftp://example.com/a.png",
+    "https://localhost/x",
+    "https://127.0.0.1/x",
+    "https://127.1/x",
+    "https://2130706433/x",  # 127.0.0.1 in decimal
+    "https://0177.0.0.1/x",  # in octal
+    "https://0x7f000001/x",  # in hex
+    "https://0.0.0.0/x",
+    "https://[::1]/x",
+    "https://[::]/x",
+    "https://[::ffff:127.0.0.1]/x",  # IPv4-mapped IPv6
+    "https://[::ffff:169.254.169.254]/x",
+    "https://169.254.169.254/latest/meta-data/",  # cloud metadata
+    "https://10.0.0.8/x",
+    "https://172.16.3.4/x",
+    "https://192.168.1.1/x",
+    "https://100.64.0.1/x",  # carrier-grade NAT
+    "https://224.0.0.1/x",  # multicast
+    "https://[fe80::1]/x",  # link-local v6
+    "https://[fc00::1]/x",  # unique local v6
+    "https:///nohost",
+]
+
+
+@pytest.mark.parametrize("url", REFUSED)
+def test_refused_targets(url: str) -> None:
+    """Loopback, private, link-local, metadata and odd spellings of them are refused."""
+    with pytest.raises(BlockedURL):
+        check_url_shape(url, STRICT)
+
+
+def test_public_https_passes_the_shape_check() -> None:
+    """An https URL to a public name or address is allowed through the shape check."""
+    check_url_shape("https://example.com/cat.png", STRICT)
+    check_url_shape("https://93.184.216.34/cat.png", STRICT)
+
+
+async def test_names_resolving_to_private_addresses_are_refused() -> None:
+    """DNS is checked too: a name that resolves to loopback is refused."""
+    with pytest.raises(BlockedURL, match="private, loopback"):
+        await outbound.resolve("localhost", 443, STRICT)
+
+
+def test_allow_private_lifts_the_rules() -> None:
+    """--allow-private-urls allows loopback and plain http (development and tests)."""
+    check_url_shape("http://127.0.0.1:8000/a", OutboundPolicy(allow_private=True))
+
+
+class _Redirector(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/ok":
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"fine")
+            return
+        self.send_response(302)
+        target = "/ok" if self.path == "/to-ok" else "http://169.254.169.254/latest/meta-data/"
+        self.send_header("Location", target)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def redirector(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A local server treated as public (a test seam), redirecting elsewhere."""
+    real = outbound._is_public
+    local = ipaddress.ip_address("127.0.0.1")
+    monkeypatch.setattr(outbound, "_is_public", lambda a: a == local or real(a))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+async def test_every_redirect_is_checked_again(redirector: str) -> None:
+    """A redirect to the metadata address is refused; an allowed redirect is followed."""
+    client = GuardedClient(OutboundPolicy(allow_http=True))
+    try:
+        response = await client.request("GET", f"{redirector}/to-ok")
+        assert (await response.aread()) == b"fine"
+        await response.aclose()
+        with pytest.raises(BlockedURL):
+            await client.request("GET", f"{redirector}/to-metadata")
+    finally:
+        await client.close()
