@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import orjson
 import uvicorn
 
+from foretell.api import render
 from foretell.api.app import create_app
 from foretell.api.state import ApiState, Settings
 from foretell.core.accounts import hash_token
@@ -29,6 +30,7 @@ from foretell.runner import ModelLoadError, ModelSpec, Runner
 from foretell.runner.dispatch import Dispatcher
 from foretell.store.sqlite import SQLiteStore
 from foretell.streaming.hub import StreamHub
+from foretell.webhooks import Deliverer, Outbox, RetryPolicy
 
 log = logging.getLogger("foretell")
 
@@ -49,6 +51,9 @@ class ServeConfig:
     settings: Settings = field(default_factory=Settings)
     output_url_ttl_s: float = 3600.0
     allow_private_urls: bool = False
+    #: the server's URL as webhook receivers should see it in payloads
+    public_url: str | None = None
+    webhook_retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 def model_name(path: pathlib.Path) -> str:
@@ -153,6 +158,14 @@ async def serve(config: ServeConfig) -> None:
             outbound,
             await _host_models(runner, config.models),
         )
+        public = config.public_url or f"http://{config.host}:{config.port}"
+        deliverer = Deliverer(store, outbound, config.webhook_retry)
+        outbox = Outbox(
+            store, lambda p: orjson.dumps(render.prediction(public, state, p)), deliverer.wake
+        )
+        dispatcher.change_listeners.append(outbox.on_change)
+        outbox.start()
+        deliverer.start()
         dispatcher.start(queue)
         await _recover(state)
         server = uvicorn.Server(
@@ -174,6 +187,8 @@ async def serve(config: ServeConfig) -> None:
             await server.serve()
         finally:
             await dispatcher.close()
+            await outbox.close()
+            await deliverer.close()
     await outbound.close()
     await store.close()
 

@@ -16,6 +16,7 @@ def _routes() -> list[BaseRoute]:
         Route("/predictions", predictions.list_predictions, methods=["GET"]),
         Route("/predictions/{id}", predictions.get_prediction, methods=["GET"]),
         Route("/predictions/{id}/cancel", predictions.cancel_prediction, methods=["POST"]),
+        Route("/predictions/{id}/webhooks", predictions.list_webhook_deliveries, methods=["GET"]),
         Route("/models", models.list_models, methods=["GET"]),
         Route("/models", models.search_models, methods=["QUERY"]),
         Route("/models/{owner}/{name}", models.get_model, methods=["GET"]),

@@ -20,6 +20,7 @@ from foretell.core.models import Model
 from foretell.core.prediction import Prediction, utcnow
 from foretell.core.refs import InvalidModelRef, ModelRef
 from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound
+from foretell.outbound import BlockedURL, OutboundPolicy, check_url_shape
 from foretell.queue.protocol import WorkItem
 
 _FIELDS = {"input", "stream", "webhook", "webhook_events_filter", "webhook_completed", "lifetime"}
@@ -91,7 +92,7 @@ async def _create(
     cleaned = check_input(model, raw_input)
     remote_files = check_file_urls(request, state, model, cleaned)
     local_files = await resolve_own_files(request, state, account, model, cleaned)
-    webhook, events = _webhook(body)
+    webhook, events = _webhook(body, state.outbound.policy)
     now = utcnow()
     prediction = Prediction(
         id=prediction_id(),
@@ -113,14 +114,16 @@ async def _create(
         await state.dispatcher.wait(prediction.id, wait)
         headers["Preference-Applied"] = "wait" if wait == 60 else f"wait={int(wait)}"
     current = await _current(state, account, prediction.id)
-    body_json = render.prediction(request, state, current)
+    body_json = render.prediction(render.base_url(request), state, current)
     if wait is not None and not current.status.is_terminal:
         # The official clients treat any other status as final: say `starting` until done.
         body_json["status"] = "starting"
     return JSONResponse(body_json, status_code=201, headers=headers)
 
 
-def _webhook(body: dict[str, Any]) -> tuple[str | None, tuple[str, ...] | None]:
+def _webhook(
+    body: dict[str, Any], policy: OutboundPolicy
+) -> tuple[str | None, tuple[str, ...] | None]:
     webhook = body.get("webhook")
     completed = body.get("webhook_completed")
     events = body.get("webhook_events_filter")
@@ -128,6 +131,11 @@ def _webhook(body: dict[str, Any]) -> tuple[str | None, tuple[str, ...] | None]:
         webhook, events = completed, ["completed"]
     if webhook is not None and (not isinstance(webhook, str) or "://" not in webhook):
         raise InvalidRequest([InvalidField("format", "webhook", "webhook must be an http(s) URL")])
+    if webhook is not None:
+        try:
+            check_url_shape(webhook, policy)
+        except BlockedURL as exc:
+            raise InvalidRequest([InvalidField("format", "webhook", str(exc))]) from exc
     if events is None:
         return webhook, None
     if not isinstance(events, list) or any(e not in _EVENTS for e in events):
@@ -170,7 +178,7 @@ async def get_prediction(request: Request) -> Response:
     account = await authenticate(request)
     state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
-    return JSONResponse(render.prediction(request, state, current))
+    return JSONResponse(render.prediction(render.base_url(request), state, current))
 
 
 async def cancel_prediction(request: Request) -> Response:
@@ -182,7 +190,33 @@ async def cancel_prediction(request: Request) -> Response:
         await state.dispatcher.cancel(current.id)
         await state.dispatcher.wait(current.id, 5.0)
         current = await _current(state, account, current.id)
-    return JSONResponse(render.prediction(request, state, current))
+    return JSONResponse(render.prediction(render.base_url(request), state, current))
+
+
+async def list_webhook_deliveries(request: Request) -> Response:
+    """GET /v1/predictions/{id}/webhooks — each delivery's outcome (a foretell extension)."""
+    account = await authenticate(request)
+    state = api_state(request)
+    current = await _current(state, account, request.path_params["id"])
+    deliveries = await state.store.list_deliveries(account.username, current.id)
+    results = [
+        {
+            "id": d.id,
+            "event": d.event,
+            "url": d.url,
+            "status": d.status,
+            "attempts": d.attempts,
+            "last_status": d.last_status,
+            "last_error": d.last_error,
+            "created_at": render.timestamp(d.created_at),
+            "next_attempt_at": render.timestamp(d.next_attempt_at)
+            if d.status == "pending"
+            else None,
+            "finished_at": render.timestamp(d.finished_at),
+        }
+        for d in deliveries
+    ]
+    return JSONResponse({"results": results})
 
 
 async def list_predictions(request: Request) -> Response:
@@ -203,7 +237,7 @@ async def list_predictions(request: Request) -> Response:
     results = []
     for stored in page.items:
         current = state.dispatcher.get(stored.id) or stored
-        results.append(render.prediction(request, state, current))
+        results.append(render.prediction(render.base_url(request), state, current))
     return JSONResponse(render.page(request, results, page.next_cursor, page.previous_cursor))
 
 

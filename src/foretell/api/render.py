@@ -13,6 +13,7 @@ from foretell.core.models import Model
 from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction
 from foretell.store.protocol import FileRecord
+from foretell.webhooks.outbox import DEFAULT_EVENTS
 
 SECRET_MASK = "**********"  # noqa: S105 — the mask shown instead of a secret
 
@@ -29,19 +30,18 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def file_url(request: Request, state: ApiState, key: str) -> str:
+def file_url(base: str, state: ApiState, key: str) -> str:
     """A signed, expiring URL for a stored output file; no auth header needed."""
-    return base_url(request) + state.signer.sign(f"/v1/{key}")
+    return base + state.signer.sign(f"/v1/{key}")
 
 
-def prediction(request: Request, state: ApiState, p: Prediction) -> dict[str, Any]:
-    """A prediction in Replicate's shape."""
-    base = base_url(request)
+def prediction(base: str, state: ApiState, p: Prediction) -> dict[str, Any]:
+    """A prediction in Replicate's shape; `base` is the server's URL as clients reach it."""
     model = state.model(p.model)
     secrets = model.secret_inputs if model else frozenset()
     output = copy.deepcopy(p.output)
     for location in p.output_files:
-        output = replace_at(output, location, lambda key: file_url(request, state, key))
+        output = replace_at(output, location, lambda key: file_url(base, state, key))
     body: dict[str, Any] = {
         "id": p.id,
         "model": p.model,
@@ -66,7 +66,8 @@ def prediction(request: Request, state: ApiState, p: Prediction) -> dict[str, An
     }
     if p.webhook is not None:
         body["webhook"] = p.webhook
-        body["webhook_events_filter"] = list(p.webhook_events_filter or ())
+        events = p.webhook_events_filter
+        body["webhook_events_filter"] = list(events if events is not None else DEFAULT_EVENTS)
     if p.deadline is not None:
         body["deadline"] = timestamp(p.deadline)
     return body

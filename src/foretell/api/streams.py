@@ -106,7 +106,9 @@ def _data(request: Request, state: ApiState, event: StreamEvent) -> str:
     if event.files:
         data = copy.deepcopy(data)
         for location in event.files:
-            data = replace_at(data, location, lambda key: render.file_url(request, state, key))
+            data = replace_at(
+                data, location, lambda key: render.file_url(render.base_url(request), state, key)
+            )
     if isinstance(data, str):
         return data
     return orjson.dumps(data).decode()

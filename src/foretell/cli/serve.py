@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from foretell.cli.render import err_console, print_error
 from foretell.models import builtin_models
 from foretell.predictor.errors import PredictorLoadError
 from foretell.server import ServeConfig, model_name, run
+from foretell.webhooks import RetryPolicy
 
 
 def parse_models(args: list[str]) -> dict[str, pathlib.Path]:
@@ -56,6 +58,12 @@ def serve_command(
             help="Let file inputs and webhooks reach loopback/private addresses and plain http.",
         ),
     ] = False,
+    public_url: Annotated[
+        str | None, typer.Option(help="This server's URL as clients see it (in webhook bodies).")
+    ] = None,
+    webhook_max_age: Annotated[
+        float, typer.Option(help="Seconds to keep retrying a webhook delivery.")
+    ] = 3600.0,
 ) -> None:
     """Serve models behind Replicate's HTTP API."""
     try:
@@ -78,7 +86,14 @@ def serve_command(
             "[bold yellow]WARNING: --allow-private-urls: file inputs and webhooks may reach "
             "loopback and private addresses, over plain http too. For development only.[/]"
         )
-    config = ServeConfig(hosted, data_dir, host, port, settings, output_url_ttl, allow_private_urls)
+    retry = RetryPolicy(
+        base_s=float(os.environ.get("FORETELL_WEBHOOK_RETRY_BASE_S", "1.0")),
+        max_age_s=webhook_max_age,
+    )
+    config = ServeConfig(
+        hosted, data_dir, host, port, settings, output_url_ttl, allow_private_urls, public_url,
+        retry,
+    )  # fmt: skip
     try:
         run(config)
     except KeyboardInterrupt:

@@ -48,6 +48,8 @@ class Dispatcher:
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._background: list[asyncio.Task[None]] = []
         self.event_listeners: list[EventListener] = []
+        #: called with (prediction, "start" | "output" | "logs" | "completed")
+        self.change_listeners: list[Callable[[Prediction, str], None]] = []
 
     def start(self, queue: WorkQueue) -> None:
         """Take work from `queue` and persist running predictions periodically."""
@@ -152,13 +154,16 @@ class Dispatcher:
         current = self.live[prediction_id]
         if isinstance(event, Started):
             await self._save(start(current, utcnow()), now=True)
+            self._changed(prediction_id, "start")
         elif isinstance(event, Log):
             self._update(append_logs(current, event.text))
             self._emit(prediction_id, "logs", event.text)
+            self._changed(prediction_id, "logs")
         elif isinstance(event, Output):
             value = self._keep_files(prediction_id, event.value, event.files)
             self._update(append_output(current, value, event.files))
             self._emit(prediction_id, "output", value, event.files)
+            self._changed(prediction_id, "output")
         elif isinstance(event, Done):
             await self._done(current, event)
 
@@ -177,6 +182,8 @@ class Dispatcher:
             metrics=done.metrics,
         )
         await self._save(final, now=True)
+        for listener in self.change_listeners:
+            listener(final, "completed")
         if final.status is Status.SUCCEEDED and not final.iterator and final.output is not None:
             self._emit(final.id, "output", final.output, done.files)
         if final.status is Status.FAILED:
@@ -205,6 +212,11 @@ class Dispatcher:
         located = tuple(tuple(loc) for loc in files or [])
         for listener in self.event_listeners:
             listener(prediction_id, name, data, located)
+
+    def _changed(self, prediction_id: str, event: str) -> None:
+        prediction = self.live[prediction_id]
+        for listener in self.change_listeners:
+            listener(prediction, event)
 
     def _update(self, prediction: Prediction) -> None:
         self.live[prediction.id] = prediction

@@ -28,6 +28,26 @@ class FileRecord:
 
 
 @dataclass(frozen=True)
+class WebhookDelivery:
+    """One webhook request in the outbox: written before it is sent, updated per attempt."""
+
+    id: str
+    prediction_id: str
+    account: str
+    url: str
+    event: str
+    payload: bytes
+    created_at: datetime.datetime
+    next_attempt_at: datetime.datetime
+    #: pending, delivered or failed (gave up)
+    status: str = "pending"
+    attempts: int = 0
+    last_status: int | None = None
+    last_error: str | None = None
+    finished_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a newest-first list: items and the cursor of the next page, if any."""
 
@@ -82,6 +102,19 @@ class Store(Protocol):
 
     async def unfinished_predictions(self) -> list[Prediction]:
         """Every prediction in `starting` or `processing`, oldest first (for restart)."""
+
+    # webhook outbox
+    async def add_delivery(self, delivery: WebhookDelivery) -> None:
+        """Insert an outbox row; durable when this returns."""
+
+    async def save_delivery(self, delivery: WebhookDelivery) -> None:
+        """Record an attempt's outcome."""
+
+    async def due_deliveries(self, now: datetime.datetime, limit: int) -> list[WebhookDelivery]:
+        """For each prediction, its oldest pending delivery if it is due (keeps order)."""
+
+    async def list_deliveries(self, account: str, prediction_id: str) -> list[WebhookDelivery]:
+        """A prediction's deliveries, oldest first."""
 
     # files
     async def add_file(self, record: FileRecord) -> None:

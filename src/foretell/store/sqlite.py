@@ -17,7 +17,7 @@ from foretell.core.ids import webhook_secret
 from foretell.core.prediction import Prediction
 from foretell.errors import ForetellError
 from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
-from foretell.store.protocol import FileRecord, Page
+from foretell.store.protocol import FileRecord, Page, WebhookDelivery
 
 T = TypeVar("T")
 
@@ -37,6 +37,11 @@ CREATE INDEX IF NOT EXISTS predictions_by_status ON predictions (status);
 CREATE TABLE IF NOT EXISTS files (
     id TEXT PRIMARY KEY, account TEXT NOT NULL, created_at TEXT NOT NULL, data BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS files_by_account ON files (account, created_at DESC, id DESC);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id TEXT PRIMARY KEY, prediction_id TEXT NOT NULL, account TEXT NOT NULL,
+    status TEXT NOT NULL, next_attempt_at TEXT NOT NULL, created_at TEXT NOT NULL,
+    seq INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON webhook_deliveries (status, prediction_id, seq);
 """
 
 
@@ -213,6 +218,60 @@ class SQLiteStore:
 
         return await self._run(run)
 
+    # ---- webhook outbox ------------------------------------------------------------------
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> None:
+        def run(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO webhook_deliveries VALUES (?, ?, ?, ?, ?, ?, "
+                "(SELECT coalesce(max(seq), 0) + 1 FROM webhook_deliveries), ?)",
+                (
+                    delivery.id, delivery.prediction_id, delivery.account, delivery.status,
+                    delivery.next_attempt_at.isoformat(), delivery.created_at.isoformat(),
+                    _dump_delivery(delivery),
+                ),
+            )  # fmt: skip
+
+        await self._run(run)
+
+    async def save_delivery(self, delivery: WebhookDelivery) -> None:
+        row = (
+            delivery.status,
+            delivery.next_attempt_at.isoformat(),
+            _dump_delivery(delivery),
+            delivery.id,
+        )
+        await self._run(
+            lambda db: db.execute(
+                "UPDATE webhook_deliveries SET status=?, next_attempt_at=?, data=? WHERE id=?", row
+            )
+        )
+
+    async def due_deliveries(self, now: datetime.datetime, limit: int) -> list[WebhookDelivery]:
+        def run(db: sqlite3.Connection) -> list[WebhookDelivery]:
+            rows = db.execute(
+                "SELECT d.data FROM webhook_deliveries d JOIN ("
+                "  SELECT prediction_id, min(seq) AS seq FROM webhook_deliveries"
+                "  WHERE status = 'pending' GROUP BY prediction_id) first"
+                " ON d.prediction_id = first.prediction_id AND d.seq = first.seq"
+                " WHERE d.next_attempt_at <= ? ORDER BY d.seq LIMIT ?",
+                (now.isoformat(), limit),
+            ).fetchall()
+            return [_load_delivery(row[0]) for row in rows]
+
+        return await self._run(run)
+
+    async def list_deliveries(self, account: str, prediction_id: str) -> list[WebhookDelivery]:
+        def run(db: sqlite3.Connection) -> list[WebhookDelivery]:
+            rows = db.execute(
+                "SELECT data FROM webhook_deliveries WHERE account = ? AND prediction_id = ? "
+                "ORDER BY seq",
+                (account, prediction_id),
+            ).fetchall()
+            return [_load_delivery(row[0]) for row in rows]
+
+        return await self._run(run)
+
     # ---- files ---------------------------------------------------------------------------
 
     async def add_file(self, record: FileRecord) -> None:
@@ -239,6 +298,25 @@ class SQLiteStore:
             return cursor.rowcount > 0
 
         return await self._run(run)
+
+
+_DELIVERY_TIMES = ("created_at", "next_attempt_at", "finished_at")
+
+
+def _dump_delivery(delivery: WebhookDelivery) -> bytes:
+    data = dict(delivery.__dict__)
+    data["payload"] = delivery.payload.decode()
+    for key in _DELIVERY_TIMES:
+        data[key] = data[key].isoformat() if data[key] else None
+    return orjson.dumps(data)
+
+
+def _load_delivery(raw: bytes) -> WebhookDelivery:
+    data = orjson.loads(raw)
+    data["payload"] = data["payload"].encode()
+    for key in _DELIVERY_TIMES:
+        data[key] = datetime.datetime.fromisoformat(data[key]) if data[key] else None
+    return WebhookDelivery(**data)
 
 
 def _now() -> str:

@@ -1,0 +1,106 @@
+"""Outbox: turns prediction changes into webhook rows, filtered and throttled like Replicate.
+
+`start` and `completed` are never dropped; `output` and `logs` go at most once per
+THROTTLE_S per prediction, always carrying the latest state (a trailing send follows a burst).
+Rows are written in order by one writer task, so a prediction's deliveries keep their order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from foretell.core.ids import file_id
+from foretell.core.prediction import Prediction, utcnow
+from foretell.store.protocol import Store, WebhookDelivery
+
+THROTTLE_S = 0.5
+DEFAULT_EVENTS = ("start", "output", "logs", "completed")
+
+Render = Callable[[Prediction], bytes]
+
+
+class Outbox:
+    """Receives (prediction, event) from the dispatcher; writes outbox rows to the store."""
+
+    def __init__(self, store: Store, render: Render, wake: Callable[[], None]) -> None:
+        self.store = store
+        self.render = render
+        self.wake = wake
+        self._rows: asyncio.Queue[WebhookDelivery] = asyncio.Queue()
+        self._last_sent: dict[str, float] = {}
+        self._trailing: dict[str, asyncio.TimerHandle] = {}
+        self._latest: dict[str, tuple[Prediction, str]] = {}
+        self._writer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin writing rows."""
+        self._writer = asyncio.create_task(self._write_forever())
+
+    async def close(self) -> None:
+        """Write what is queued, then stop."""
+        while not self._rows.empty():
+            await asyncio.sleep(0.01)
+        if self._writer is not None:
+            self._writer.cancel()
+
+    def on_change(self, prediction: Prediction, event: str) -> None:
+        """A prediction started, produced output or logs, or completed."""
+        if prediction.webhook is None:
+            return
+        if event not in (prediction.webhook_events_filter or DEFAULT_EVENTS):
+            return
+        pid = prediction.id
+        if event in ("start", "completed"):
+            self._cancel_trailing(pid)
+            self._queue(prediction, event)
+            if event == "completed":
+                self._last_sent.pop(pid, None)
+                self._latest.pop(pid, None)
+            return
+        self._latest[pid] = (prediction, event)
+        if pid in self._trailing:
+            return  # a trailing send is already due; it will carry this state
+        wait = THROTTLE_S - (time.monotonic() - self._last_sent.get(pid, 0.0))
+        if wait <= 0:
+            self._send_latest(pid)
+        else:
+            self._trailing[pid] = asyncio.get_running_loop().call_later(
+                wait, self._send_latest, pid
+            )
+
+    def _send_latest(self, pid: str) -> None:
+        self._trailing.pop(pid, None)
+        latest = self._latest.pop(pid, None)
+        if latest is not None:
+            self._queue(*latest)
+
+    def _cancel_trailing(self, pid: str) -> None:
+        timer = self._trailing.pop(pid, None)
+        if timer is not None:
+            timer.cancel()
+        self._latest.pop(pid, None)
+
+    def _queue(self, prediction: Prediction, event: str) -> None:
+        assert prediction.webhook is not None
+        now = utcnow()
+        self._last_sent[prediction.id] = time.monotonic()
+        self._rows.put_nowait(
+            WebhookDelivery(
+                id=f"msg_{file_id()}",
+                prediction_id=prediction.id,
+                account=prediction.account,
+                url=prediction.webhook,
+                event=event,
+                payload=self.render(prediction),
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+
+    async def _write_forever(self) -> None:
+        while True:
+            row = await self._rows.get()
+            await self.store.add_delivery(row)
+            self.wake()
