@@ -108,3 +108,26 @@ def test_fifty_concurrent_readers(server: Server) -> None:
         outputs = [d for _, e, d in events if e == "output"]
         assert outputs == [f"tok{i} " for i in range(200)]
         assert events[-1][1] == "done"
+
+
+def test_keep_alive_comments_while_the_model_is_quiet(tmp_path) -> None:
+    """A quiet model's stream carries `:` keep-alive comments, then its events."""
+    import os
+
+    from tests.server import fixture_model, start_server
+
+    os.environ["FORETELL_SSE_KEEPALIVE_S"] = "0.2"
+    try:
+        server = start_server(tmp_path / "data", [f"acme/sleep={fixture_model(tmp_path, 'sleep')}"])
+    finally:
+        del os.environ["FORETELL_SSE_KEEPALIVE_S"]
+    try:
+        with server.client() as client:
+            created = client.post(
+                "/v1/models/acme/sleep/predictions", json={"input": {"seconds": 1}}
+            ).json()
+        body = httpx.get(created["urls"]["stream"], timeout=10).text
+        assert body.count(": keep-alive") >= 2
+        assert _events(body)[-1][1:] == ("done", "{}")
+    finally:
+        server.stop()

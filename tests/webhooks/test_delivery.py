@@ -90,11 +90,23 @@ def test_signed_deliveries_validate_with_both_libraries(
     for request in requests:
         headers = {k.lower(): v for k, v in request["headers"].items()}
         Webhook(secret).verify(request["body"], headers)
+        _validate_with_js(tmp_path, request, secret)
         replicate.webhooks.validate(  # raises if the signature doesn't verify
             headers=headers,
             body=request["body"],
             secret=replicate.webhook.WebhookSigningSecret(key=secret),
         )
+
+
+def _validate_with_js(tmp_path: pathlib.Path, request: dict, secret: str) -> None:
+    """The npm client's validateWebhook accepts the delivery too."""
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(request))
+    js = pathlib.Path(__file__).parents[1] / "e2e" / "js"
+    result = subprocess.run(
+        ["node", "validate.mjs", str(path), secret], cwd=js, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "true", result.stderr
 
 
 def test_filter_and_throttle(tmp_path: pathlib.Path, receiver: Receiver) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,8 @@ from foretell.errors import NotFound
 from foretell.streaming.frames import KEEP_ALIVE, OPENING, frame
 from foretell.streaming.hub import StreamEvent, StreamLog
 
-KEEP_ALIVE_S = 15.0
+#: Seconds of silence before a `:` keep-alive comment (FORETELL_SSE_KEEPALIVE_S to change).
+KEEP_ALIVE_S = float(os.environ.get("FORETELL_SSE_KEEPALIVE_S", "15"))
 _GONE = "This stream URL is invalid."
 
 
