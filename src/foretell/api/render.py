@@ -39,7 +39,7 @@ def prediction(base: str, state: ApiState, p: Prediction) -> dict[str, Any]:
     """A prediction in Replicate's shape; `base` is the server's URL as clients reach it."""
     model = state.model(p.model)
     secrets = model.secret_inputs if model else frozenset()
-    output = copy.deepcopy(p.output)
+    output = copy.deepcopy(p.output) if p.output_files else p.output  # copy only to rewrite
     for location in p.output_files:
         output = replace_at(output, location, lambda key: file_url(base, state, key))
     body: dict[str, Any] = {

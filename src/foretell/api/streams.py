@@ -92,10 +92,10 @@ async def _events(
             )
             yield frame(position, "error", orjson.dumps({"detail": detail}).decode())
             return
-        for event in events:
-            yield frame(event.seq, event.name, _data(request, state, event))
-            position = event.seq + 1
-            if event.name == "done":
+        if events:  # everything available goes out in one write
+            yield "".join(frame(e.seq, e.name, _data(request, state, e)) for e in events)
+            position = events[-1].seq + 1
+            if events[-1].name == "done":
                 return
         try:
             await asyncio.wait_for(waiter.wait(), KEEP_ALIVE_S)

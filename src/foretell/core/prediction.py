@@ -52,10 +52,13 @@ def start(prediction: Prediction, at: datetime.datetime) -> Prediction:
 
 
 def append_output(prediction: Prediction, item: Any, files: list[FileLocation]) -> Prediction:
-    """One yielded item; the output list only ever grows (clients rely on it)."""
-    items = list(prediction.output or [])
+    """One yielded item. The output list only ever grows (clients rely on it), so it is
+    appended in place and shared with earlier snapshots: O(1) per token, not O(n)."""
+    items = prediction.output if isinstance(prediction.output, list) else []
     index = len(items)
     items.append(item)
+    if not files:
+        return prediction if items is prediction.output else replace(prediction, output=items)
     located = prediction.output_files + tuple((index, *loc) for loc in files)
     return replace(prediction, output=items, output_files=located)
 

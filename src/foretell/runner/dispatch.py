@@ -138,8 +138,12 @@ class Dispatcher:
                 prediction.id, prediction.input, output_dir, local_files=local_files
             )
             handle = await self.runner.submit(runner_model, request)
-            async for event in handle:
-                await self._apply(prediction.id, event)
+            async for batch in handle.batches():
+                for event in batch:
+                    if isinstance(event, Output | Log):
+                        self._apply_stream(prediction.id, event)
+                    else:
+                        await self._apply(prediction.id, event)
         finally:
             shutil.rmtree(output_dir, ignore_errors=True)
             shutil.rmtree(inputs_dir, ignore_errors=True)
@@ -150,20 +154,24 @@ class Dispatcher:
         name = pathlib.PurePosixPath(urllib.parse.urlsplit(url).path).name or "input"
         return await self.outbound.download(url, directory / safe_name(name))
 
-    async def _apply(self, prediction_id: str, event: Started | Log | Output | Any) -> None:
+    def _apply_stream(self, prediction_id: str, event: Output | Log) -> None:
+        """Output and logs: in memory only (persisted by the flusher), so no await per token."""
         current = self.live[prediction_id]
-        if isinstance(event, Started):
-            await self._save(start(current, utcnow()), now=True)
-            self._changed(prediction_id, "start")
-        elif isinstance(event, Log):
+        if isinstance(event, Log):
             self._update(append_logs(current, event.text))
             self._emit(prediction_id, "logs", event.text)
             self._changed(prediction_id, "logs")
-        elif isinstance(event, Output):
+        else:
             value = self._keep_files(prediction_id, event.value, event.files)
             self._update(append_output(current, value, event.files))
             self._emit(prediction_id, "output", value, event.files)
             self._changed(prediction_id, "output")
+
+    async def _apply(self, prediction_id: str, event: Any) -> None:
+        current = self.live[prediction_id]
+        if isinstance(event, Started):
+            await self._save(start(current, utcnow()), now=True)
+            self._changed(prediction_id, "start")
         elif isinstance(event, Done):
             await self._done(current, event)
 

@@ -35,6 +35,16 @@ class PredictionHandle:
         """Wait for the prediction to end."""
         return await asyncio.shield(self._done)
 
+    async def batches(self) -> AsyncIterator[list[Event]]:
+        """Events in batches of whatever has arrived: one wake-up per burst, not per token."""
+        while True:
+            batch = [await self._events.get()]
+            while not self._events.empty():
+                batch.append(self._events.get_nowait())
+            yield batch
+            if isinstance(batch[-1], Done):
+                return
+
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._iterate()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import pathlib
 import signal
@@ -16,6 +17,7 @@ from foretell.runner.spec import ModelSpec
 from foretell.worker.wire import FrameDecoder, encode
 
 _STDERR_TAIL = 4000
+_dumps = functools.partial(orjson.dumps, default=str)
 
 
 class WorkerProcess:
@@ -83,7 +85,7 @@ class WorkerProcess:
     def send(self, message: Message) -> None:
         """Queue a message to the worker; dropped if it has gone."""
         if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(encode(message))
+            self._transport.write(encode(message, _dumps))
 
     def kill(self) -> None:
         """SIGKILL the worker (its exit is then reported like any other)."""

@@ -74,9 +74,9 @@ class StreamHub:
 
     def open(self, prediction_id: str) -> StreamLog:
         """The log of a prediction, created when it is first published to."""
-        self._evict()
         log = self._logs.get(prediction_id)
         if log is None:
+            self._evict()  # on creation only: publishing a token must stay O(1)
             log = self._logs[prediction_id] = StreamLog(self.max_events)
         return log
 

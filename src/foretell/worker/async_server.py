@@ -13,8 +13,8 @@ from foretell.core.events import Cancel, Done, Message, Predict, Shutdown, Start
 from foretell.predictor.load import LoadedPredictor
 from foretell.predictor.scope import use_scope
 from foretell.worker.capture import LogCapture, current_prediction
-from foretell.worker.channel import runner_gone
-from foretell.worker.run import PredictionRun, Send
+from foretell.worker.channel import Channel, runner_gone
+from foretell.worker.run import PredictionRun
 
 
 class AsyncServer:
@@ -23,13 +23,14 @@ class AsyncServer:
     def __init__(
         self,
         predictor: LoadedPredictor,
-        send: Send,
+        channel: Channel,
         capture: LogCapture,
         scratch: pathlib.Path,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         self.predictor = predictor
-        self.send = send
+        self.send = channel.send
+        self.send_now = channel.send_now
         self.capture = capture
         self.scratch = scratch
         self.loop = loop
@@ -87,7 +88,7 @@ class AsyncServer:
         if prediction_id in self.canceled:
             self.canceled.discard(prediction_id)
             final = run.done("canceled")
-        self.send(final)
+        self.send_now(final)
 
     async def _call(self, run: PredictionRun) -> Done:
         inputs = await asyncio.to_thread(run.inputs)  # downloads must not block the loop

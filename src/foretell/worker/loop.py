@@ -39,12 +39,31 @@ def serve(root: pathlib.Path, ref: str, fd: int, scratch: pathlib.Path) -> int:
 
     capture = LogCapture(channel.send, fd_owner)
     try:
+        return _serve(root, ref, channel, capture, scratch, servers)
+    except BaseException:
+        # SystemExit from model code, or a bug of ours: say so in the worker log, then end
+        traceback.print_exc()
+        raise
+    finally:
+        capture.finish_prediction("")
+        channel.flush()
+
+
+def _serve(
+    root: pathlib.Path,
+    ref: str,
+    channel: Channel,
+    capture: LogCapture,
+    scratch: pathlib.Path,
+    servers: list[SyncServer | AsyncServer],
+) -> int:
+    try:
         predictor = load_predictor(ref, root=root)
     except PredictorLoadError as exc:
         capture.finish_prediction("")
-        channel.send(LoadFailed(str(exc)))
+        channel.send_now(LoadFailed(str(exc)))
         return 1
-    channel.send(Described(predictor.schema, predictor.is_async, predictor.max_concurrency_hint))
+    channel.send_now(Described(predictor.schema, predictor.is_async, predictor.max_concurrency_hint))
     commands = channel.commands()
     first = next(commands, None)
     if not isinstance(first, Setup):
@@ -52,14 +71,14 @@ def serve(root: pathlib.Path, ref: str, fd: int, scratch: pathlib.Path) -> int:
     loop = asyncio.new_event_loop() if predictor.is_async else None
     error = _setup(predictor, first.weights, loop)
     capture.finish_prediction("")
-    channel.send(SetupDone(ok=error is None, error=error))
+    channel.send_now(SetupDone(ok=error is None, error=error))
     if error is not None:
         _refuse_all(commands, channel, error)
         return 0
     if loop is not None:
-        servers.append(AsyncServer(predictor, channel.send, capture, scratch, loop))
+        servers.append(AsyncServer(predictor, channel, capture, scratch, loop))
     else:
-        servers.append(SyncServer(predictor, channel.send, capture, scratch))
+        servers.append(SyncServer(predictor, channel, capture, scratch))
     servers[0].serve(commands)
     return 0
 
@@ -94,4 +113,4 @@ def _refuse_all(commands: Iterator[Message], channel: Channel, error: str) -> No
             return
         if isinstance(message, Predict):
             reason = f"The model's setup() failed, so it can't run predictions: {last_line}"
-            channel.send(Done(message.id, "failed", error=reason))
+            channel.send_now(Done(message.id, "failed", error=reason))

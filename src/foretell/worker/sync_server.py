@@ -15,18 +15,23 @@ from foretell.predictor.load import LoadedPredictor
 from foretell.predictor.scope import use_scope
 from foretell.worker.cancel import SyncCanceller
 from foretell.worker.capture import LogCapture, current_prediction
-from foretell.worker.channel import runner_gone
-from foretell.worker.run import PredictionRun, Send
+from foretell.worker.channel import Channel, runner_gone
+from foretell.worker.run import PredictionRun
 
 
 class SyncServer:
     """Reads commands in a thread; runs predictions one by one in the main thread."""
 
     def __init__(
-        self, predictor: LoadedPredictor, send: Send, capture: LogCapture, scratch: pathlib.Path
+        self,
+        predictor: LoadedPredictor,
+        channel: Channel,
+        capture: LogCapture,
+        scratch: pathlib.Path,
     ) -> None:
         self.predictor = predictor
-        self.send = send
+        self.send = channel.send
+        self.send_now = channel.send_now
         self.capture = capture
         self.scratch = scratch
         self.canceller = SyncCanceller()
@@ -42,9 +47,9 @@ class SyncServer:
         while (request := self._queue.get()) is not None:
             if self.canceller.is_requested(request.id):
                 self.canceller.forget(request.id)
-                self.send(Done(request.id, "canceled", metrics={"predict_time": 0.0}))
+                self.send_now(Done(request.id, "canceled", metrics={"predict_time": 0.0}))
                 continue
-            self.send(self._run(PredictionRun(request, self.predictor, self.scratch)))
+            self.send_now(self._run(PredictionRun(request, self.predictor, self.scratch)))
 
     def _read(self, commands: Iterable[Message]) -> None:
         for message in commands:

@@ -13,11 +13,16 @@ _HEADER = struct.Struct(">I")
 MAX_FRAME = 1 << 30
 
 Loads = Callable[[bytes], Any]
+Dumps = Callable[[Any], bytes]
 
 
-def encode(message: Message) -> bytes:
-    """One frame for `message`."""
-    payload = json.dumps(to_json(message), separators=(",", ":"), default=str).encode()
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), default=str).encode()
+
+
+def encode(message: Message, dumps: Dumps = _dumps) -> bytes:
+    """One frame for `message` (the runner passes orjson's dumps; the worker has stdlib only)."""
+    payload = dumps(to_json(message))
     return _HEADER.pack(len(payload)) + payload
 
 
