@@ -56,11 +56,6 @@ class ServeConfig:
     webhook_retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
-def model_name(path: pathlib.Path) -> str:
-    """`image: r8.im/owner/name` from cog.yaml, else `local/<directory name>`."""
-    return load_config(path).name or f"local/{path.resolve().name}"
-
-
 def _signing_key(data_dir: pathlib.Path) -> bytes:
     """A per-data-dir secret for signed file URLs, created on first start."""
     path = data_dir / "url-signing.key"

@@ -8,12 +8,10 @@ from typing import Annotated
 
 import typer
 
-from foretell.api.state import Settings
 from foretell.cli.render import err_console, print_error
 from foretell.models import builtin_models
+from foretell.predictor.config import load_config
 from foretell.predictor.errors import PredictorLoadError
-from foretell.server import ServeConfig, model_name, run
-from foretell.webhooks import RetryPolicy
 
 
 def parse_models(args: list[str]) -> dict[str, pathlib.Path]:
@@ -26,7 +24,7 @@ def parse_models(args: list[str]) -> dict[str, pathlib.Path]:
             raise typer.BadParameter(f"{path}: not a model directory")
         if sep and (name.count("/") != 1 or not all(name.split("/"))):
             raise typer.BadParameter(f"{arg!r}: use OWNER/NAME=PATH")
-        name = name if sep else model_name(path)
+        name = name if sep else (load_config(path).name or f"local/{path.resolve().name}")
         if name in models:
             raise typer.BadParameter(f"two models are called {name}")
         models[name] = path
@@ -66,6 +64,11 @@ def serve_command(
     ] = 3600.0,
 ) -> None:
     """Serve models behind Replicate's HTTP API."""
+    # The server stack loads only for this command, so `foretell predict` starts fast.
+    from foretell.api.state import Settings
+    from foretell.server import ServeConfig, run
+    from foretell.webhooks import RetryPolicy
+
     try:
         hosted = parse_models(models) if models else builtin_models()
     except PredictorLoadError as exc:

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from foretell.server import DEFAULT_ACCOUNT, create_token
-from foretell.store.sqlite import SQLiteStore
+DEFAULT_ACCOUNT = "local"  # the account `foretell serve` gives its first token
 
 tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 
@@ -22,6 +21,9 @@ def create_command(
     account: Annotated[str, typer.Option(help="Account the token belongs to.")] = DEFAULT_ACCOUNT,
 ) -> None:
     """Create an API token and print it (the last word of the output)."""
+
+    from foretell.server import create_token
+    from foretell.store.sqlite import SQLiteStore
 
     async def create() -> str:
         store = SQLiteStore(data_dir / "foretell.db")

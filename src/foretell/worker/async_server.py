@@ -5,20 +5,24 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import sys
-import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from foretell.core.events import Cancel, Done, Message, Predict, Shutdown, Started
 from foretell.predictor.load import LoadedPredictor
 from foretell.predictor.scope import use_scope
 from foretell.worker.capture import LogCapture, current_prediction
-from foretell.worker.channel import Channel, runner_gone
-from foretell.worker.run import PredictionRun
+from foretell.worker.channel import LINGER_S, Channel, runner_gone
+from foretell.worker.run import PredictionRun, iterates
 
 
 class AsyncServer:
-    """Runs up to as many predictions at once as the runner sends (it enforces the limit)."""
+    """Runs up to as many predictions at once as the runner sends (it enforces the limit).
+
+    The event loop reads the runner's socket itself, so a command reaches its task with no
+    thread hop; a Cancel is handled as soon as the loop is free (a model that blocks the
+    loop delays it, and the runner's grace period then ends the process).
+    """
 
     def __init__(
         self,
@@ -29,10 +33,11 @@ class AsyncServer:
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         self.predictor = predictor
+        self.channel = channel
         self.send = channel.send
-        self.send_now = channel.send_now
         self.capture = capture
         self.scratch = scratch
+        self.iterates = iterates(predictor)
         self.loop = loop
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.canceled: set[str] = set()
@@ -42,28 +47,32 @@ class AsyncServer:
         """Ids of the predictions running now."""
         return list(self.tasks)
 
-    def serve(self, commands: Iterable[Message]) -> None:
+    def serve(self) -> None:
         """Run predictions until Shutdown (then let running ones finish) or the runner leaves."""
-        threading.Thread(target=self._read, args=(commands,), daemon=True).start()
-        self.loop.run_until_complete(self._until_stopped())
+        self.loop.run_until_complete(self._serve())
 
-    async def _until_stopped(self) -> None:
+    async def _serve(self) -> None:
+        self.loop.add_reader(self.channel.fileno(), self._on_readable)
+        self._on_readable()  # commands that arrived together with Setup
         await self._stopped.wait()
+        self.loop.remove_reader(self.channel.fileno())
         if self.tasks:
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
 
-    def _read(self, commands: Iterable[Message]) -> None:
-        for message in commands:
-            if isinstance(message, Shutdown):
-                break
-            self.loop.call_soon_threadsafe(self._handle, message)
-        else:
+    def _on_readable(self) -> None:
+        messages = self.channel.take_commands()
+        if messages is None:
             runner_gone()
-        self.loop.call_soon_threadsafe(self._stopped.set)
+            return
+        for message in messages:
+            if isinstance(message, Shutdown):
+                self._stopped.set()
+                return
+            self._handle(message)
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, Predict):
-            run = PredictionRun(message, self.predictor, self.scratch)
+            run = PredictionRun(message, self.predictor, self.scratch, self.iterates)
             self.tasks[message.id] = self.loop.create_task(self._run(run))
         elif isinstance(message, Cancel) and message.id in self.tasks:
             self.canceled.add(message.id)
@@ -71,7 +80,9 @@ class AsyncServer:
 
     async def _run(self, run: PredictionRun) -> None:
         prediction_id = run.request.id
-        self.send(Started(prediction_id))
+        # Queued, not sent: a quick prediction's Done takes it along (see LINGER_S).
+        self.channel.queue(Started(prediction_id))
+        self.loop.call_later(LINGER_S, self.channel.flush)
         current_prediction.set(prediction_id)  # this task's own context
         try:
             with use_scope(run.make_scope(self.send)):
@@ -88,10 +99,13 @@ class AsyncServer:
         if prediction_id in self.canceled:
             self.canceled.discard(prediction_id)
             final = run.done("canceled")
-        self.send_now(final)
+        self.channel.send_now(final)
 
     async def _call(self, run: PredictionRun) -> Done:
-        inputs = await asyncio.to_thread(run.inputs)  # downloads must not block the loop
+        if self.predictor.has_file_inputs:
+            inputs = await asyncio.to_thread(run.inputs)  # downloads must not block the loop
+        else:
+            inputs = run.inputs()
         result: Any = self.predictor.call(inputs)
         if asyncio.iscoroutine(result):
             result = await result

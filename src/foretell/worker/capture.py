@@ -1,20 +1,19 @@
-"""Log capture: fds 1 and 2 through pipes (C code, child processes), Python writes by ContextVar.
+"""Log capture: fds 1 and 2 through pipes, Python-level writes routed by a ContextVar."""
 
-Python-level writes (`print`, `logging`, `sys.stderr.write`) made while a prediction is current
-in this thread or asyncio task go straight to that prediction. Everything else written to fds 1
-and 2 is read by a thread and given to the one prediction running, or to the worker log (id
-None) when none or several are running — fd-level output can't be told apart between them.
-"""
+# Python-level writes (`print`, `logging`, `sys.stderr.write`) made while a prediction is
+# current in this thread or asyncio task go straight to that prediction, line by line.
+# Everything else written to fds 1 and 2 (C extensions, child processes, `os.write`, threads
+# the model started) is read by one thread per fd and given to the one prediction running,
+# or to the worker log (Log with id None) when none or several are running: bytes on an fd
+# carry no owner, so with concurrent async predictions they can't be told apart.
 
 from __future__ import annotations
 
 import contextvars
-import fcntl
 import io
 import os
 import select
 import sys
-import termios
 import threading
 from collections.abc import Callable
 from typing import TextIO
@@ -28,6 +27,9 @@ Owner = Callable[[], str | None]
 current_prediction: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_prediction", default=None
 )
+
+#: An unfinished line (a progress bar's "\r 42%") is sent once its fd is quiet this long.
+PARTIAL_LINE_MS = 50
 
 
 class PredictionStream(io.TextIOBase):
@@ -54,6 +56,10 @@ class PredictionStream(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
+        """Send the current prediction's unfinished line now (print(flush=True), tqdm)."""
+        owner = current_prediction.get()
+        if owner is not None:
+            self.flush_prediction(owner)
         self._fallback.flush()
 
     def flush_prediction(self, owner: str) -> None:
@@ -84,7 +90,7 @@ class FdPump:
         read_end, write_end = os.pipe()
         os.dup2(write_end, fd)
         os.close(write_end)
-        self._read_end = read_end
+        self.read_end = read_end
         self._name = name
         self._owner = owner
         self._emit = emit
@@ -99,11 +105,13 @@ class FdPump:
 
     def _run(self) -> None:
         poller = select.poll()
-        poller.register(self._read_end, select.POLLIN)
+        poller.register(self.read_end, select.POLLIN)
         while True:
-            poller.poll()
+            if not poller.poll(PARTIAL_LINE_MS if self._partial else None):
+                self._flush_partial()
+                continue
             self._busy = True
-            data = os.read(self._read_end, 1 << 16)
+            data = os.read(self.read_end, 1 << 16)
             if not data:
                 return
             syncs = data.count(self._sync_token)
@@ -121,14 +129,18 @@ class FdPump:
         cut = len(data) if flush_partial else data.rfind(b"\n") + 1
         self._partial = data[cut:]
         if cut:
-            text = data[:cut].decode("utf-8", errors="replace")
-            self._emit(Log(self._owner(), self._name, text))
+            self._emit(Log(self._owner(), self._name, data[:cut].decode(errors="replace")))
 
-    def drain(self) -> None:
-        """Wait until everything written to the fd so far has been sent as Log messages."""
-        pending = termios.FIONREAD
-        buf = fcntl.ioctl(self._read_end, pending, b"\0\0\0\0")
-        if int.from_bytes(buf, sys.byteorder) == 0 and not self._busy and not self._partial:
+    def _flush_partial(self) -> None:
+        if self._partial:
+            self._handle(b"", flush_partial=True)
+
+    def drain(self, unread: bool) -> None:
+        """Wait until everything written to the fd so far has been sent as Log messages.
+
+        `unread`: the pipe holds bytes this thread hasn't read yet (the caller polled it).
+        """
+        if not unread and not self._busy and not self._partial:
             return
         with self._synced:
             self._syncs_sent += 1
@@ -145,6 +157,9 @@ class LogCapture:
         sys.stdout.flush()
         sys.stderr.flush()
         self.pumps = [FdPump(1, "stdout", owner, emit), FdPump(2, "stderr", owner, emit)]
+        self._unread = select.poll()
+        for pump in self.pumps:
+            self._unread.register(pump.read_end, select.POLLIN)
         self.streams = [
             PredictionStream("stdout", sys.stdout, emit),
             PredictionStream("stderr", sys.stderr, emit),
@@ -156,5 +171,8 @@ class LogCapture:
         for stream in self.streams:
             stream.flush_prediction(prediction_id)
             stream.flush()
+        # One poll finds which pipes hold unread bytes (usually none): a syscall per
+        # prediction instead of one per pipe.
+        unread = {fd for fd, _ in self._unread.poll(0)}
         for pump in self.pumps:
-            pump.drain()
+            pump.drain(pump.read_end in unread)

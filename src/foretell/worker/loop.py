@@ -63,7 +63,9 @@ def _serve(
         capture.finish_prediction("")
         channel.send_now(LoadFailed(str(exc)))
         return 1
-    channel.send_now(Described(predictor.schema, predictor.is_async, predictor.max_concurrency_hint))
+    channel.send_now(
+        Described(predictor.schema, predictor.is_async, predictor.max_concurrency_hint)
+    )
     commands = channel.commands()
     first = next(commands, None)
     if not isinstance(first, Setup):
@@ -76,10 +78,13 @@ def _serve(
         _refuse_all(commands, channel, error)
         return 0
     if loop is not None:
-        servers.append(AsyncServer(predictor, channel, capture, scratch, loop))
+        async_server = AsyncServer(predictor, channel, capture, scratch, loop)
+        servers.append(async_server)
+        async_server.serve()
     else:
-        servers.append(SyncServer(predictor, channel, capture, scratch))
-    servers[0].serve(commands)
+        sync_server = SyncServer(predictor, channel, capture, scratch)
+        servers.append(sync_server)
+        sync_server.serve(commands)
     return 0
 
 

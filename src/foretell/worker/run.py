@@ -18,20 +18,28 @@ from foretell.predictor.scope import Scope
 
 Send = Callable[[Message], None]
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def iterates(predictor: LoadedPredictor) -> bool:
+    """Whether the model's output is an iterator (each yielded item is sent on its own)."""
+    output = predictor.schema["components"]["schemas"]["Output"]
+    return bool(output.get("x-cog-array-type") == "iterator")
+
 
 class PredictionRun:
     """The state of one prediction inside the worker, shared by the sync and async loops."""
 
-    def __init__(self, request: Predict, predictor: LoadedPredictor, scratch: pathlib.Path) -> None:
+    def __init__(
+        self, request: Predict, predictor: LoadedPredictor, scratch: pathlib.Path, iterates: bool
+    ) -> None:
         self.request = request
         self.predictor = predictor
         self.scratch = scratch
+        self.iterates = iterates
         self.started = time.perf_counter()
         self.scope: Scope | None = None
-        self.iterates = (
-            predictor.schema["components"]["schemas"]["Output"].get("x-cog-array-type")
-            == "iterator"
-        )
+        self._files_dir: pathlib.Path | None = None
 
     @property
     def workdir(self) -> pathlib.Path:
@@ -41,13 +49,16 @@ class PredictionRun:
     @property
     def files_dir(self) -> pathlib.Path:
         """Where its output files are copied for the runner."""
-        return pathlib.Path(self.request.output_dir)
+        if self._files_dir is None:
+            self._files_dir = pathlib.Path(self.request.output_dir)
+        return self._files_dir
 
     def inputs(self) -> dict[str, Any]:
         """Validated inputs with files made local; raises InvalidInput."""
         return self.predictor.prepare_inputs(
             self.request.input,
-            workdir=self.workdir,
+            # only file inputs use the workdir; the others skip building its path
+            workdir=self.workdir if self.predictor.has_file_inputs else self.scratch,
             allow_local_files=self.request.allow_local_files,
             fetch=self._fetch if self.request.local_files else None,
         )
@@ -72,6 +83,8 @@ class PredictionRun:
 
     def output(self, value: Any) -> Output:
         """One yielded item as an Output message, its files copied out."""
+        if type(value) in _PLAIN:  # most streams are tokens: nothing to encode
+            return Output(self.request.id, value)
         encoded, files = encode_output(value, files_dir=self.files_dir)
         return Output(self.request.id, encoded, files)
 
@@ -80,7 +93,7 @@ class PredictionRun:
         metrics: dict[str, Any] = self.scope.metrics_snapshot() if self.scope else {}
         metrics["predict_time"] = round(time.perf_counter() - self.started, 6)
         files: list[list[str | int]] = []
-        if output is not None and status == "succeeded":
+        if status == "succeeded" and type(output) not in _PLAIN:
             try:
                 output, files = encode_output(output, files_dir=self.files_dir)
             except Exception as exc:  # an output we can't send is the model's failure

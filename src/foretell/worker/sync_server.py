@@ -16,7 +16,7 @@ from foretell.predictor.scope import use_scope
 from foretell.worker.cancel import SyncCanceller
 from foretell.worker.capture import LogCapture, current_prediction
 from foretell.worker.channel import Channel, runner_gone
-from foretell.worker.run import PredictionRun
+from foretell.worker.run import PredictionRun, iterates
 
 
 class SyncServer:
@@ -30,10 +30,12 @@ class SyncServer:
         scratch: pathlib.Path,
     ) -> None:
         self.predictor = predictor
+        self.channel = channel
         self.send = channel.send
         self.send_now = channel.send_now
         self.capture = capture
         self.scratch = scratch
+        self.iterates = iterates(predictor)
         self.canceller = SyncCanceller()
         self._queue: queue.SimpleQueue[Predict | None] = queue.SimpleQueue()
 
@@ -49,11 +51,15 @@ class SyncServer:
                 self.canceller.forget(request.id)
                 self.send_now(Done(request.id, "canceled", metrics={"predict_time": 0.0}))
                 continue
-            self.send_now(self._run(PredictionRun(request, self.predictor, self.scratch)))
+            self.send_now(self._run(PredictionRun(request, self.predictor, self.scratch, self.iterates)))
 
     def _read(self, commands: Iterable[Message]) -> None:
         for message in commands:
             if isinstance(message, Predict):
+                # Started is queued here, before the prediction can write anything, and not
+                # sent: a quick prediction's Done takes it along (see LINGER_S).
+                self.channel.queue(Started(message.id))
+                self.channel.flush_before_read = True
                 self._queue.put(message)
             elif isinstance(message, Cancel):
                 self.canceller.request(message.id)
@@ -65,7 +71,6 @@ class SyncServer:
 
     def _run(self, run: PredictionRun) -> Done:
         prediction_id = run.request.id
-        self.send(Started(prediction_id))
         self.canceller.running = prediction_id
         token = current_prediction.set(prediction_id)
         try:
