@@ -72,7 +72,7 @@ class _Redirector(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"fine")
             return
         self.send_response(302)
-        target = "/ok" if self.path == "/to-ok" else "http://169.254.169.254/latest/meta-data/"
+        target = "/ok" if self.path == "/to-ok" else self.path.split("?to=", 1)[1]
         self.send_header("Location", target)
         self.end_headers()
 
@@ -92,14 +92,35 @@ def redirector(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server.shutdown()
 
 
-async def test_every_redirect_is_checked_again(redirector: str) -> None:
-    """A redirect to the metadata address is refused; an allowed redirect is followed."""
+async def test_allowed_redirect_is_followed(redirector: str) -> None:
+    """A redirect to an allowed place is followed."""
     client = GuardedClient(OutboundPolicy(allow_http=True))
     try:
         response = await client.request("GET", f"{redirector}/to-ok")
         assert (await response.aread()) == b"fine"
         await response.aclose()
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://192.168.0.1/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.2]/",
+        "http://2130706434/",
+        "http://localhost/",
+        "ftp://example.com/",
+    ],
+)
+async def test_every_redirect_is_checked_again(redirector: str, target: str) -> None:
+    """A redirect to any refused target is refused."""
+    client = GuardedClient(OutboundPolicy(allow_http=True))
+    try:
         with pytest.raises(BlockedURL):
-            await client.request("GET", f"{redirector}/to-metadata")
+            await client.request("GET", f"{redirector}/go?to={target}")
     finally:
         await client.close()

@@ -105,6 +105,17 @@ def test_local_path_file_input_is_refused(server: Server) -> None:
     assert body["invalid_fields"][0]["field"] == "input.image"
 
 
+def test_oversized_data_uri_is_422(server: Server) -> None:
+    """A data: URI over 10 MB is refused, pointing at the Files API."""
+    uri = "data:text/plain;base64," + "QUFB" * 2_600_000
+    with server.client() as client:
+        body = _problem(
+            client.post("/v1/models/acme/path_input/predictions", json={"input": {"image": uri}}),
+            422,
+        )
+    assert "POST /v1/files" in body["invalid_fields"][0]["description"]
+
+
 def test_unknown_things_are_404(server: Server) -> None:
     """Unknown prediction, model, version, file and route: 404."""
     with server.client() as client:

@@ -36,6 +36,13 @@ def check_file_urls(
     remote, bad = [], []
     for name, url in model.file_urls(values):
         scheme = urllib.parse.urlsplit(url).scheme.lower()
+        limit = state.settings.max_data_uri_bytes
+        if scheme == "data" and len(url) > limit:
+            message = (
+                f"data: URIs may be at most {limit} bytes; upload larger files with POST /v1/files"
+            )
+            bad.append(_invalid_field(name, message, "format"))
+            continue
         if scheme == "data" or url.startswith(ours):
             continue
         if scheme not in ("http", "https"):

@@ -51,7 +51,9 @@ class SyncServer:
                 self.canceller.forget(request.id)
                 self.send_now(Done(request.id, "canceled", metrics={"predict_time": 0.0}))
                 continue
-            self.send_now(self._run(PredictionRun(request, self.predictor, self.scratch, self.iterates)))
+            self.send_now(
+                self._run(PredictionRun(request, self.predictor, self.scratch, self.iterates))
+            )
 
     def _read(self, commands: Iterable[Message]) -> None:
         for message in commands:
