@@ -24,10 +24,11 @@ from foretell.core.status import Status
 from foretell.files.local import LocalFiles
 from foretell.files.urls import UrlSigner
 from foretell.outbound import GuardedClient, OutboundPolicy
-from foretell.predictor.config import load_config
+from foretell.predictor.errors import PredictorLoadError
 from foretell.queue import MemoryQueue, WorkItem
-from foretell.runner import ModelLoadError, ModelSpec, Runner
+from foretell.runner import ModelLoadError, Runner
 from foretell.runner.dispatch import Dispatcher
+from foretell.runner.environments import spec_for_directory
 from foretell.store.sqlite import SQLiteStore
 from foretell.streaming.hub import StreamHub
 from foretell.webhooks import Deliverer, Outbox, RetryPolicy
@@ -76,17 +77,17 @@ async def create_token(store: SQLiteStore, account: str) -> str:
 async def _host_models(runner: Runner, models: dict[str, pathlib.Path]) -> dict[str, Model]:
     """Start a worker per model and read each schema; a model that can't load is skipped."""
     hosted: dict[str, Model] = {}
+    started = []
     for name, path in models.items():
-        config = load_config(path)
-        spec = ModelSpec(
-            name=name,
-            root=path.resolve(),
-            ref=config.predict,
-            max_concurrency=config.concurrency,
-            env=config.environment,
-        )
+        try:
+            spec = await asyncio.to_thread(spec_for_directory, path, name, _progress)
+        except PredictorLoadError as exc:
+            log.error("model %s can't be served: %s", name, exc)
+            print(f"ERROR: model {name} can't be served: {exc}", flush=True)
+            continue
         await runner.add_model(spec)
-    for name in models:
+        started.append(name)
+    for name in started:
         try:
             schema = await runner.wait_described(name)
         except ModelLoadError as exc:
@@ -96,6 +97,10 @@ async def _host_models(runner: Runner, models: dict[str, pathlib.Path]) -> dict[
         digest = version_id(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS), name)
         hosted[name] = Model(owner, short, digest, schema, utcnow(), runner_name=name)
     return hosted
+
+
+def _progress(line: str) -> None:
+    print(line, flush=True)
 
 
 async def _recover(state: ApiState) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from foretell.cli.predict import predict_command
+from foretell.cli.prepare import models_app
 from foretell.cli.schema import schema_command
 from foretell.cli.serve import serve_command
 from foretell.cli.tokens import tokens_app
@@ -20,6 +21,7 @@ app.command("predict")(predict_command)
 app.command("schema")(schema_command)
 app.command("serve")(serve_command)
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(models_app, name="models")
 
 
 def main() -> None:

@@ -1,26 +1,18 @@
-"""Read a model directory's cog.yaml into the runner's ModelSpec."""
+"""Read a model directory into the runner's ModelSpec (its environment prepared)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from foretell.cli.render import print_note
-from foretell.predictor.config import load_config
 from foretell.runner import ModelSpec
+from foretell.runner.environments import spec_for_directory
 
 
 def model_spec(model_dir: Path) -> ModelSpec:
-    """A ModelSpec for the model in `model_dir`, noting what foretell does not install yet."""
-    config = load_config(model_dir)
-    packages = list(config.python_packages)
-    if packages:
-        print_note(
-            "cog.yaml lists python packages foretell does not install yet; "
-            f"they must already be importable here: {', '.join(packages)}"
-        )
-    return ModelSpec(
-        name=config.name or model_dir.resolve().name,
-        root=model_dir.resolve(),
-        ref=config.predict,
-        max_concurrency=config.concurrency,
-    )
+    """The spec for `foretell predict`/`schema`: named after the directory if cog.yaml
+    has no image name."""
+    spec = spec_for_directory(model_dir, progress=print_note)
+    if spec.name.startswith("local/"):
+        return ModelSpec(**{**spec.__dict__, "name": model_dir.resolve().name})
+    return spec

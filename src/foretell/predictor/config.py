@@ -25,6 +25,8 @@ class ModelConfig:
     python_packages: tuple[str, ...] = ()
     python_requirements: str | None = None
     system_packages: tuple[str, ...] = ()
+    #: build.run shell commands (not run unless asked: `foretell models prepare --system`)
+    build_run: tuple[str, ...] = ()
     gpu: bool = False
     environment: dict[str, str] = field(default_factory=dict)
     source: pathlib.Path | None = None
@@ -79,6 +81,7 @@ def _parse(root: pathlib.Path, path: pathlib.Path, data: dict[str, Any]) -> Mode
             build.get("python_requirements"), "build.python_requirements", path
         ),
         system_packages=_strings(build.get("system_packages"), "build.system_packages", path),
+        build_run=_commands(build.get("run"), path),
         gpu=bool(build.get("gpu", False)),
         environment=_environment(data.get("environment"), path),
         source=path,
@@ -123,6 +126,21 @@ def _strings(value: Any, key: str, path: pathlib.Path) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise PredictorLoadError(f"{path}: `{key}` must be a list of strings")
     return tuple(value)
+
+
+def _commands(value: Any, path: pathlib.Path) -> tuple[str, ...]:
+    """build.run entries: strings, or {command: ..., mounts: ...} mappings."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise PredictorLoadError(f"{path}: `build.run` must be a list of commands")
+    commands = []
+    for entry in value:
+        command = entry.get("command") if isinstance(entry, dict) else entry
+        if not isinstance(command, str):
+            raise PredictorLoadError(f"{path}: each `build.run` entry must be a command string")
+        commands.append(command)
+    return tuple(commands)
 
 
 def _environment(value: Any, path: pathlib.Path) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import os
+import queue
 import select
 import socket
 import threading
@@ -31,15 +32,13 @@ class Channel:
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
-        self._pending: list[bytes] = []
-        #: guards _pending and _signaled
-        self._lock = threading.Lock()
+        # `send` runs in model code, where a cancel signal may raise between any two
+        # bytecodes, so it only makes two atomic calls: a deque append and a queue put.
+        self._frames: collections.deque[bytes] = collections.deque()
+        #: one token per `send`; the writer sleeps on it
+        self._wakeups: queue.SimpleQueue[None] = queue.SimpleQueue()
         #: held while taking a batch and writing it, so batches leave in the order queued
         self._write = threading.Lock()
-        #: a binary semaphore the writer sleeps on; released once per _signaled False->True
-        self._wake = threading.Lock()
-        self._wake.acquire()
-        self._signaled = False
         self.closed = False
         self._decoder = FrameDecoder()
         #: commands decoded but not yet taken
@@ -52,27 +51,20 @@ class Channel:
         threading.Thread(target=self._writer, name="channel-writer", daemon=True).start()
 
     def send(self, message: Message) -> None:
-        """Queue one message; silently dropped once the runner has gone away."""
-        frame = encode(message)
-        with self._lock:
-            self._pending.append(frame)
-            if self._signaled:
-                return
-            self._signaled = True
-        self._wake.release()
+        """Queue one message for the writer thread; dropped once the runner has gone away."""
+        self._frames.append(encode(message))
+        self._wakeups.put(None)
 
     def queue(self, message: Message) -> None:
         """Queue one message without waking the writer; see `flush_before_read`."""
-        frame = encode(message)
-        with self._lock:
-            self._pending.append(frame)
+        self._frames.append(encode(message))
 
     def send_now(self, message: Message) -> None:
         """Write everything queued, then `message`, before returning."""
         self._flush(encode(message))
 
     def flush(self) -> None:
-        """Write everything queued before returning (the process is about to exit)."""
+        """Write everything queued before returning."""
         self._flush(None)
 
     def commands(self) -> Iterator[Message]:
@@ -112,16 +104,17 @@ class Channel:
         return self._sock.fileno()
 
     def _writer(self) -> None:
+        wakeups = self._wakeups
         while True:
-            self._wake.acquire()
-            with self._lock:
-                self._signaled = False
+            wakeups.get()
+            for _ in range(wakeups.qsize()):  # the frames of these tokens leave in this batch
+                wakeups.get_nowait()
             self._flush(None)
 
     def _flush(self, last: bytes | None) -> None:
         with self._write:
-            with self._lock:
-                batch, self._pending = self._pending, []
+            frames = self._frames
+            batch = [frames.popleft() for _ in range(len(frames))]
             if last is not None:
                 batch.append(last)
             if not batch or self.closed:

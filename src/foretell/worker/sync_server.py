@@ -6,6 +6,7 @@ import pathlib
 import queue
 import sys
 import threading
+import traceback
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -31,8 +32,6 @@ class SyncServer:
     ) -> None:
         self.predictor = predictor
         self.channel = channel
-        self.send = channel.send
-        self.send_now = channel.send_now
         self.capture = capture
         self.scratch = scratch
         self.iterates = iterates(predictor)
@@ -41,23 +40,24 @@ class SyncServer:
 
     def running(self) -> list[str]:
         """Ids of the predictions running now (zero or one)."""
-        return [self.canceller.running] if self.canceller.running else []
+        running = self.canceller.running
+        return [running] if running else []
 
     def serve(self, commands: Iterable[Message]) -> None:
         """Run predictions until Shutdown or until the runner goes away."""
         threading.Thread(target=self._read, args=(commands,), daemon=True).start()
         while (request := self._queue.get()) is not None:
+            run = PredictionRun(request, self.predictor, self.scratch, self.iterates)
             if self.canceller.is_requested(request.id):
                 self.canceller.forget(request.id)
-                self.send_now(Done(request.id, "canceled", metrics={"predict_time": 0.0}))
+                self.channel.send_now(run.done("canceled"))
                 continue
-            self.send_now(
-                self._run(PredictionRun(request, self.predictor, self.scratch, self.iterates))
-            )
+            self.channel.send_now(self._run(run))
 
     def _read(self, commands: Iterable[Message]) -> None:
         for message in commands:
             if isinstance(message, Predict):
+                self.canceller.admit(message.id)
                 # Started is queued here, before the prediction can write anything, and not
                 # sent: a quick prediction's Done takes it along (see LINGER_S).
                 self.channel.queue(Started(message.id))
@@ -76,7 +76,7 @@ class SyncServer:
         self.canceller.running = prediction_id
         token = current_prediction.set(prediction_id)
         try:
-            with use_scope(run.make_scope(self.send)):
+            with use_scope(run.make_scope(self.channel.send)):
                 final = self._call(run)
             if self.canceller.is_requested(prediction_id):
                 final = run.done("canceled")
@@ -85,6 +85,11 @@ class SyncServer:
         except Exception as exc:
             final, trace = run.failure(exc)
             sys.stderr.write(trace)
+        except BaseException:
+            # SystemExit or KeyboardInterrupt from the model ends the process; say where in
+            # this prediction's logs (the runner reports the exit as its failure)
+            sys.stderr.write(traceback.format_exc())
+            raise
         finally:
             self.canceller.in_model = False
             self.canceller.running = None
@@ -96,10 +101,13 @@ class SyncServer:
 
     def _call(self, run: PredictionRun) -> Done:
         inputs = run.inputs()
-        self.canceller.in_model = True
+        canceller = self.canceller
+        if canceller.is_requested(run.request.id):  # canceled while its inputs were prepared
+            raise CancelationException(f"prediction {run.request.id} was canceled")
+        canceller.in_model = True
         result = self.predictor.call(inputs)
-        self.canceller.in_model = False
-        if run.iterates and isinstance(result, Iterator):
+        canceller.in_model = False
+        if self.iterates and isinstance(result, Iterator):
             self._stream(run, result)
             return run.done("succeeded")
         return run.done("succeeded", output=result)
@@ -107,8 +115,10 @@ class SyncServer:
     def _stream(self, run: PredictionRun, items: Iterator[Any]) -> None:
         """Send each yielded item as it comes; model code runs with cancellation armed."""
         canceller = self.canceller
+        send = self.channel.send
+        prediction_id = run.request.id
         try:
-            while not canceller.is_requested(run.request.id):
+            while not canceller.is_requested(prediction_id):
                 canceller.in_model = True
                 try:
                     item = next(items)
@@ -116,8 +126,8 @@ class SyncServer:
                     return
                 finally:
                     canceller.in_model = False
-                self.send(run.output(item))
-            raise CancelationException(f"prediction {run.request.id} was canceled")
+                send(run.output(item))
+            raise CancelationException(f"prediction {prediction_id} was canceled")
         finally:
             close = getattr(items, "close", None)
             if close is not None:
