@@ -161,6 +161,11 @@ def _build(target: pathlib.Path, lines: list[str], progress: Progress) -> None:
     (target / _READY).write_text("\n".join(lines))
 
 
+def has_gpu() -> bool:
+    """Whether an NVIDIA GPU is visible (device node or nvidia-smi)."""
+    return pathlib.Path("/dev/nvidia0").exists() or shutil.which("nvidia-smi") is not None
+
+
 def missing_system_packages(config: ModelConfig) -> list[str]:
     """Debian packages from build.system_packages that are not installed here."""
     dpkg = shutil.which("dpkg-query")
@@ -204,6 +209,11 @@ def spec_for_directory(
         raise PredictorLoadError(
             f"{model_dir}: the model needs system packages that are not installed: "
             f"apt-get install {' '.join(missing)} (or: foretell models prepare {model_dir} --system)"
+        )
+    if config.gpu and not has_gpu():
+        progress(
+            f"{model_dir}: cog.yaml asks for a GPU (build.gpu) but this machine has none; "
+            "starting it on the CPU"
         )
     if config.build_run:
         progress(
