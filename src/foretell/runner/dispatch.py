@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import pathlib
 import shutil
 import urllib.parse
@@ -19,9 +20,12 @@ from foretell.files.local import LocalFiles
 from foretell.outbound import BlockedURL, GuardedClient
 from foretell.predictor.files import safe_name
 from foretell.queue.protocol import WorkQueue
+from foretell.runner.errors import UnknownModel
 from foretell.runner.runner import Runner
 from foretell.runner.spec import PredictionRequest
 from foretell.store.protocol import Store
+
+log = logging.getLogger("foretell.dispatch")
 
 #: While a prediction runs, its stored copy lags the live one by at most this long.
 PERSIST_INTERVAL_S = 0.25
@@ -137,7 +141,12 @@ class Dispatcher:
             request = PredictionRequest(
                 prediction.id, prediction.input, output_dir, local_files=local_files
             )
-            handle = await self.runner.submit(runner_model, request)
+            try:
+                handle = await self.runner.submit(runner_model, request)
+            except UnknownModel:
+                error = f"The model {prediction.model} is not running on this server."
+                await self._done(prediction, Done(prediction.id, "failed", error=error))
+                return
             async for batch in handle.batches():
                 for event in batch:
                     if isinstance(event, Output | Log):
@@ -246,4 +255,7 @@ class Dispatcher:
     async def _flush_forever(self) -> None:
         while True:
             await asyncio.sleep(PERSIST_INTERVAL_S)
-            await self._flush()
+            try:
+                await self._flush()
+            except Exception:  # the live copies stay authoritative; try again next tick
+                log.exception("persisting running predictions failed")

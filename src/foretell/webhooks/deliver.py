@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 import random
 from dataclasses import dataclass, replace
 
@@ -13,6 +14,8 @@ from foretell.core.prediction import utcnow
 from foretell.outbound import BlockedURL, GuardedClient
 from foretell.store.protocol import Store, WebhookDelivery
 from foretell.webhooks.sign import signed_headers
+
+log = logging.getLogger("foretell.webhooks")
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,13 @@ class Deliverer:
 
     async def _run(self) -> None:
         while True:
-            due = await self.store.due_deliveries(utcnow(), 50)
-            if due:
-                await asyncio.gather(*(self._attempt(d) for d in due))
-                continue
+            try:
+                due = await self.store.due_deliveries(utcnow(), 50)
+                if due:
+                    await asyncio.gather(*(self._attempt(d) for d in due))
+                    continue
+            except Exception:  # a store hiccup must not stop deliveries for good
+                log.exception("webhook delivery loop failed; retrying")
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.POLL_S)

@@ -8,12 +8,15 @@ Rows are written in order by one writer task, so a prediction's deliveries keep 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 
 from foretell.core.ids import file_id
 from foretell.core.prediction import Prediction, utcnow
 from foretell.store.protocol import Store, WebhookDelivery
+
+log = logging.getLogger("foretell.webhooks")
 
 THROTTLE_S = 0.5
 DEFAULT_EVENTS = ("start", "output", "logs", "completed")
@@ -39,8 +42,10 @@ class Outbox:
         self._writer = asyncio.create_task(self._write_forever())
 
     async def close(self) -> None:
-        """Write what is queued, then stop."""
-        while not self._rows.empty():
+        """Write what is queued (for up to 5 s), then stop."""
+        for _ in range(500):
+            if self._rows.empty():
+                break
             await asyncio.sleep(0.01)
         if self._writer is not None:
             self._writer.cancel()
@@ -102,5 +107,9 @@ class Outbox:
     async def _write_forever(self) -> None:
         while True:
             row = await self._rows.get()
-            await self.store.add_delivery(row)
+            try:
+                await self.store.add_delivery(row)
+            except Exception:  # keep writing the others; this one is logged
+                log.exception("could not write webhook %s of %s", row.id, row.prediction_id)
+                continue
             self.wake()
