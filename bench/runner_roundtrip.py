@@ -1,5 +1,7 @@
-"""Runner benchmark: prediction round trip, streamed items/s and cancel latency, each beside
-an in-process baseline measured in the same run.  `python bench/runner_roundtrip.py`"""
+"""Runner benchmark: round trip, yielded items/s and cancel latency beside in-process baselines."""
+
+# Usage: python bench/runner_roundtrip.py [-n 2000] [--items 200000]. Every number has its
+# baseline measured in the same run: these machines are shared and noisy.
 
 from __future__ import annotations
 
@@ -78,11 +80,14 @@ async def bare_pingpong(n: int) -> list[float]:
     return samples
 
 
-async def runner_roundtrip(runner: Runner, out: pathlib.Path, n: int) -> list[float]:
+async def runner_roundtrip(
+    runner: Runner, out: pathlib.Path, n: int, model: str = "echo"
+) -> list[float]:
+    """Sequential no-op predictions: submit, then wait for Done."""
     samples = []
     for i in range(n):
         start = time.perf_counter()
-        handle = await runner.submit("echo", PredictionRequest(f"rt{i}", {"text": "hi"}, out))
+        handle = await runner.submit(model, PredictionRequest(f"{model}{i}", {"text": "hi"}, out))
         done = await handle.done()
         samples.append(time.perf_counter() - start)
         assert done.status == "succeeded"
@@ -125,11 +130,17 @@ async def measure(n: int, items: int) -> list[tuple[str, str, str]]:
     base = in_process_roundtrip(n)
     floor = await bare_pingpong(n)
     async with Runner() as runner:
-        for name, fixture in (("echo", "echo"), ("stream", "stream_tokens"), ("sleep", "sleep")):
+        for name, fixture in (
+            ("echo", "echo"),
+            ("echo_async", "echo_async"),
+            ("stream", "stream_tokens"),
+            ("sleep", "sleep"),
+        ):
             await runner.add_model(ModelSpec(name, PREDICTORS, f"{fixture}.py"))
             await runner.wait_ready(name)
         await runner_roundtrip(runner, out, min(200, n))  # warm up
         trip = await runner_roundtrip(runner, out, n)
+        async_trip = await runner_roundtrip(runner, out, n, "echo_async")
         stream_rate = await runner_stream(runner, out, items)
         cancels = await cancel_latency(runner, out, 10)
     us: Callable[[float], str] = lambda s: f"{s * 1e6:,.0f} µs"  # noqa: E731
@@ -138,6 +149,13 @@ async def measure(n: int, items: int) -> list[tuple[str, str, str]]:
             "no-op round trip p50 / p99",
             f"{us(percentile(trip, 0.5))} / {us(percentile(trip, 0.99))}",
             f"{us(percentile(base, 0.5))} / {us(percentile(base, 0.99))}",
+        )
+    )
+    rows.append(
+        (
+            "async no-op round trip p50 / p99",
+            f"{us(percentile(async_trip, 0.5))} / {us(percentile(async_trip, 0.99))}",
+            "",
         )
     )
     rows.append(

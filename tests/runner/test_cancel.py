@@ -6,7 +6,7 @@ import asyncio
 import pathlib
 
 from foretell.core.events import Log, Started
-from foretell.runner import PredictionHandle, Runner
+from foretell.runner import PredictionHandle, Runner, WorkerState
 
 from .conftest import add, collect, predict, request
 
@@ -27,16 +27,14 @@ async def test_sync_predictor_is_interrupted_inside_time_sleep(
     runner: Runner, tmp_path: pathlib.Path
 ) -> None:
     """A sync model sleeping 30 s is canceled promptly, and the worker serves the next one."""
-    name = await add(runner, "sleep")
+    # The grace period outlasts the sleep, so only the signal can end it within the wait.
+    name = await add(runner, "sleep", cancel_grace_s=60)
     handle = await runner.submit(name, request(tmp_path, seconds=30))
     await _wait_log(handle, "going to sleep")
-    loop = asyncio.get_running_loop()
-    start = loop.time()
+    pid = runner.state_info(name).pid
     assert await runner.cancel(handle.id)
     done = await asyncio.wait_for(handle.done(), 10)
     assert done.status == "canceled"
-    assert loop.time() - start < 2.0  # Cog waits for the sleep to end
-    pid = runner.state_info(name).pid
     result = await predict(runner, name, tmp_path, seconds=0)
     assert result.done.output == "woke up"
     assert runner.state_info(name).pid == pid  # same process: it survived
@@ -84,13 +82,29 @@ async def test_a_model_that_swallows_the_cancel_is_restarted(
     """If the model ignores the cancel, the worker is killed after the grace period."""
     name = await add(runner, "swallow_cancel", cancel_grace_s=0.5)
     handle = await runner.submit(name, request(tmp_path, seconds=30))
-    await _wait_started(handle)
-    await asyncio.sleep(0.2)
+    await _wait_log(handle, "sleeping")
+    pid = runner.state_info(name).pid
     await runner.cancel(handle.id)
     done = await asyncio.wait_for(handle.done(), 10)
     assert done.status == "canceled"
     result = await predict(runner, name, tmp_path, seconds=0)
     assert result.done.output == "finished anyway"
+    assert runner.state_info(name).pid != pid
+
+
+async def test_killing_a_model_that_ignored_a_cancel_is_no_crash(
+    runner: Runner, tmp_path: pathlib.Path
+) -> None:
+    """The restart after a swallowed cancel doesn't count toward the model becoming defunct."""
+    name = await add(runner, "swallow_cancel", cancel_grace_s=0.2, max_restarts=0)
+    for _ in range(2):
+        handle = await runner.submit(name, request(tmp_path, seconds=30))
+        await _wait_log(handle, "sleeping")
+        await runner.cancel(handle.id)
+        assert (await asyncio.wait_for(handle.done(), 10)).status == "canceled"
+    result = await predict(runner, name, tmp_path, seconds=0)
+    assert result.done.output == "finished anyway"
+    assert runner.state(name) is WorkerState.READY
 
 
 async def test_late_cancel_does_not_hit_the_next_prediction(

@@ -21,18 +21,26 @@ from .conftest import add, collect, predict, request
         ("exit_in_predict", "exit code 3"),
         ("segfault", "signal 11: SIGSEGV"),
         ("exc_outside_predict", "signal 9: SIGKILL, possibly out of memory"),
+        ("raise_systemexit", "exit code 4"),
     ],
 )
 async def test_crash_fails_the_prediction_and_the_next_one_works(
     runner: Runner, tmp_path: pathlib.Path, fixture: str, how: str
 ) -> None:
-    """os._exit, a segfault or a kill from a model thread: clear error, restart, next works."""
+    """os._exit, a segfault, a kill from a model thread or SystemExit escaping predict():
+    clear error, restart, and the next prediction works."""
     name = await add(runner, fixture)
     crashed = await predict(runner, name, tmp_path, crash=True)
     assert crashed.done.status == "failed"
     assert crashed.done.error == (
         f"The model's process exited unexpectedly ({how}) while running this prediction."
     )
+    assert crashed.done.metrics["predict_time"] >= 0
+    if fixture == "raise_systemexit":  # what the model did is in the prediction's logs
+        assert "about to exit" in crashed.logs and "SystemExit: 4" in crashed.logs
+    if fixture == "segfault":  # and where it crashed
+        assert "Fatal Python error: Segmentation fault" in crashed.logs
+        assert 'segfault.py", line 9 in predict' in crashed.logs
     survived = await predict(runner, name, tmp_path, crash=False)
     assert (survived.done.status, survived.done.output) == ("succeeded", "alive")
     assert runner.state_info(name).restarts == 1

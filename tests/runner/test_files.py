@@ -51,3 +51,17 @@ async def test_input_files_are_removed_after_a_failure(
     assert "must be an http(s) URL or a data: URI" in (result.done.error or "")
     leftovers = [p for p in runner.scratch.rglob("*") if p.is_file()]
     assert leftovers == []
+
+
+async def test_input_files_of_a_crashed_worker_are_removed(
+    runner: Runner, tmp_path: pathlib.Path
+) -> None:
+    """The runner removes the input directory a worker that died mid-prediction left behind."""
+    name = await add(runner, "path_input_crash")
+    uri = "data:text/plain;base64," + base64.b64encode(b"payload").decode()
+    result = await predict(runner, name, tmp_path, image=uri)
+    assert result.done.status == "failed"
+    where = pathlib.Path(result.logs.split("input at ")[1].strip())
+    assert runner.scratch in where.parents
+    assert not where.exists() and not where.parent.parent.exists()
+    assert (await predict(runner, name, tmp_path, image=uri, crash=False)).done.output == "alive"

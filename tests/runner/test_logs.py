@@ -6,7 +6,7 @@ import asyncio
 import pathlib
 
 from foretell.core.events import Log
-from foretell.runner import Runner
+from foretell.runner import PredictionHandle, Runner
 
 from .conftest import add, collect, predict, request
 
@@ -78,3 +78,40 @@ async def test_secrets_are_never_printed(runner: Runner, tmp_path: pathlib.Path)
         assert "hunter2" not in result.logs
         assert "hunter2" not in repr(result.done)
     assert "token is **********" in ok.logs
+
+
+async def _wait_for_text(handle: PredictionHandle, *texts: str) -> str:
+    seen = ""
+    async for event in handle:
+        if isinstance(event, Log):
+            seen += event.text
+            if all(text in seen for text in texts):
+                return seen
+    raise AssertionError(f"the prediction ended before logging {texts}: {seen!r}")
+
+
+async def test_unfinished_lines_are_sent_without_waiting_for_a_newline(
+    runner: Runner, tmp_path: pathlib.Path
+) -> None:
+    """A progress line without newline (Python or fd level) arrives while the model still runs."""
+    name = await add(runner, "progress")
+    handle = await runner.submit(name, request(tmp_path, seconds=30))
+    seen = await asyncio.wait_for(_wait_for_text(handle, "python 50%", "fd 42%"), 10)
+    assert "\rpython 50%" in seen and "\rfd 42%" in seen
+    assert not handle.finished
+    await runner.cancel(handle.id)
+    assert (await asyncio.wait_for(handle.done(), 10)).status == "canceled"
+
+
+async def test_fd_output_of_concurrent_predictions_goes_to_the_worker_log(
+    runner: Runner, tmp_path: pathlib.Path
+) -> None:
+    """With two predictions running, fd-level output can't be attributed: it goes to the
+    worker log, while their Python prints still reach their own logs."""
+    name = await add(runner, "fd_concurrent_async", max_concurrency=2)
+    handles = [await runner.submit(name, request(tmp_path, name=n)) for n in ("ann", "bob")]
+    ann, bob = await asyncio.gather(*(collect(h) for h in handles))
+    assert ann.logs == "print from ann\n" and bob.logs == "print from bob\n"
+    worker_logs = runner.state_info(name).worker_logs
+    assert "fd write from ann\n" in worker_logs and "fd write from bob\n" in worker_logs
+    assert "fd write" not in runner.state_info(name).setup_logs

@@ -1,8 +1,8 @@
-"""The messages that cross the pipe between the runner and a model's worker process.
+"""The messages that cross the sockets between the runner and a model's worker process."""
 
-Standard library only: the worker imports this inside the model's own environment.
-Each message is a frozen dataclass; on the wire it is a JSON object whose "t" names it.
-"""
+# Standard library only: the worker imports this inside the model's own environment. Each
+# message is a frozen dataclass; on the wire it is a JSON object whose "t" names it
+# (foretell.worker.wire frames it).
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ class SetupDone:
 
 @dataclass(frozen=True)
 class Started:
-    """Prediction `id` started running predict()."""
+    """Prediction `id` started: given by the runner when it hands it to a free slot."""
 
     id: str
 
@@ -106,9 +106,17 @@ class Metric:
     mode: str = "replace"
 
 
+#: The statuses a prediction can end with: Replicate's wire strings.
+DONE_STATUSES = ("succeeded", "failed", "canceled")
+
+
 @dataclass(frozen=True)
 class Done:
-    """Prediction `id` ended: `status` is succeeded, failed or canceled (Replicate's words)."""
+    """Prediction `id` ended: `status` is one of DONE_STATUSES; `metrics` has predict_time.
+
+    `output` is the returned value (None for an iterator, whose items were Output messages);
+    `files` locates the file paths in it, as in Output.
+    """
 
     id: str
     status: str
@@ -116,6 +124,16 @@ class Done:
     files: list[list[str | int]] = field(default_factory=list)
     error: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in DONE_STATUSES:
+            raise ValueError(f"Done.status must be one of {DONE_STATUSES} (got {self.status!r})")
+
+    @property
+    def predict_time(self) -> float | None:
+        """Seconds the worker spent on the prediction (inputs, predict(), outputs)."""
+        value = self.metrics.get("predict_time")
+        return float(value) if isinstance(value, int | float) else None
 
 
 Message = (

@@ -3,44 +3,64 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import AsyncIterator
 
 from foretell.core.events import Done, Log, Message, Metric, Output, Started
 
 Event = Started | Log | Output | Metric | Done
+_EVENTS = (Started, Log, Output, Metric, Done)
 
 
 class PredictionHandle:
-    """Receives a prediction's events in order; iterate it, or await `done()`."""
+    """Receives a prediction's events in order; iterate it, or await `done()`.
+
+    One reader at a time may iterate (`async for` or `batches()`); any number may await
+    `done()`. Events are kept in a plain deque with one waiter future, which costs less
+    per event than an asyncio.Queue: a stream delivers hundreds of thousands.
+    """
 
     def __init__(self, prediction_id: str) -> None:
         self.id = prediction_id
-        self._events: asyncio.Queue[Event] = asyncio.Queue()
-        self._done: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
+        self._loop = asyncio.get_running_loop()
+        self._events: collections.deque[Event] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._final: Done | None = None
+        self._final_future: asyncio.Future[Done] | None = None
 
     @property
     def finished(self) -> bool:
         """Whether Done has been delivered."""
-        return self._done.done()
+        return self._final is not None
 
     def deliver(self, event: Message) -> None:
         """Called by the runner for each event; events after Done are dropped."""
-        if self._done.done() or not isinstance(event, Started | Log | Output | Metric | Done):
+        if self._final is not None or not isinstance(event, _EVENTS):
             return
-        self._events.put_nowait(event)
+        self._events.append(event)
         if isinstance(event, Done):
-            self._done.set_result(event)
+            self._final = event
+            if self._final_future is not None:
+                self._final_future.set_result(event)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def done(self) -> Done:
         """Wait for the prediction to end."""
-        return await asyncio.shield(self._done)
+        if self._final is not None:
+            return self._final
+        if self._final_future is None:
+            self._final_future = self._loop.create_future()
+        # shielded: one waiter giving up must not cancel the others' future
+        return await asyncio.shield(self._final_future)
 
     async def batches(self) -> AsyncIterator[list[Event]]:
         """Events in batches of whatever has arrived: one wake-up per burst, not per token."""
         while True:
-            batch = [await self._events.get()]
-            while not self._events.empty():
-                batch.append(self._events.get_nowait())
+            await self._arrived()
+            batch = list(self._events)
+            self._events.clear()
             yield batch
             if isinstance(batch[-1], Done):
                 return
@@ -49,8 +69,19 @@ class PredictionHandle:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[Event]:
+        events = self._events
         while True:
-            event = await self._events.get()
+            if not events:
+                await self._arrived()
+            event = events.popleft()
             yield event
             if isinstance(event, Done):
                 return
+
+    async def _arrived(self) -> None:
+        while not self._events:
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None

@@ -18,10 +18,12 @@ from foretell.core.events import (
     Predict,
     Setup,
     SetupDone,
+    Started,
 )
 from foretell.runner.errors import ModelLoadError
 from foretell.runner.handle import PredictionHandle
 from foretell.runner.process import WorkerProcess, describe_exit
+from foretell.runner.restarts import RestartPolicy
 from foretell.runner.spec import ModelSpec, PredictionRequest, StateInfo, WorkerState
 
 _SETTLED = (WorkerState.READY, WorkerState.BUSY, WorkerState.SETUP_FAILED, WorkerState.DEFUNCT)
@@ -38,6 +40,9 @@ class HostedModel:
         self.state = WorkerState.STARTING
         self.error: str | None = None
         self.setup_logs = ""
+        #: output of the worker outside any prediction after setup (and fd-level output of
+        #: concurrent predictions, which can't be attributed)
+        self.worker_logs = ""
         self.schema: dict[str, object] | None = None
         self.slots = 1
         self.queue: collections.deque[tuple[PredictionRequest, PredictionHandle]] = (
@@ -46,7 +51,11 @@ class HostedModel:
         self.running: dict[str, PredictionHandle] = {}
         self.cancel_requested: set[str] = set()
         self._cancel_timers: dict[str, asyncio.TimerHandle] = {}
-        self._restarts: collections.deque[float] = collections.deque()
+        self._dispatched_at: dict[str, float] = {}
+        self._restarts = RestartPolicy(spec.max_restarts, spec.restart_window_s)
+        #: why the runner killed the worker itself (then its exit is no crash)
+        self._kill_reason: str | None = None
+        self._setting_up = True
         self._process: WorkerProcess | None = None
         self._described: asyncio.Future[dict[str, object]] = (
             asyncio.get_running_loop().create_future()
@@ -64,6 +73,9 @@ class HostedModel:
 
     async def _spawn(self) -> None:
         self._set_state(WorkerState.STARTING)
+        self.setup_logs = ""
+        self._setting_up = True
+        self._kill_reason = None
         self._process = WorkerProcess(self.spec, self.scratch, self._on_message, self._on_exit)
         await self._process.start()
 
@@ -92,6 +104,7 @@ class HostedModel:
         """Stop the worker; whatever is queued or running fails with a clear reason."""
         self._closing = True
         reason = "The server shut down before this prediction finished."
+        self._kill_reason = reason  # if the worker must be killed, that's why
         self._fail_queued(reason)
         if self._process is not None:
             await self._process.stop()
@@ -104,10 +117,11 @@ class HostedModel:
             state=self.state,
             error=self.error,
             setup_logs=self.setup_logs,
-            restarts=len(self._restarts),
+            restarts=self._restarts.count,
             queued=len(self.queue),
             running=len(self.running),
             pid=self._process.pid if self._process else None,
+            worker_logs=self.worker_logs,
         )
 
     # ---- predictions -------------------------------------------------------------------
@@ -143,6 +157,10 @@ class HostedModel:
     def _force_cancel(self, prediction_id: str) -> None:
         """The model ignored the cancel: kill the worker; the prediction ends canceled."""
         if prediction_id in self.running and self._process is not None:
+            self._kill_reason = (
+                f"The model's process was restarted: prediction {prediction_id} ignored its "
+                f"cancel for {self.spec.cancel_grace_s:g} s, and this one ran in the same process."
+            )
             self._process.kill()
 
     def _dispatch(self) -> None:
@@ -155,6 +173,7 @@ class HostedModel:
         ):
             request, handle = self.queue.popleft()
             self.running[request.id] = handle
+            self._dispatched_at[request.id] = time.monotonic()
             process.send(
                 Predict(
                     request.id,
@@ -165,6 +184,9 @@ class HostedModel:
                     request.local_files,
                 )
             )
+            # The slot is free, so the worker starts it now: Started is the runner's to say
+            # (the worker doesn't send it, which saves a wake-up per prediction).
+            handle.deliver(Started(request.id))
             if len(self.running) >= self.slots:
                 self._set_state(WorkerState.BUSY)
 
@@ -173,7 +195,10 @@ class HostedModel:
     def _on_message(self, message: Message) -> None:
         prediction_id = getattr(message, "id", None)
         if isinstance(message, Log) and prediction_id is None:
-            self.setup_logs = (self.setup_logs + message.text)[-_LOG_LIMIT:]
+            if self._setting_up:
+                self.setup_logs = (self.setup_logs + message.text)[-_LOG_LIMIT:]
+            else:
+                self.worker_logs = (self.worker_logs + message.text)[-_LOG_LIMIT:]
         elif prediction_id is not None and prediction_id in self.running:
             self.running[prediction_id].deliver(message)
             if isinstance(message, Done):
@@ -202,6 +227,7 @@ class HostedModel:
             self._process.send(Setup(self.spec.weights))
 
     def _on_setup_done(self, message: SetupDone) -> None:
+        self._setting_up = False
         if message.ok:
             self.error = None
             self._set_state(WorkerState.READY)
@@ -211,6 +237,7 @@ class HostedModel:
 
     def _finished(self, prediction_id: str) -> None:
         self.running.pop(prediction_id, None)
+        self._dispatched_at.pop(prediction_id, None)
         self.cancel_requested.discard(prediction_id)
         timer = self._cancel_timers.pop(prediction_id, None)
         if timer is not None:
@@ -231,31 +258,31 @@ class HostedModel:
                 f"The model's process exited ({describe_exit(code)}) before loading{detail}",
             )
             return
-        crash = (
+        if self._setting_up and not self._closing:  # no restart loop for a broken setup()
+            self._give_up(
+                WorkerState.SETUP_FAILED,
+                f"The model's process exited ({describe_exit(code)}) during setup().",
+            )
+            return
+        crash = self._kill_reason or (
             f"The model's process exited unexpectedly ({describe_exit(code)}) "
             "while running this prediction."
         )
         gave_up = self.state in (WorkerState.SETUP_FAILED, WorkerState.DEFUNCT)
         if not gave_up:
             self._set_state(WorkerState.STARTING)
-        self._fail_running(crash)
+        report = process.stderr_tail.decode(errors="replace")
+        self._fail_running(crash, report if "Fatal Python error" in report else "")
         if not self._closing and not gave_up:
-            self._restart_later()
+            self._restart_later(counts=self._kill_reason is None)
 
-    def _restart_later(self) -> None:
-        now = time.monotonic()
-        self._restarts.append(now)
-        while self._restarts and now - self._restarts[0] > self.spec.restart_window_s:
-            self._restarts.popleft()
-        if len(self._restarts) > self.spec.max_restarts:
-            self._give_up(
-                WorkerState.DEFUNCT,
-                f"The model's process crashed {len(self._restarts)} times in "
-                f"{self.spec.restart_window_s:.0f} s; it won't be restarted again.",
-            )
+    def _restart_later(self, *, counts: bool) -> None:
+        """Respawn after a backoff; a crash (not a kill of ours) counts toward defunct."""
+        delay = self._restarts.crashed() if counts else 0.0
+        if delay is None:
+            self._give_up(WorkerState.DEFUNCT, self._restarts.gave_up_message())
             return
         self._set_state(WorkerState.STARTING)
-        delay = min(5.0, 0.05 * 2 ** (len(self._restarts) - 1))
         asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(self._respawn()))
 
     async def _respawn(self) -> None:
@@ -285,11 +312,20 @@ class HostedModel:
             request, handle = self.queue.popleft()
             handle.deliver(Done(request.id, "failed", error=reason))
 
-    def _fail_running(self, reason: str) -> None:
+    def _fail_running(self, reason: str, crash_report: str = "") -> None:
+        """End every running prediction; a crash report goes into each one's logs."""
         for prediction_id, handle in list(self.running.items()):
+            if crash_report:
+                handle.deliver(Log(prediction_id, "stderr", crash_report))
             status = "canceled" if prediction_id in self.cancel_requested else "failed"
+            elapsed = time.monotonic() - self._dispatched_at.get(prediction_id, time.monotonic())
             handle.deliver(
-                Done(prediction_id, status, error=None if status == "canceled" else reason)
+                Done(
+                    prediction_id,
+                    status,
+                    error=None if status == "canceled" else reason,
+                    metrics={"predict_time": round(elapsed, 6)},
+                )
             )
             shutil.rmtree(self.scratch / prediction_id, ignore_errors=True)
             self._finished(prediction_id)

@@ -1,4 +1,4 @@
-"""One worker subprocess: spawned with the model's Python, talked to over a private socket."""
+"""One worker subprocess: spawned with the model's Python, talked to over private sockets."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import orjson
 
-from foretell.core.events import Message, Shutdown
+from foretell.core.events import Cancel, Message, Shutdown
 from foretell.runner.spec import ModelSpec
 from foretell.worker.wire import FrameDecoder, encode
 
@@ -36,6 +36,7 @@ class WorkerProcess:
         self._on_exit = on_exit
         self._process: asyncio.subprocess.Process | None = None
         self._transport: asyncio.Transport | None = None
+        self._control: asyncio.Transport | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.stderr_tail = b""
 
@@ -45,8 +46,14 @@ class WorkerProcess:
         return self._process.pid if self._process else None
 
     async def start(self) -> None:
-        """Spawn the worker (a fresh interpreter, never a fork of this process)."""
-        parent, child = socket.socketpair()
+        """Spawn the worker (a fresh interpreter, never a fork of this process).
+
+        It gets two sockets: the data socket carries everything but Cancel, which has the
+        control socket to itself, so the worker's main thread can block on the data socket
+        between predictions while another thread watches for cancels.
+        """
+        data, worker_data = socket.socketpair()
+        control, worker_control = socket.socketpair()
         env = {**os.environ, **self.spec.env, "PYTHONUNBUFFERED": "1"}
         try:
             self._process = await asyncio.create_subprocess_exec(
@@ -58,10 +65,12 @@ class WorkerProcess:
                 "--ref",
                 self.spec.ref,
                 "--fd",
-                str(child.fileno()),
+                str(worker_data.fileno()),
+                "--control-fd",
+                str(worker_control.fileno()),
                 "--scratch",
                 str(self.scratch),
-                pass_fds=(child.fileno(),),
+                pass_fds=(worker_data.fileno(), worker_control.fileno()),
                 cwd=self.spec.root.resolve(),
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL,
@@ -71,21 +80,25 @@ class WorkerProcess:
                 # cancelling), not a KeyboardInterrupt inside the model
                 start_new_session=True,
             )
+        except BaseException:
+            data.close()
+            control.close()
+            raise
         finally:
-            child.close()
+            worker_data.close()
+            worker_control.close()
         loop = asyncio.get_running_loop()
         channel = _Channel(self._on_message, self.kill)
-        transport, _ = await loop.create_unix_connection(lambda: channel, sock=parent)
-        self._transport = transport
-        self._tasks = [
-            asyncio.create_task(self._wait_exit(channel)),
-            asyncio.create_task(self._read_stderr()),
-        ]
+        self._transport, _ = await loop.create_unix_connection(lambda: channel, sock=data)
+        self._control, _ = await loop.create_unix_connection(asyncio.Protocol, sock=control)
+        stderr = asyncio.create_task(self._read_stderr())
+        self._tasks = [stderr, asyncio.create_task(self._wait_exit(channel, stderr))]
 
     def send(self, message: Message) -> None:
         """Queue a message to the worker; dropped if it has gone."""
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(encode(message, _dumps))
+        transport = self._control if isinstance(message, Cancel) else self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(encode(message, _dumps))
 
     def kill(self) -> None:
         """SIGKILL the worker (its exit is then reported like any other)."""
@@ -95,8 +108,6 @@ class WorkerProcess:
     async def stop(self, timeout: float = 5.0) -> None:
         """Ask the worker to finish, then kill it if it doesn't exit in time."""
         self.send(Shutdown())
-        if self._transport is not None:
-            self._transport.close()
         if self._process is None:
             return
         try:
@@ -104,18 +115,28 @@ class WorkerProcess:
         except TimeoutError:
             self.kill()
             await self._process.wait()
+        self._close_sockets()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _wait_exit(self, channel: _Channel) -> None:
+    async def _wait_exit(self, channel: _Channel, stderr: asyncio.Task[None]) -> None:
         await channel.closed
         assert self._process is not None
         code = await self._process.wait()
-        if self._transport is not None:
-            self._transport.close()
+        self._close_sockets()
+        # the stderr pipe closes with the process: its last words (a crash report) first
+        await asyncio.wait([stderr], timeout=1.0)
         self._on_exit(self, code)
 
+    def _close_sockets(self) -> None:
+        # the control socket stays open until the worker has exited: its closing tells a
+        # worker that the runner died (and it then exits at once)
+        for transport in (self._transport, self._control):
+            if transport is not None:
+                transport.close()
+
     async def _read_stderr(self) -> None:
-        """Keep the end of what the worker printed before its own capture took over."""
+        """Keep the end of what the worker wrote to its real stderr: errors before its log
+        capture took over, and crash reports."""
         assert self._process is not None and self._process.stderr is not None
         while chunk := await self._process.stderr.read(1 << 14):
             self.stderr_tail = (self.stderr_tail + chunk)[-_STDERR_TAIL:]

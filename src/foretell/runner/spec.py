@@ -67,3 +67,5 @@ class StateInfo:
     queued: int = 0
     running: int = 0
     pid: int | None = None
+    #: the worker's output outside any one prediction since setup (the last 64 kB)
+    worker_logs: str = ""

@@ -15,11 +15,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m foretell.worker")
     parser.add_argument("--root", required=True, type=pathlib.Path, help="model directory")
     parser.add_argument("--ref", required=True, help='e.g. "predict.py:Predictor"')
-    parser.add_argument("--fd", required=True, type=int, help="socket to the runner")
+    parser.add_argument("--fd", required=True, type=int, help="data socket to the runner")
+    parser.add_argument(
+        "--control-fd", required=True, type=int, help="socket the runner sends cancels on"
+    )
     parser.add_argument("--scratch", required=True, type=pathlib.Path, help="temp dir root")
     args = parser.parse_args()
     os.chdir(args.root)
-    return serve(args.root.resolve(), args.ref, args.fd, args.scratch)
+    return serve(args.root.resolve(), args.ref, (args.fd, args.control_fd), args.scratch)
 
 
 if __name__ == "__main__":

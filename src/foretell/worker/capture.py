@@ -22,6 +22,7 @@ from foretell.core.events import Log
 
 Emit = Callable[[Log], None]
 Owner = Callable[[], str | None]
+Flush = Callable[[], None]
 
 #: The prediction whose Python-level output this thread or task produces.
 current_prediction: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -35,10 +36,11 @@ PARTIAL_LINE_MS = 50
 class PredictionStream(io.TextIOBase):
     """Replaces sys.stdout/sys.stderr: routes text to the current prediction, line by line."""
 
-    def __init__(self, name: str, fallback: TextIO, emit: Emit) -> None:
+    def __init__(self, name: str, fallback: TextIO, emit: Emit, sync: Flush) -> None:
         self.stream_name = name
         self._fallback = fallback
         self._emit = emit
+        self._sync = sync
         self._partial: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -56,10 +58,16 @@ class PredictionStream(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        """Send the current prediction's unfinished line now (print(flush=True), tqdm)."""
+        """Send the current prediction's output now, unfinished line included, before
+        returning: what print(flush=True) or a logging handler flushed survives a crash."""
         owner = current_prediction.get()
         if owner is not None:
             self.flush_prediction(owner)
+            self._sync()
+        self._fallback.flush()
+
+    def flush_fallback(self) -> None:
+        """Flush the original stream (what threads without a prediction wrote to it)."""
         self._fallback.flush()
 
     def flush_prediction(self, owner: str) -> None:
@@ -153,7 +161,7 @@ class FdPump:
 class LogCapture:
     """Installs both capture layers for the worker's lifetime."""
 
-    def __init__(self, emit: Emit, owner: Owner) -> None:
+    def __init__(self, emit: Emit, owner: Owner, sync: Flush) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         self.pumps = [FdPump(1, "stdout", owner, emit), FdPump(2, "stderr", owner, emit)]
@@ -161,8 +169,8 @@ class LogCapture:
         for pump in self.pumps:
             self._unread.register(pump.read_end, select.POLLIN)
         self.streams = [
-            PredictionStream("stdout", sys.stdout, emit),
-            PredictionStream("stderr", sys.stderr, emit),
+            PredictionStream("stdout", sys.stdout, emit, sync),
+            PredictionStream("stderr", sys.stderr, emit, sync),
         ]
         sys.stdout, sys.stderr = self.streams
 
@@ -170,7 +178,7 @@ class LogCapture:
         """Flush every buffered byte of a prediction's output before it is reported done."""
         for stream in self.streams:
             stream.flush_prediction(prediction_id)
-            stream.flush()
+            stream.flush_fallback()
         # One poll finds which pipes hold unread bytes (usually none): a syscall per
         # prediction instead of one per pipe.
         unread = {fd for fd, _ in self._unread.poll(0)}

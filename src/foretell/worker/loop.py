@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import inspect
+import os
 import pathlib
 import socket
 import sys
+import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from foretell.core.events import (
+    Cancel,
     Described,
     Done,
     LoadFailed,
@@ -24,22 +28,53 @@ from foretell.predictor.errors import PredictorLoadError
 from foretell.predictor.load import LoadedPredictor, load_predictor
 from foretell.worker.async_server import AsyncServer
 from foretell.worker.capture import LogCapture
-from foretell.worker.channel import Channel
+from foretell.worker.channel import Channel, Inbox, runner_gone
 from foretell.worker.sync_server import SyncServer
 
 
-def serve(root: pathlib.Path, ref: str, fd: int, scratch: pathlib.Path) -> int:
-    """Run the worker on the runner's socket `fd`; returns the process exit code."""
-    channel = Channel(socket.socket(fileno=fd))
-    servers: list[SyncServer | AsyncServer] = []
+class _Serving:
+    """The server once setup() has worked; cancels that come before it wait for it."""
 
-    def fd_owner() -> str | None:
-        running = servers[0].running() if servers else []
+    def __init__(self) -> None:
+        self.server: SyncServer | AsyncServer | None = None
+        self._early: list[str] = []
+        self._lock = threading.Lock()
+
+    def attach(self, server: SyncServer | AsyncServer) -> None:
+        """Called once, before SetupDone leaves: from then on a Cancel may come any time."""
+        with self._lock:
+            self.server = server
+        for prediction_id in self._early:
+            server.cancel(prediction_id)
+
+    def cancel(self, prediction_id: str) -> None:
+        """Called by the control thread for each Cancel."""
+        with self._lock:
+            server = self.server
+            if server is None:
+                self._early.append(prediction_id)
+                return
+        server.cancel(prediction_id)
+
+    def fd_owner(self) -> str | None:
+        """Who fd-level output belongs to: the one prediction running, else nobody."""
+        running = self.server.running() if self.server is not None else []
         return running[0] if len(running) == 1 else None
 
-    capture = LogCapture(channel.send, fd_owner)
+
+def serve(root: pathlib.Path, ref: str, fds: tuple[int, int], scratch: pathlib.Path) -> int:
+    """Run the worker on the runner's data and control sockets; returns the exit code."""
+    data = socket.socket(fileno=fds[0])
+    channel, commands = Channel(data), Inbox(data)
+    serving = _Serving()
+    # A crash report (faulthandler's traceback on SIGSEGV, SIGABRT, ...) goes to the stderr
+    # the runner reads, not to the log pipes: those die with the process, unread.
+    faulthandler.enable(os.fdopen(os.dup(2), "w"))
+    capture = LogCapture(channel.send, serving.fd_owner, channel.sync)
+    control = Inbox(socket.socket(fileno=fds[1]))
+    threading.Thread(target=_control, args=(control, serving.cancel), daemon=True).start()
     try:
-        return _serve(root, ref, channel, capture, scratch, servers)
+        return _serve(root, ref, channel, commands, capture, scratch, serving)
     except BaseException:
         # SystemExit from model code, or a bug of ours: say so in the worker log, then end
         traceback.print_exc()
@@ -49,13 +84,22 @@ def serve(root: pathlib.Path, ref: str, fd: int, scratch: pathlib.Path) -> int:
         channel.flush()
 
 
+def _control(control: Inbox, on_cancel: Callable[[str], None]) -> None:
+    """The control thread: hands each Cancel on; the socket closing means the runner died."""
+    for message in control:
+        if isinstance(message, Cancel):
+            on_cancel(message.id)
+    runner_gone()
+
+
 def _serve(
     root: pathlib.Path,
     ref: str,
     channel: Channel,
+    commands: Inbox,
     capture: LogCapture,
     scratch: pathlib.Path,
-    servers: list[SyncServer | AsyncServer],
+    serving: _Serving,
 ) -> int:
     try:
         predictor = load_predictor(ref, root=root)
@@ -66,25 +110,28 @@ def _serve(
     channel.send_now(
         Described(predictor.schema, predictor.is_async, predictor.max_concurrency_hint)
     )
-    commands = channel.commands()
-    first = next(commands, None)
+    messages = iter(commands)
+    first = next(messages, None)
     if not isinstance(first, Setup):
         return 0
     loop = asyncio.new_event_loop() if predictor.is_async else None
     error = _setup(predictor, first.weights, loop)
     capture.finish_prediction("")
-    channel.send_now(SetupDone(ok=error is None, error=error))
     if error is not None:
-        _refuse_all(commands, channel, error)
+        channel.send_now(SetupDone(ok=False, error=error))
+        _refuse_all(messages, channel, error)
         return 0
+    server: SyncServer | AsyncServer
     if loop is not None:
-        async_server = AsyncServer(predictor, channel, capture, scratch, loop)
-        servers.append(async_server)
-        async_server.serve()
+        server = AsyncServer(predictor, channel, commands, capture, scratch, loop)
     else:
-        sync_server = SyncServer(predictor, channel, capture, scratch)
-        servers.append(sync_server)
-        sync_server.serve(commands)
+        server = SyncServer(predictor, channel, capture, scratch)
+    serving.attach(server)
+    channel.send_now(SetupDone(ok=True))
+    if isinstance(server, AsyncServer):
+        server.serve()
+    else:
+        server.serve(messages)
     return 0
 
 

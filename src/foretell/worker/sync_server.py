@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pathlib
-import queue
 import sys
-import threading
 import traceback
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from foretell.core.events import Cancel, Done, Message, Predict, Shutdown, Started
+from foretell.core.events import Done, Message, Predict, Shutdown
 from foretell.predictor.errors import CancelationException
 from foretell.predictor.load import LoadedPredictor
 from foretell.predictor.scope import use_scope
@@ -21,7 +19,7 @@ from foretell.worker.run import PredictionRun, iterates
 
 
 class SyncServer:
-    """Reads commands in a thread; runs predictions one by one in the main thread."""
+    """Runs predictions one by one in the main thread, which reads them itself when idle."""
 
     def __init__(
         self,
@@ -36,7 +34,6 @@ class SyncServer:
         self.scratch = scratch
         self.iterates = iterates(predictor)
         self.canceller = SyncCanceller()
-        self._queue: queue.SimpleQueue[Predict | None] = queue.SimpleQueue()
 
     def running(self) -> list[str]:
         """Ids of the predictions running now (zero or one)."""
@@ -44,36 +41,25 @@ class SyncServer:
         return [running] if running else []
 
     def serve(self, commands: Iterable[Message]) -> None:
-        """Run predictions until Shutdown or until the runner goes away."""
-        threading.Thread(target=self._read, args=(commands,), daemon=True).start()
-        while (request := self._queue.get()) is not None:
-            run = PredictionRun(request, self.predictor, self.scratch, self.iterates)
-            if self.canceller.is_requested(request.id):
-                self.canceller.forget(request.id)
-                self.channel.send_now(run.done("canceled"))
-                continue
-            self.channel.send_now(self._run(run))
-
-    def _read(self, commands: Iterable[Message]) -> None:
+        """Run predictions until Shutdown, or end the process when the runner goes away."""
         for message in commands:
             if isinstance(message, Predict):
-                self.canceller.admit(message.id)
-                # Started is queued here, before the prediction can write anything, and not
-                # sent: a quick prediction's Done takes it along (see LINGER_S).
-                self.channel.queue(Started(message.id))
-                self.channel.flush_before_read = True
-                self._queue.put(message)
-            elif isinstance(message, Cancel):
-                self.canceller.request(message.id)
+                run = PredictionRun(message, self.predictor, self.scratch, self.iterates)
+                if self.canceller.begin(message.id):
+                    self.channel.send_now(self._run(run))
+                else:  # canceled before it started
+                    self.canceller.end(message.id)
+                    self.channel.send_now(run.done("canceled"))
             elif isinstance(message, Shutdown):
-                break
-        else:
-            runner_gone()
-        self._queue.put(None)
+                return
+        runner_gone()
+
+    def cancel(self, prediction_id: str) -> None:
+        """Called by the control thread for each Cancel."""
+        self.canceller.request(prediction_id)
 
     def _run(self, run: PredictionRun) -> Done:
         prediction_id = run.request.id
-        self.canceller.running = prediction_id
         token = current_prediction.set(prediction_id)
         try:
             with use_scope(run.make_scope(self.channel.send)):
@@ -91,12 +77,12 @@ class SyncServer:
             sys.stderr.write(traceback.format_exc())
             raise
         finally:
-            self.canceller.in_model = False
-            self.canceller.running = None
+            self.canceller.in_model = False  # no cancel may raise inside this cleanup
+            # fd output written until now still belongs to this prediction
             self.capture.finish_prediction(prediction_id)
+            self.canceller.end(prediction_id)
             current_prediction.reset(token)
             run.cleanup()
-            self.canceller.forget(prediction_id)
         return final
 
     def _call(self, run: PredictionRun) -> Done:
