@@ -107,6 +107,7 @@ async def _create(
         iterator=model.is_iterator,
     )
     await state.store.create_prediction(prediction)  # durable before anyone hears of it
+    state.dispatcher.expect(prediction.id)
     await state.queue.put(WorkItem(prediction, model.runner_name, local_files, tuple(remote_files)))
     wait = parse_prefer_wait(request.headers.get("prefer"))
     headers = {"Location": f"{render.base_url(request)}/v1/predictions/{prediction.id}"}

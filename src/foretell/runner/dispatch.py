@@ -98,16 +98,20 @@ class Dispatcher:
         """The live copy of a running prediction (fresher than the store's)."""
         return self.live.get(prediction_id)
 
+    def expect(self, prediction_id: str) -> None:
+        """A prediction is about to be queued: from now on `wait` can wait for it."""
+        self._finished.setdefault(prediction_id, asyncio.Event())
+
     async def wait(self, prediction_id: str, timeout: float) -> None:
-        """Wait up to `timeout` seconds for a queued or running prediction to finish."""
-        event = self._finished.setdefault(prediction_id, asyncio.Event())
+        """Wait up to `timeout` seconds for an expected or running prediction to finish;
+        returns at once for one this dispatcher doesn't have (already finished)."""
+        event = self._finished.get(prediction_id)
+        if event is None:
+            return
         try:
             await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:
             pass
-        finally:
-            if prediction_id not in self.live and event.is_set():
-                self._finished.pop(prediction_id, None)
 
     async def cancel(self, prediction_id: str, reason: str | None = None) -> None:
         """Ask the runner to cancel; the prediction ends `canceled` with `reason` as its error."""
@@ -211,7 +215,9 @@ class Dispatcher:
         if timer is not None:
             timer.cancel()
         self.live.pop(current.id, None)
-        self._finished.pop(current.id, asyncio.Event()).set()
+        finished = self._finished.pop(current.id, None)
+        if finished is not None:
+            finished.set()
 
     def _keep_files(self, prediction_id: str, value: Any, files: list[list[str | int]]) -> Any:
         """Move each output file into storage, replacing its path with the storage key."""
