@@ -95,8 +95,34 @@ async def _host_models(runner: Runner, models: dict[str, pathlib.Path]) -> dict[
             continue
         owner, short = name.split("/", 1)
         digest = version_id(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS), name)
-        hosted[name] = Model(owner, short, digest, schema, utcnow(), runner_name=name)
+        example = _default_example(models[name], name, digest)
+        hosted[name] = Model(
+            owner, short, digest, schema, utcnow(), runner_name=name, default_example=example
+        )
     return hosted
+
+
+def _default_example(path: pathlib.Path, name: str, version: str) -> dict[str, object] | None:
+    """The model's `example.json` ({"input": {...}}) as a Replicate default_example."""
+    file = path / "example.json"
+    if not file.is_file():
+        return None
+    try:
+        example = orjson.loads(file.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        log.error("%s: invalid JSON (%s); no default example", file, exc)
+        return None
+    return {
+        "id": f"example-{name.replace('/', '-')}",
+        "model": name,
+        "version": version,
+        "input": example.get("input", {}),
+        "output": example.get("output"),
+        "status": "succeeded",
+        "logs": "",
+        "error": None,
+        "urls": {},
+    }
 
 
 def _progress(line: str) -> None:

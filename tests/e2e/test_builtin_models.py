@@ -1,0 +1,58 @@
+"""Built-in models: each default example is served by the models API and runs as is."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import replicate
+
+from foretell.models import builtin_models
+from tests.server import Server, start_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`foretell serve` with no model arguments: the built-in models."""
+    server = start_server(tmp_path_factory.mktemp("builtins") / "data", [])
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("name", sorted(builtin_models()))
+def test_default_example_runs_as_is(server: Server, name: str) -> None:
+    """The models API serves a default_example whose input succeeds unchanged."""
+    client = replicate.Client(api_token=server.token, base_url=server.url)
+    model = client.models.get(name)
+    example = model.default_example
+    assert example is not None and example.input
+    with server.client() as http:
+        result = http.post(
+            f"/v1/models/{name}/predictions",
+            json={"input": example.input},
+            headers={"Prefer": "wait"},
+        ).json()
+    assert result["status"] == "succeeded", result
+
+
+def test_image_tool_resizes_and_converts(server: Server) -> None:
+    """The Pillow model, running in its own environment, returns a WebP of the asked width."""
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (400, 200), (10, 200, 30)).save(png, "PNG")
+    uri = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    with server.client() as http:
+        result = http.post(
+            "/v1/models/foretell/image-tool/predictions",
+            json={"input": {"image": uri, "width": 100, "output_format": "webp"}},
+            headers={"Prefer": "wait"},
+        ).json()
+    assert result["status"] == "succeeded", result
+    with Image.open(io.BytesIO(httpx.get(result["output"]).content)) as out:
+        assert (out.format, out.size) == ("WEBP", (100, 50))
+    assert "PNG (400, 200) -> WEBP (100, 50)" in result["logs"]
