@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import sys
 
 import pytest
 
@@ -68,3 +69,69 @@ def test_empty_directory_is_refused(tmp_path: pathlib.Path) -> None:
     """A directory with no config and no predict.py is not a model."""
     with pytest.raises(PredictorLoadError, match="no cog.yaml"):
         load_config(tmp_path)
+
+
+def test_unquoted_python_version_keeps_its_trailing_zero(tmp_path: pathlib.Path) -> None:
+    """`python_version: 3.10` (a YAML number) is read as "3.10", as Cog reads it, not 3.1."""
+    (tmp_path / "cog.yaml").write_text("build:\n  python_version: 3.10  # pinned\n")
+    assert load_config(tmp_path).python_version == "3.10"
+
+
+def test_requirements_image_and_build_run(tmp_path: pathlib.Path) -> None:
+    """python_requirements, a registry-less image and build.run commands are reported."""
+    (tmp_path / "cog.yaml").write_text(
+        "build:\n"
+        "  python_requirements: requirements.txt\n"
+        "  run:\n"
+        "    - echo one\n"
+        "    - command: echo two\n"
+        "      mounts: []\n"
+        "image: acme/model\n"
+    )
+    config = load_config(tmp_path)
+    assert config.python_requirements == "requirements.txt"
+    assert (config.image, config.name) == ("acme/model", "acme/model")
+    assert config.build_run == ("echo one", "echo two")
+    assert config.source == tmp_path.resolve() / "cog.yaml"
+
+
+def test_foretell_yaml_wins_over_cog_yaml(tmp_path: pathlib.Path) -> None:
+    """When both files exist, foretell.yaml is the one read."""
+    (tmp_path / "cog.yaml").write_text("predict: a.py:A\n")
+    (tmp_path / "foretell.yaml").write_text("predict: b.py:B\n")
+    assert load_config(tmp_path).predict == "b.py:B"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("build:\n  gpu: yes please\n", "`build.gpu` must be true or false"),
+        ("environment: [NOVALUE]\n", "environment entry 'NOVALUE' must be NAME=value"),
+        ("build: [1]\n", "`build` must be a mapping"),
+        ("image: 3\n", "`image` must be a string"),
+        ("concurrency:\n  max: two\n", "concurrency.max must be an integer"),
+        ("build:\n  run: [3]\n", "each `build.run` entry must be a command string"),
+    ],
+)
+def test_wrong_types_name_the_key(tmp_path: pathlib.Path, text: str, message: str) -> None:
+    """A key of the wrong type is refused with the file and key named."""
+    (tmp_path / "cog.yaml").write_text(text)
+    with pytest.raises(PredictorLoadError, match=message) as info:
+        load_config(tmp_path)
+    assert str(tmp_path / "cog.yaml") in str(info.value)
+
+
+def test_without_pyyaml_the_error_says_what_to_install(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading cog.yaml where PyYAML is missing says to install it."""
+    (tmp_path / "cog.yaml").write_text("predict: predict.py\n")
+    monkeypatch.setitem(sys.modules, "yaml", None)
+    with pytest.raises(PredictorLoadError, match="needs PyYAML: pip install pyyaml"):
+        load_config(tmp_path)
+
+
+def test_not_a_directory(tmp_path: pathlib.Path) -> None:
+    """A path that isn't a directory is refused."""
+    with pytest.raises(PredictorLoadError, match="not a directory"):
+        load_config(tmp_path / "missing")

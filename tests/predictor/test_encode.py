@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import enum
 import io
 import pathlib
 
-from cog import BaseModel, Path
+import pytest
+
+from cog import BaseModel, Path, Secret
 from foretell.predictor.encode import encode_output
 
 
@@ -73,3 +76,46 @@ def test_dataclasses_and_pydantic_models_become_objects(tmp_path: pathlib.Path) 
 
     value, _ = encode_output([Point(1), Box(corner=2)], files_dir=tmp_path)
     assert value == [{"x": 1}, {"corner": 2}]
+
+
+def test_nested_files_are_located_by_path(tmp_path: pathlib.Path) -> None:
+    """Files inside lists inside objects are exported, each location given key by key."""
+    image = tmp_path / "a.webp"
+    image.write_bytes(b"w")
+    value, files = encode_output(
+        {"pages": [{"img": Path(image)}, {"img": None}], "cover": Path(image)},
+        files_dir=tmp_path / "out",
+    )
+    assert files == [["pages", 0, "img"], ["cover"]]
+    assert value["pages"][1] == {"img": None}
+    assert pathlib.Path(value["cover"]).name == "a.webp"
+
+
+def test_file_objects_without_a_name_get_a_bin_extension(tmp_path: pathlib.Path) -> None:
+    """An unnamed IOBase output is saved as output.bin, read from its start."""
+    buffer = io.BytesIO(b"abc")
+    buffer.read()
+    value, _ = encode_output(buffer, files_dir=tmp_path)
+    assert pathlib.Path(value).name == "output.bin"
+    assert pathlib.Path(value).read_bytes() == b"abc"
+
+
+def test_generators_sets_and_dates_become_json(tmp_path: pathlib.Path) -> None:
+    """Generators and sets become lists, dates ISO strings, Secrets their value."""
+    value, _ = encode_output(
+        {"g": (i for i in range(2)), "s": {3}, "d": datetime.date(2026, 1, 2), "k": Secret("v")},
+        files_dir=tmp_path,
+    )
+    assert value == {"g": [0, 1], "s": [3], "d": "2026-01-02", "k": "v"}
+
+
+def test_values_that_cannot_be_json_are_refused(tmp_path: pathlib.Path) -> None:
+    """An output with no JSON form raises TypeError naming its type."""
+    with pytest.raises(TypeError, match="can't encode an output of type bytes"):
+        encode_output(b"raw", files_dir=tmp_path)
+
+
+def test_a_missing_output_file_is_an_error(tmp_path: pathlib.Path) -> None:
+    """Returning a path that doesn't exist fails instead of producing a broken URL."""
+    with pytest.raises(FileNotFoundError):
+        encode_output(Path(tmp_path / "never-written.png"), files_dir=tmp_path / "out")

@@ -1,62 +1,53 @@
-"""The public surfaces: foretell.predictor and the `cog` alias."""
+"""The public surface of foretell.predictor: exactly the names the contract lists."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-import cog
 import foretell.predictor
 
-COG_NAMES = {
+#: docs/internal-contracts.md, `foretell.predictor` public surface.
+PUBLIC = [
     "AsyncConcatenateIterator",
     "BaseModel",
     "BasePredictor",
     "BaseRunner",
     "CancelationException",
     "ConcatenateIterator",
+    "FieldInfo",
     "File",
     "Input",
+    "Opaque",
     "Path",
     "Secret",
     "URLFile",
     "URLPath",
+    "__version__",
     "concurrent",
     "current_scope",
     "streaming",
-}
+]
 
 
-def test_all_is_sorted_and_complete() -> None:
-    """Every name in __all__ exists, the list is sorted, and Cog's names are all there."""
-    for module in (foretell.predictor, cog):
-        assert module.__all__ == sorted(module.__all__)
-        for name in module.__all__:
-            assert hasattr(module, name)
-        assert COG_NAMES <= set(module.__all__)
+def test_all_is_sorted_and_exactly_the_contract() -> None:
+    """__all__ is sorted, lists the contract's names, and every one of them exists."""
+    assert foretell.predictor.__all__ == sorted(foretell.predictor.__all__) == PUBLIC
+    for name in PUBLIC:
+        assert hasattr(foretell.predictor, name)
 
 
-def test_cog_alias_is_the_same_objects() -> None:
-    """`from cog import X` gives foretell's own classes, not copies."""
-    assert cog.BasePredictor is foretell.predictor.BasePredictor
-    assert cog.Path is foretell.predictor.Path
-    assert issubclass(cog.BasePredictor, cog.BaseRunner)
-    assert issubclass(cog.CancelationException, BaseException)
-    assert not issubclass(cog.CancelationException, Exception)
+def test_exported_members_say_where_they_live() -> None:
+    """Every exported class and function comes from a foretell.predictor module."""
+    for name in PUBLIC:
+        member = getattr(foretell.predictor, name)
+        module = getattr(member, "__module__", "foretell.predictor")
+        assert module.startswith("foretell.predictor"), (name, module)
 
 
-def test_deprecated_names_still_import_with_a_warning() -> None:
-    """emit_metric and ExperimentalFeatureWarning import, printing a deprecation note."""
-    code = "from cog import emit_metric, ExperimentalFeatureWarning; emit_metric('a', 1)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0
-    assert "emit_metric is deprecated" in result.stderr
+def test_version_is_the_cog_version_mirrored() -> None:
+    """__version__ names the Cog SDK release whose interface this mirrors."""
+    assert foretell.predictor.__version__ == "0.23.1"
 
 
-def test_base_model_subclasses_are_dataclasses() -> None:
-    """cog.BaseModel subclasses get a generated __init__."""
-
-    class Out(cog.BaseModel):
-        text: str
-
-    assert Out(text="a").text == "a"
+def test_deprecated_names_are_not_in_all() -> None:
+    """`from cog import *` doesn't trigger the deprecation notices of the old names."""
+    assert "emit_metric" not in foretell.predictor.__all__
+    assert "ExperimentalFeatureWarning" not in foretell.predictor.__all__

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import sys
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
 if sys.version_info >= (3, 11):  # noqa: UP036 — model environments may be older than foretell
     from typing import dataclass_transform
@@ -20,17 +21,28 @@ from foretell.predictor.scope import Scope, current_scope
 
 class BaseRunner:
     """Subclass and define `run()` — or, in older models, `predict()` — and optionally
-    `setup(self)` or `setup(self, weights)`, which runs once per process before any prediction.
-    (No base `setup` is declared, so either signature type-checks.)"""
+    `setup(self)` or `setup(self, weights)`, which runs once per process before any prediction."""
+
+    if not TYPE_CHECKING:
+        # A do-nothing setup, so `super().setup()` works as in Cog. Type checkers don't see it,
+        # so a subclass may declare either `setup(self)` or `setup(self, weights)`.
+        def setup(self, weights=None):
+            """Prepare the model once per process (load weights); the default does nothing."""
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Run the model once. A legacy subclass that defines only predict() is forwarded there."""
-        if user_method_owner(type(self), "predict") is not None:
+        cls = type(self)
+        if user_method_owner(cls, "predict") is not None and user_method_owner(cls, "run") is None:
             return self.predict(*args, **kwargs)
-        raise NotImplementedError(f"{type(self).__name__} defines neither run() nor predict()")
+        raise NotImplementedError(f"{cls.__name__} defines neither run() nor predict()")
 
     def predict(self, *args: Any, **kwargs: Any) -> Any:
         """Deprecated spelling of run()."""
+        warnings.warn(
+            f"{type(self).__name__}.predict() is deprecated; call run() instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.run(*args, **kwargs)
 
     @property
@@ -57,13 +69,31 @@ def user_method_owner(cls: type[Any], name: str) -> type[Any] | None:
     return None
 
 
+_AUTO = "_foretell_auto_dataclass"
+
+
 @dataclass_transform()
 class BaseModel:
-    """Base of structured outputs; subclasses become dataclasses automatically."""
+    """Base of structured outputs; subclasses become dataclasses automatically
+    (`class Out(BaseModel, auto_dataclass=False)` to apply @dataclass yourself)."""
 
-    def __init_subclass__(cls, *, auto_dataclass: bool = True, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, *, auto_dataclass: bool = True, init: bool = True, **kwargs: Any
+    ) -> None:
         super().__init_subclass__()
-        if not issubclass(cls.__bases__[0], BaseModel):
+        primary = cls.__bases__[0]
+        if not issubclass(primary, BaseModel):
             raise TypeError(f"the first base class of {cls.__name__} must inherit from BaseModel")
-        if auto_dataclass:
-            dataclasses.dataclass(**kwargs)(cls)
+        for base in cls.__bases__[1:]:
+            if dataclasses.is_dataclass(base):
+                raise TypeError(f"{cls.__name__} can't mix in the dataclass {base.__name__}")
+        if not auto_dataclass:
+            if primary is not BaseModel and getattr(primary, _AUTO, False):
+                raise ValueError(
+                    f"{cls.__name__} sets auto_dataclass=False but its base {primary.__name__} "
+                    "is an automatic dataclass: their fields would not combine"
+                )
+            setattr(cls, _AUTO, False)
+            return
+        dataclasses.dataclass(init=init, **kwargs)(cls)
+        setattr(cls, _AUTO, True)

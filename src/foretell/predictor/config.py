@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ class ModelConfig:
     concurrency: int = 1
     #: the `image:` name without registry, e.g. "acme/hello" for "r8.im/acme/hello"
     name: str | None = None
+    #: `image:` as written
+    image: str | None = None
     python_version: str | None = None
     python_packages: tuple[str, ...] = ()
     python_requirements: str | None = None
@@ -49,8 +52,8 @@ def load_config(model_dir: pathlib.Path | str) -> ModelConfig:
 def _read_yaml(path: pathlib.Path) -> dict[str, Any]:
     try:
         import yaml
-    except ImportError as exc:  # pragma: no cover - yaml is a foretell dependency
-        raise PredictorLoadError("reading cog.yaml needs PyYAML: pip install pyyaml") from exc
+    except ImportError as exc:  # a model environment without foretell's dependencies
+        raise PredictorLoadError(f"reading {path.name} needs PyYAML: pip install pyyaml") from exc
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -70,19 +73,21 @@ def _parse(root: pathlib.Path, path: pathlib.Path, data: dict[str, Any]) -> Mode
         raise PredictorLoadError(f"{path}: concurrency.max must be an integer >= 1")
     if max_concurrency < 1:
         raise PredictorLoadError(f"{path}: concurrency.max must be an integer >= 1")
+    image = data.get("image")
     return ModelConfig(
         root=root,
         predict=_string(data.get("run") or data.get("predict") or "predict.py", "predict", path),
         concurrency=max_concurrency,
-        name=_image_name(data.get("image"), path),
-        python_version=_optional_string(build.get("python_version"), "build.python_version", path),
+        name=_image_name(image, path),
+        image=image,
+        python_version=_python_version(build.get("python_version"), path),
         python_packages=_strings(build.get("python_packages"), "build.python_packages", path),
         python_requirements=_optional_string(
             build.get("python_requirements"), "build.python_requirements", path
         ),
         system_packages=_strings(build.get("system_packages"), "build.system_packages", path),
         build_run=_commands(build.get("run"), path),
-        gpu=bool(build.get("gpu", False)),
+        gpu=_boolean(build.get("gpu", False), "build.gpu", path),
         environment=_environment(data.get("environment"), path),
         source=path,
     )
@@ -113,11 +118,24 @@ def _string(value: Any, key: str, path: pathlib.Path) -> str:
 
 
 def _optional_string(value: Any, key: str, path: pathlib.Path) -> str | None:
-    return (
-        None
-        if value is None
-        else _string(str(value) if key.endswith("version") else value, key, path)
-    )
+    return None if value is None else _string(value, key, path)
+
+
+def _boolean(value: Any, key: str, path: pathlib.Path) -> bool:
+    if not isinstance(value, bool):
+        raise PredictorLoadError(f"{path}: `{key}` must be true or false (got {value!r})")
+    return value
+
+
+def _python_version(value: Any, path: pathlib.Path) -> str | None:
+    """`python_version` as written: unquoted `3.10` is the YAML number 3.1, so the literal
+    is read back from the file (Cog's Go YAML reader keeps it as the string "3.10")."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise PredictorLoadError(f'{path}: `build.python_version` must be a version like "3.11"')
+    match = re.search(r"^\s*python_version:\s*([0-9.]+)\s*(#.*)?$", path.read_text(), re.M)
+    return match.group(1) if match else str(value)
 
 
 def _strings(value: Any, key: str, path: pathlib.Path) -> tuple[str, ...]:

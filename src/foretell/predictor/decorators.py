@@ -28,8 +28,12 @@ def concurrent(fn: F) -> F: ...
 def concurrent(fn: None = None, *, max: int = 1) -> Callable[[F], F]: ...
 def concurrent(fn: F | None = None, *, max: int = 1) -> F | Callable[[F], F]:
     """Allow up to `max` concurrent predictions of an async predict method."""
-    if isinstance(max, bool) or not isinstance(max, int) or max < 1:
-        raise ValueError("concurrent(max=...) must be an integer >= 1")
+    if isinstance(max, bool) or not isinstance(max, int):
+        raise TypeError(f"concurrent(max=...) must be an integer (got {max!r})")
+    if max < 1:
+        raise ValueError(f"concurrent(max=...) must be at least 1 (got {max})")
+    if fn is not None and not callable(fn):
+        raise TypeError("use concurrent as @concurrent or @concurrent(max=N)")
 
     def mark(inner: F) -> F:
         is_async = inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner)

@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from foretell.predictor.annotations import pydantic_fields
 from foretell.predictor.files import safe_name
+from foretell.predictor.types import Secret
 
 Location = list[str | int]
 
@@ -38,11 +40,14 @@ def _encode(value: Any, files_dir: pathlib.Path, here: Location, files: list[Loc
         return value.isoformat()
     if isinstance(value, dict):
         return {str(k): _encode(v, files_dir, [*here, str(k)], files) for k, v in value.items()}
+    if isinstance(value, Secret):
+        return value.get_secret_value()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return _encode(fields, files_dir, here, files)
-    if hasattr(value, "model_dump"):  # pydantic v2
-        fields = {name: getattr(value, name) for name in type(value).model_fields}
+    model_fields = pydantic_fields(type(value))
+    if model_fields is not None:
+        fields = {name: getattr(value, name) for name in model_fields}
         return _encode(fields, files_dir, here, files)
     if hasattr(value, "tolist"):  # numpy arrays and scalars, without importing numpy
         return _encode(value.tolist(), files_dir, here, files)

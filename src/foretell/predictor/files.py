@@ -7,8 +7,8 @@ import mimetypes
 import pathlib
 import re
 import shutil
+import tempfile
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 
 from foretell.predictor.types import URLPath
@@ -33,19 +33,16 @@ def materialise(
 ) -> URLPath:
     """A local copy of the file named by `value` (an http(s) URL, a data: URI or, if allowed,
     a file:// URL), inside a fresh directory under `workdir`."""
-    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
-    target_dir = _fresh_dir(workdir)
+    scheme = urllib.parse.urlsplit(value).scheme.lower()
     if scheme == "data":
-        path = _decode_data_uri(value, target_dir)
+        path = _decode_data_uri(value, _fresh_dir(workdir))
     elif scheme in ("http", "https"):
-        path = (fetch or download)(value, target_dir)
+        path = (fetch or download)(value, _fresh_dir(workdir))
     elif scheme == "file" and allow_local_files:
         path = _local_file(value)
     else:
-        raise FileInputError(
-            "must be an http(s) URL or a data: URI"
-            + (" (local paths are not accepted)" if not scheme or scheme == "file" else "")
-        )
+        refused = "local paths are not accepted" if scheme in ("", "file") else f"got {scheme}:"
+        raise FileInputError(f"must be an http(s) URL or a data: URI ({refused})")
     result = URLPath(path)
     result.source = value if scheme != "data" else "data:"
     return result
@@ -54,10 +51,7 @@ def materialise(
 def _fresh_dir(workdir: pathlib.Path) -> pathlib.Path:
     """One directory per input file, so two inputs called `image.png` don't collide."""
     workdir.mkdir(parents=True, exist_ok=True)
-    index = sum(1 for _ in workdir.iterdir())
-    target = workdir / f"in{index}"
-    target.mkdir()
-    return target
+    return pathlib.Path(tempfile.mkdtemp(prefix="in", dir=workdir))
 
 
 def safe_name(name: str, fallback: str = "file") -> str:
@@ -68,19 +62,23 @@ def safe_name(name: str, fallback: str = "file") -> str:
 
 def download(url: str, directory: pathlib.Path) -> pathlib.Path:
     """Fetch `url` with the standard library into `directory`, named after the URL's path."""
-    name = safe_name(
-        urllib.parse.unquote(pathlib.PurePosixPath(urllib.parse.urlparse(url).path).name)
-    )
+    from urllib import request  # on use: importing it costs a model's worker 20 ms at start
+
+    path = urllib.parse.urlparse(url).path
+    name = safe_name(urllib.parse.unquote(pathlib.PurePosixPath(path).name))
     target = directory / name
-    request = urllib.request.Request(url, headers={"User-Agent": "foretell"})  # noqa: S310
+    # only http(s) URLs get here: materialise() checks the scheme first
+    get = request.Request(url, headers={"User-Agent": "foretell"})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:  # noqa: S310
+        with request.urlopen(get, timeout=DOWNLOAD_TIMEOUT_S) as response:  # noqa: S310
             if "." not in name:
                 extension = mimetypes.guess_extension(response.headers.get_content_type()) or ""
                 target = directory / (name + extension)
             with target.open("wb") as out:
                 shutil.copyfileobj(response, out, 1 << 20)
     except OSError as exc:  # URLError and HTTPError are OSErrors
+        if isinstance(exc, request.HTTPError):
+            exc.close()  # it holds the response's socket
         raise FileInputError(f"could not download {url}: {exc}") from exc
     return target
 
@@ -92,11 +90,12 @@ def _decode_data_uri(uri: str, directory: pathlib.Path) -> pathlib.Path:
     parts = header.split(";")
     mime = parts[0] or "text/plain"
     try:
-        data = (
-            base64.b64decode(payload, validate=True)
-            if "base64" in parts[1:]
-            else urllib.parse.unquote_to_bytes(payload)
-        )
+        if "base64" in parts[1:]:
+            # percent-escapes and line breaks are tolerated, as browsers do
+            text = "".join(urllib.parse.unquote(payload).split())
+            data = base64.b64decode(text, validate=True)
+        else:
+            data = urllib.parse.unquote_to_bytes(payload)
     except ValueError as exc:
         raise FileInputError("is not a valid data: URI (bad base64)") from exc
     extension = mimetypes.guess_extension(mime) or ""
@@ -106,7 +105,7 @@ def _decode_data_uri(uri: str, directory: pathlib.Path) -> pathlib.Path:
 
 
 def _local_file(url: str) -> pathlib.Path:
-    path = pathlib.Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
+    path = pathlib.Path(urllib.parse.unquote(urllib.parse.urlparse(url).path))
     if not path.is_file():
         raise FileInputError(f"no such file: {path}")
     return path

@@ -1,52 +1,31 @@
-"""Read a predictor's signature into input and output specs, shared by schema and inputs."""
+"""Read a predictor's signatures into input and output specs, shared by schema and inputs."""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
 import inspect
-import io
-import os
-import types
+import re
 import typing
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from foretell.predictor.annotations import (
+    FILES,
+    JSON_NATIVE,
+    Kind,
+    ValueType,
+    parse,
+    type_name,
+)
 from foretell.predictor.errors import PredictorLoadError
 from foretell.predictor.input import FieldInfo
-from foretell.predictor.types import (
-    AsyncConcatenateIterator,
-    ConcatenateIterator,
-    File,
-    Opaque,
-    Secret,
-)
+from foretell.predictor.types import AsyncConcatenateIterator, ConcatenateIterator
 
-
-class Kind(enum.Enum):
-    """The primitive kind of an input or output value."""
-
-    STRING = "string"
-    INTEGER = "integer"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    PATH = "path"
-    FILE = "file"
-    SECRET = "secret"  # noqa: S105 — a type name, not a password
-    OBJECT = "object"
-    ANY = "any"
-
-
-_PRIMITIVES: dict[Any, Kind] = {
-    str: Kind.STRING,
-    int: Kind.INTEGER,
-    float: Kind.NUMBER,
-    bool: Kind.BOOLEAN,
-    Secret: Kind.SECRET,
-    dict: Kind.OBJECT,
-    Any: Kind.ANY,
-}
+_EMPTY = inspect.Parameter.empty
+#: Inputs are passed by keyword, so positional-only parameters can't be inputs either.
+_PLAIN_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD,)
 
 
 @dataclass(frozen=True)
@@ -55,22 +34,38 @@ class InputSpec:
 
     name: str
     order: int
-    kind: Kind
-    is_list: bool
-    nullable: bool
+    type: ValueType
     required: bool
+    #: whether the signature gives a default (`Input()` alone gives none)
+    has_default: bool
     default: Any
     info: FieldInfo
 
+    @property
+    def kind(self) -> Kind:
+        """The kind of each value (the item kind of a list input)."""
+        return self.type.leaf
+
+    @property
+    def is_list(self) -> bool:
+        """Whether the input is a list."""
+        return self.type.kind is Kind.ARRAY
+
+    @property
+    def nullable(self) -> bool:
+        """Whether null is accepted."""
+        return self.type.nullable
+
 
 class OutputShape(enum.Enum):
-    """How an output value is shaped around its items."""
+    """How predict() delivers its output."""
 
+    #: one returned value (which may itself be a list or an object)
     SINGLE = "single"
-    LIST = "list"
+    #: a generator: each yielded item is an output event
     ITERATOR = "iterator"
+    #: a generator of strings that clients join into one text
     CONCATENATE = "concatenate"
-    OBJECT = "object"
 
 
 @dataclass(frozen=True)
@@ -78,166 +73,216 @@ class OutputSpec:
     """The declared return type of predict()/run()."""
 
     shape: OutputShape
-    kind: Kind | None = None
-    #: for OBJECT outputs: field name -> (kind, is_list, nullable)
-    fields: tuple[tuple[str, Kind, bool, bool], ...] = ()
+    type: ValueType
 
 
-_MISSING = inspect.Parameter.empty
+def signature_function(method: Callable[..., Any]) -> tuple[Callable[..., Any], bool]:
+    """The function whose signature describes `method`, and whether its first parameter is
+    `self`. Decorators are looked through (functools.wraps, or one wrapped function in a
+    closure, as Cog does)."""
+    function = getattr(method, "__func__", method)
+    has_self = function is not method
+    function = inspect.unwrap(function)
+    while _has_var_parameters(function):
+        cells = getattr(function, "__closure__", None) or ()
+        inner = [c.cell_contents for c in cells if inspect.isfunction(_cell(c))]
+        if len(inner) != 1:
+            break
+        function = inspect.unwrap(inner[0])
+    return function, has_self
 
 
-def kind_of(annotation: Any, where: str) -> Kind:
-    """The Kind of a plain (non-generic) annotation."""
-    if annotation in _PRIMITIVES:
-        return _PRIMITIVES[annotation]
-    if typing.get_origin(annotation) is dict:
-        return Kind.OBJECT
-    if isinstance(annotation, type):
-        if issubclass(annotation, File | io.IOBase):
-            return Kind.FILE
-        if issubclass(annotation, os.PathLike):
-            return Kind.PATH
-    raise PredictorLoadError(f"{where}: unsupported type {_type_name(annotation)}")
-
-
-def unwrap(annotation: Any, where: str) -> tuple[Kind, bool, bool]:
-    """(kind, is_list, nullable) of an annotation such as `list[Path] | None`."""
-    nullable = False
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        inner, *metadata = typing.get_args(annotation)
-        if Opaque in metadata:  # Cog's escape hatch: passed through as an object (or list)
-            return Kind.OBJECT, typing.get_origin(inner) in (list, typing.List), False  # noqa: UP006
-        return unwrap(inner, where)
-    if origin in (typing.Union, types.UnionType):
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(members) != 1:
-            raise PredictorLoadError(
-                f"{where}: union types other than Optional[T] are not supported"
-            )
-        nullable, annotation = True, members[0]
-        origin = typing.get_origin(annotation)
-    if origin in (list, typing.List):  # noqa: UP006 — the typing alias is a distinct origin
-        (item,) = typing.get_args(annotation) or (Any,)
-        if typing.get_origin(item) in (list, typing.List):  # noqa: UP006
-            raise PredictorLoadError(f"{where}: nested lists are not supported")
-        return kind_of(item, where), True, nullable
-    return kind_of(annotation, where), False, nullable
-
-
-def _type_name(annotation: Any) -> str:
-    return getattr(annotation, "__name__", None) or repr(annotation)
-
-
-def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
-    """Resolved annotations of `fn`, with a clear error when one can't be resolved."""
+def _cell(cell: Any) -> Any:
     try:
-        return typing.get_type_hints(fn, include_extras=True)
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
+
+
+def _has_var_parameters(function: Callable[..., Any]) -> bool:
+    kinds = {p.kind for p in inspect.signature(function).parameters.values()}
+    return bool(kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD})
+
+
+def type_hints(function: Callable[..., Any]) -> dict[str, Any]:
+    """Resolved annotations of `function`, with a clear error when one can't be resolved."""
+    try:
+        return typing.get_type_hints(function, include_extras=True)
     except Exception as exc:
         raise PredictorLoadError(
-            f"{fn.__qualname__}: can't resolve its type annotations ({exc})"
+            f"{function.__qualname__}: can't resolve its type annotations ({exc})"
         ) from exc
 
 
-def inspect_inputs(fn: Callable[..., Any]) -> list[InputSpec]:
-    """The inputs of a bound predict()/run() method (or function), in signature order."""
-    hints = type_hints(fn)
+def inspect_inputs(method: Callable[..., Any]) -> list[InputSpec]:
+    """The inputs of predict()/run() (a bound method or a function), in signature order."""
+    function, has_self = signature_function(method)
+    hints = type_hints(function)
+    parameters = list(inspect.signature(function).parameters.values())[1 if has_self else 0 :]
     specs = []
-    parameters = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
     for order, param in enumerate(parameters):
-        where = f"{fn.__qualname__}() input {param.name!r}"
-        if param.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD:
-            raise PredictorLoadError(f"{where}: *args, **kwargs and keyword-only are not allowed")
+        where = f"{function.__qualname__}() input {param.name!r}"
+        if param.kind not in _PLAIN_KINDS:
+            raise PredictorLoadError(
+                f"{where}: *args, **kwargs, keyword-only and positional-only inputs are not "
+                "allowed; declare each input as a plain parameter"
+            )
         if param.name not in hints:
-            raise PredictorLoadError(f"{where}: add a type annotation")
+            raise PredictorLoadError(f"{where}: add a type annotation, e.g. `{param.name}: str`")
         specs.append(_input_spec(param, hints[param.name], order, where))
     return specs
 
 
 def _input_spec(param: inspect.Parameter, annotation: Any, order: int, where: str) -> InputSpec:
-    kind, is_list, nullable = unwrap(annotation, where)
+    value_type = input_type(parse(annotation, where), where)
     if isinstance(param.default, FieldInfo):
         info = param.default
-        explicit_default = info.default_given or info.default is not None
-    elif param.default is _MISSING:
-        info, explicit_default = FieldInfo(), False
+        has_default = info.default_given or info.default is not None
+    elif param.default is _EMPTY:
+        info, has_default = FieldInfo(), False
     else:
-        info, explicit_default = FieldInfo(default=param.default, default_given=True), True
-    default = info.default
+        info, has_default = FieldInfo(default=param.default, default_given=True), True
+    default = json_default(info.default)
     # `Input(default=None)` makes an input optional and nullable (the legacy Cog behaviour
     # that "leave blank to randomize" seeds rely on); `Input()` alone keeps it required.
-    if explicit_default and default is None:
-        nullable = True
-    required = not explicit_default and not nullable
-    _check_field(info, kind, is_list, where)
-    return InputSpec(param.name, order, kind, is_list, nullable, required, default, info)
+    if has_default and default is None:
+        value_type = dataclasses.replace(value_type, nullable=True)
+    # Cog's generator requires a union input without a default even when it is nullable.
+    is_union = value_type.kind is Kind.UNION
+    required = not has_default and (is_union or not value_type.nullable)
+    check_constraints(info, value_type, where)
+    return InputSpec(param.name, order, value_type, required, has_default, default, info)
 
 
-def _check_field(info: FieldInfo, kind: Kind, is_list: bool, where: str) -> None:
-    numeric = kind in (Kind.INTEGER, Kind.NUMBER)
-    if (info.ge is not None or info.le is not None) and not numeric:
+def json_default(value: Any) -> Any:
+    """A default as JSON: enum members become their values, tuples lists."""
+    if isinstance(value, enum.Enum):
+        return json_default(value.value)
+    if isinstance(value, tuple | list):
+        return [json_default(item) for item in value]
+    return value
+
+
+def input_type(value_type: ValueType, where: str) -> ValueType:
+    """Check that a parsed type can be an input; dict[str, V] becomes a plain object."""
+    if value_type.kind is Kind.MAP:
+        return dataclasses.replace(value_type, kind=Kind.OBJECT, items=None)
+    if value_type.kind is Kind.MODEL:
+        raise PredictorLoadError(f"{where}: model classes can't be inputs; use dict instead")
+    if value_type.kind is Kind.ARRAY:
+        assert value_type.items is not None
+        items = input_type(value_type.items, where)
+        if items.kind in (Kind.ARRAY, Kind.UNION) or items.nullable:
+            raise PredictorLoadError(f"{where}: list items must be a single, non-optional type")
+        return dataclasses.replace(value_type, items=items)
+    if value_type.kind is Kind.UNION:
+        variants = tuple(input_type(v, where) for v in value_type.variants)
+        for variant in variants:
+            if variant.leaf not in JSON_NATIVE or variant.nullable:
+                raise PredictorLoadError(
+                    f"{where}: unions may only combine str, int, float, bool, dict and lists "
+                    f"of those (not {variant.leaf.value})"
+                )
+        return dataclasses.replace(value_type, variants=variants)
+    return value_type
+
+
+def check_constraints(info: FieldInfo, value_type: ValueType, where: str) -> None:
+    """Refuse Input(...) options that don't apply to the input's type, as Cog does."""
+    leaf = value_type.leaf
+    bounded = (info.ge, info.le) != (None, None)
+    sized = (info.min_length, info.max_length, info.regex) != (None, None, None)
+    if value_type.kind is Kind.UNION and (bounded or sized or info.choices is not None):
+        raise PredictorLoadError(f"{where}: constraints and choices don't apply to union inputs")
+    if bounded and leaf not in (Kind.INTEGER, Kind.NUMBER):
         raise PredictorLoadError(f"{where}: ge/le apply to int and float inputs only")
-    stringy = kind in (Kind.STRING, Kind.SECRET)
-    if (info.min_length, info.max_length, info.regex) != (None, None, None) and not stringy:
+    if sized and leaf not in (Kind.STRING, Kind.SECRET):
         raise PredictorLoadError(f"{where}: min_length/max_length/regex apply to str inputs only")
+    if info.regex is not None:
+        try:
+            re.compile(info.regex)
+        except re.error as exc:
+            raise PredictorLoadError(f"{where}: regex {info.regex!r} is invalid ({exc})") from exc
     if info.choices is not None:
-        _check_choices(info, kind, where)
-    default = info.default
-    if default is not None and numeric and not is_list:
-        if info.ge is not None and default < info.ge:
-            raise PredictorLoadError(f"{where}: default {default} is below ge={info.ge}")
-        if info.le is not None and default > info.le:
-            raise PredictorLoadError(f"{where}: default {default} is above le={info.le}")
+        _check_choices(info, value_type, where)
 
 
-def _check_choices(info: FieldInfo, kind: Kind, where: str) -> None:
-    choices = info.choices or []
-    if kind not in (Kind.STRING, Kind.INTEGER):
-        raise PredictorLoadError(f"{where}: choices apply to str and int inputs only")
+def _check_choices(info: FieldInfo, value_type: ValueType, where: str) -> None:
+    choices = [json_default(choice) for choice in info.choices or []]
+    if value_type.kind not in (Kind.STRING, Kind.INTEGER):
+        raise PredictorLoadError(f"{where}: choices apply to single str and int inputs only")
     if len(choices) < 2:
-        raise PredictorLoadError(f"{where}: choices needs at least 2 values")
-    expected = str if kind is Kind.STRING else int
-    if not all(type(c) is expected for c in choices):
-        raise PredictorLoadError(f"{where}: every choice must be a {expected.__name__}")
+        raise PredictorLoadError(f"{where}: choices needs at least 2 values (got {choices!r})")
+    expected, name = (str, "a str") if value_type.kind is Kind.STRING else (int, "an int")
+    if not all(type(choice) is expected for choice in choices):
+        raise PredictorLoadError(f"{where}: every choice must be {name} (got {choices!r})")
     if (info.ge, info.le, info.min_length, info.max_length) != (None, None, None, None):
-        raise PredictorLoadError(f"{where}: choices can't be combined with ge/le/length limits")
+        raise PredictorLoadError(
+            f"{where}: choices can't be combined with ge/le or min_length/max_length"
+        )
 
 
-def inspect_output(fn: Callable[..., Any]) -> OutputSpec:
+def inspect_output(method: Callable[..., Any]) -> OutputSpec:
     """The output spec of predict()/run() from its return annotation."""
-    where = f"{fn.__qualname__}() return type"
-    hints = type_hints(fn)
-    if "return" not in hints or hints["return"] is None or hints["return"] is type(None):
-        raise PredictorLoadError(f"{where}: add a return annotation (not None)")
-    annotation = hints["return"]
-    if typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    origin = typing.get_origin(annotation) or annotation
-    args = typing.get_args(annotation)
+    function, _ = signature_function(method)
+    where = f"{function.__qualname__}() return type"
+    hints = type_hints(function)
+    annotation = hints.get("return")
+    if annotation is None or annotation is type(None):
+        raise PredictorLoadError(f"{where}: add a return annotation (not None), e.g. `-> str`")
+    bare = annotation
+    while typing.get_origin(bare) is typing.Annotated:
+        bare = typing.get_args(bare)[0]
+    origin = typing.get_origin(bare) or bare
+    args = typing.get_args(bare)
     if origin in (ConcatenateIterator, AsyncConcatenateIterator):
-        if args and args[0] is not str:
-            raise PredictorLoadError(f"{where}: ConcatenateIterator items must be str")
-        return OutputSpec(OutputShape.CONCATENATE, Kind.STRING)
-    if origin in (Iterator, AsyncIterator, typing.Iterator, typing.AsyncIterator):
-        return OutputSpec(OutputShape.ITERATOR, kind_of(args[0] if args else Any, where))
-    if origin in (list, typing.List):  # noqa: UP006
-        return OutputSpec(OutputShape.LIST, kind_of(args[0] if args else Any, where))
-    if isinstance(annotation, type) and _is_model_class(annotation):
-        return OutputSpec(OutputShape.OBJECT, fields=_object_fields(annotation, where))
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        raise PredictorLoadError(f"{where}: Optional and union outputs are not supported")
-    return OutputSpec(OutputShape.SINGLE, kind_of(annotation, where))
+        if len(args) != 1 or args[0] is not str:
+            raise PredictorLoadError(f"{where}: {type_name(origin)} items must be str")
+        return OutputSpec(OutputShape.CONCATENATE, ValueType(Kind.STRING))
+    if origin in (Iterator, AsyncIterator):
+        if len(args) != 1:
+            raise PredictorLoadError(f"{where}: give the item type, e.g. Iterator[str]")
+        return OutputSpec(OutputShape.ITERATOR, output_type(parse(args[0], where), where))
+    return OutputSpec(OutputShape.SINGLE, output_type(parse(annotation, where), where))
 
 
-def _is_model_class(cls: type) -> bool:
-    return dataclasses.is_dataclass(cls) or hasattr(cls, "model_fields")
+def output_type(value_type: ValueType, where: str, *, in_model: bool = False) -> ValueType:
+    """Check that a parsed type can be an output: no unions, Optional only on model fields."""
+    if value_type.kind is Kind.UNION:
+        raise PredictorLoadError(f"{where}: union outputs are not supported")
+    if value_type.nullable and not in_model:
+        raise PredictorLoadError(
+            f"{where}: Optional outputs are not supported; a prediction either returns a "
+            "value or fails"
+        )
+    if value_type.items is not None:
+        output_type(value_type.items, where)
+    for field in value_type.fields:
+        output_type(field.type, f"{where} field {field.name!r}", in_model=True)
+    return value_type
 
 
-def _object_fields(cls: type, where: str) -> tuple[tuple[str, Kind, bool, bool], ...]:
-    hints = typing.get_type_hints(cls)
-    names = list(getattr(cls, "model_fields", None) or hints)
-    fields = []
-    for name in names:
-        kind, is_list, nullable = unwrap(hints[name], f"{where} field {name!r}")
-        fields.append((name, kind, is_list, nullable))
-    return tuple(fields)
+def has_files(value_type: ValueType) -> bool:
+    """Whether values of this type contain files."""
+    return any(kind in FILES for kind in value_type.kinds())
+
+
+def check_setup(setup: Callable[..., Any]) -> None:
+    """Cog's rules for setup(): besides self, only `weights` may lack a default; no *args,
+    **kwargs or keyword-only parameters; no return value."""
+    function, has_self = signature_function(setup)
+    signature = inspect.signature(function)
+    parameters = list(signature.parameters.values())[1 if has_self else 0 :]
+    for param in parameters:
+        if param.kind not in _PLAIN_KINDS:
+            raise PredictorLoadError(
+                "setup() may not take *args, **kwargs, keyword-only or positional-only "
+                f"parameters ({param.name!r})"
+            )
+        if param.default is _EMPTY and param.name != "weights":
+            raise PredictorLoadError(
+                f"setup() may take only an optional `weights` argument (found {param.name!r})"
+            )
+    returns = signature.return_annotation
+    if returns not in (_EMPTY, None, "None"):
+        raise PredictorLoadError("setup() must return None; keep what it loads on self")

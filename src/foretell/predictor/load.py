@@ -10,34 +10,38 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from foretell.predictor.base import BasePredictor, user_method_owner
-from foretell.predictor.errors import FieldError, InvalidInput, PredictorLoadError
-from foretell.predictor.files import Fetcher, FileInputError, materialise
-from foretell.predictor.inspect import InputSpec, Kind, inspect_inputs, inspect_output
+from foretell.predictor.base import user_method_owner
+from foretell.predictor.coerce import to_python
+from foretell.predictor.errors import PredictorLoadError
+from foretell.predictor.files import Fetcher
+from foretell.predictor.inspect import (
+    InputSpec,
+    OutputSpec,
+    check_setup,
+    has_files,
+    inspect_inputs,
+    inspect_output,
+)
 from foretell.predictor.schema import openapi_document
-from foretell.predictor.types import Secret
-from foretell.predictor.validate import validate_input
+from foretell.predictor.validate import default_errors, validate_input
 
 
 class LoadedPredictor:
     """A model's predictor, ready to set up and call: its schema and how to call it."""
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: Any, *, root: pathlib.Path | None = None) -> None:
         self.target = target
+        self.root = (root or pathlib.Path.cwd()).resolve()
         self.method: Callable[..., Any] = _entry_method(target)
         self.inputs: list[InputSpec] = inspect_inputs(self.method)
-        self.output = inspect_output(self.method)
-        self.has_file_inputs = any(s.kind in (Kind.PATH, Kind.FILE) for s in self.inputs)
+        self.output: OutputSpec = inspect_output(self.method)
+        self.has_file_inputs = any(has_files(spec.type) for spec in self.inputs)
         self.schema: dict[str, Any] = openapi_document(self.inputs, self.output)
-        self.is_async = inspect.iscoroutinefunction(self.method) or inspect.isasyncgenfunction(
-            self.method
-        )
+        _check_defaults(self.schema)
+        self.is_async = _is_async(self.method)
         self.max_concurrency_hint: int | None = getattr(self.method, "__cog_concurrent_max__", None)
-        setup = getattr(target, "setup", None) if not inspect.isfunction(target) else None
-        self._setup: Callable[..., Any] | None = setup
-        self.setup_is_async = setup is not None and inspect.iscoroutinefunction(setup)
-        if setup is not None:
-            _check_setup(setup)
+        self._setup = _setup_method(target)
+        self.setup_is_async = self._setup is not None and _is_async(self._setup)
 
     def setup(self, weights: str | None) -> Any:
         """Run the model's setup(); returns an awaitable for an async setup."""
@@ -55,38 +59,34 @@ class LoadedPredictor:
         allow_local_files: bool = False,
         fetch: Fetcher | None = None,
     ) -> dict[str, Any]:
-        """Validate `raw` and turn it into predict()'s keyword arguments (files made local)."""
+        """Validate `raw` (every error at once, as InvalidInput) and turn it into predict()'s
+        keyword arguments: defaults applied, files made local under `workdir`, secrets wrapped.
+        `fetch(url, directory)` replaces the built-in urllib download of http(s) inputs."""
         values = validate_input(self.schema, raw)
-        errors: list[FieldError] = []
-        for spec in self.inputs:
-            if spec.name in values and values[spec.name] is not None:
-                try:
-                    values[spec.name] = _to_python(
-                        spec, values[spec.name], workdir, allow_local_files, fetch
-                    )
-                except FileInputError as exc:
-                    errors.append(FieldError(spec.name, str(exc), "format"))
-        if errors:
-            raise InvalidInput(errors)
-        return values
+        return to_python(
+            self.inputs,
+            values,
+            given=set(raw or ()),
+            workdir=workdir,
+            root=self.root,
+            allow_local_files=allow_local_files,
+            fetch=fetch,
+        )
 
     def call(self, inputs: dict[str, Any]) -> Any:
         """Call predict()/run(): a value, an iterator, a coroutine or an async iterator."""
         return self.method(**inputs)
 
 
-def _to_python(
-    spec: InputSpec, value: Any, workdir: pathlib.Path, allow_local: bool, fetch: Fetcher | None
-) -> Any:
-    def one(item: Any) -> Any:
-        if spec.kind is Kind.SECRET:
-            return Secret(item)
-        if spec.kind in (Kind.PATH, Kind.FILE):
-            path = materialise(item, workdir, allow_local_files=allow_local, fetch=fetch)
-            return path.open("rb") if spec.kind is Kind.FILE else path
-        return item
+def _is_async(function: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)
 
-    return [one(v) for v in value] if spec.is_list else one(value)
+
+def _check_defaults(schema: dict[str, Any]) -> None:
+    errors = default_errors(schema)
+    if errors:
+        lines = "; ".join(f"input {error.field!r}: the default {error.message}" for error in errors)
+        raise PredictorLoadError(lines)
 
 
 def _entry_method(target: Any) -> Callable[..., Any]:
@@ -95,8 +95,6 @@ def _entry_method(target: Any) -> Callable[..., Any]:
     cls = type(target)
     has_run = user_method_owner(cls, "run") is not None
     has_predict = user_method_owner(cls, "predict") is not None
-    if not isinstance(target, BasePredictor) and hasattr(target, "predict"):
-        has_predict = has_predict or not has_run
     if has_run and has_predict:
         raise PredictorLoadError(f"{cls.__name__} must define either run() or predict(), not both")
     if not has_run and not has_predict:
@@ -104,28 +102,24 @@ def _entry_method(target: Any) -> Callable[..., Any]:
     return getattr(target, "run" if has_run else "predict")  # type: ignore[no-any-return]
 
 
-def _check_setup(setup: Callable[..., Any]) -> None:
-    for param in inspect.signature(setup).parameters.values():
-        if param.name != "weights" or param.kind not in (
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            inspect.Parameter.KEYWORD_ONLY,
-        ):
-            raise PredictorLoadError(
-                f"setup() may take only an optional `weights` argument (found {param.name!r})"
-            )
+def _setup_method(target: Any) -> Callable[..., Any] | None:
+    """The model's own setup() (BaseRunner's do-nothing one is skipped), checked."""
+    if inspect.isfunction(target) or user_method_owner(type(target), "setup") is None:
+        return None
+    setup: Callable[..., Any] = target.setup
+    check_setup(setup)
+    return setup
 
 
 def load_predictor(ref: str, *, root: pathlib.Path) -> LoadedPredictor:
-    """Import `ref` ("predict.py:Predictor", or "predict.py" for Runner/Predictor) from `root`."""
+    """Import `ref` ("predict.py:Predictor", or "predict.py" for Runner, else Predictor) from
+    `root`, which goes on sys.path; the module is registered under its file's basename."""
     module_file, _, name = ref.partition(":")
     path = (root / module_file).resolve()
     if not path.is_file():
         raise PredictorLoadError(f"{ref}: {path} does not exist")
     module = _import_file(path, root)
-    if not name:
-        name = next((n for n in ("Runner", "Predictor") if hasattr(module, n)), "")
-        if not name:
-            raise PredictorLoadError(f"{ref}: {path.name} defines no Runner or Predictor")
+    name = name or _default_name(module, path)
     target = getattr(module, name, None)
     if target is None:
         raise PredictorLoadError(f"{ref}: {path.name} has no {name!r}")
@@ -133,10 +127,27 @@ def load_predictor(ref: str, *, root: pathlib.Path) -> LoadedPredictor:
         try:
             target = target()
         except Exception as exc:
-            raise PredictorLoadError(f"{ref}: {name}() failed: {exc!r}") from exc
-    elif not callable(target):
+            raise PredictorLoadError(f"{ref}: creating {name}() failed: {exc!r}") from exc
+    elif not inspect.isfunction(target):
         raise PredictorLoadError(f"{ref}: {name!r} is neither a class nor a function")
-    return LoadedPredictor(target)
+    return LoadedPredictor(target, root=root)
+
+
+def _default_name(module: Any, path: pathlib.Path) -> str:
+    """Cog's choice when the ref names no class: a usable `Runner`, else `Predictor`."""
+    runner = getattr(module, "Runner", None)
+    if runner is not None and (not inspect.isclass(runner) or _has_one_entry(runner)):
+        return "Runner"
+    if hasattr(module, "Predictor"):
+        return "Predictor"
+    if runner is not None:
+        return "Runner"  # let its own error (no run(), or both) be reported
+    raise PredictorLoadError(f"{path.name} defines no Runner or Predictor class")
+
+
+def _has_one_entry(cls: type) -> bool:
+    has_run = user_method_owner(cls, "run") is not None
+    return has_run != (user_method_owner(cls, "predict") is not None)
 
 
 def _import_file(path: pathlib.Path, root: pathlib.Path) -> Any:

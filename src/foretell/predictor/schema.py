@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from foretell.predictor.inspect import InputSpec, Kind, OutputShape, OutputSpec
+from foretell.predictor.annotations import Kind, ValueType
+from foretell.predictor.inspect import InputSpec, OutputShape, OutputSpec
 
 OPENAPI_VERSION = "3.0.2"
 #: The Cog release whose schema format this mirrors; `info.version` carries it.
@@ -14,20 +15,50 @@ _REF = "#/components/schemas/"
 
 
 def kind_schema(kind: Kind) -> dict[str, Any]:
-    """JSON Schema of one value of `kind`, as Cog writes it."""
+    """JSON Schema of one primitive value of `kind`, as Cog writes it."""
     if kind in (Kind.PATH, Kind.FILE):
         return {"type": "string", "format": "uri"}
     if kind is Kind.SECRET:
         return {"type": "string", "format": "password", "writeOnly": True, "x-cog-secret": True}
-    if kind is Kind.ANY:
-        return {}
     return {"type": kind.value}
 
 
-def _value_schema(kind: Kind, is_list: bool) -> dict[str, Any]:
-    # An `Any` input is described as an object, as Cog does; an `Any` output stays `{}`.
-    item = {"type": "object"} if kind is Kind.ANY else kind_schema(kind)
-    return {"type": "array", "items": item} if is_list else item
+def value_schema(value_type: ValueType) -> dict[str, Any]:
+    """JSON Schema of a value of `value_type` (without `nullable`, which callers place)."""
+    kind = value_type.kind
+    if kind is Kind.ARRAY:
+        items = value_type.items or ValueType(Kind.OBJECT)
+        return {"type": "array", "items": _nested(items)}
+    if kind is Kind.MAP:
+        assert value_type.items is not None
+        return {"type": "object", "additionalProperties": _nested(value_type.items)}
+    if kind is Kind.MODEL:
+        return _model_schema(value_type)
+    if kind is Kind.UNION:
+        return {"anyOf": [_union_variant(v, value_type.nullable) for v in value_type.variants]}
+    return kind_schema(kind)
+
+
+def _nested(value_type: ValueType) -> dict[str, Any]:
+    schema = value_schema(value_type)
+    return schema | {"nullable": True} if value_type.nullable else schema
+
+
+def _union_variant(variant: ValueType, nullable: bool) -> dict[str, Any]:
+    # Cog's generator marks every variant of a nullable union nullable, and the union too.
+    schema = value_schema(variant)
+    return schema | {"nullable": True} if nullable else schema
+
+
+def _model_schema(value_type: ValueType) -> dict[str, Any]:
+    properties = {}
+    for field in value_type.fields:
+        properties[field.name] = _nested(field.type) | {"title": title(field.name)}
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    required = [field.name for field in value_type.fields if field.required]
+    if required:
+        schema["required"] = required
+    return schema
 
 
 def title(name: str) -> str:
@@ -43,8 +74,8 @@ def input_property(spec: InputSpec) -> dict[str, Any]:
         prop["allOf"] = [{"$ref": _REF + spec.name}]
     else:
         prop["title"] = title(spec.name)
-        prop.update(_value_schema(spec.kind, spec.is_list))
-    if not spec.required and (spec.default is not None or spec.nullable):
+        prop.update(value_schema(spec.type))
+    if spec.has_default:
         prop["default"] = spec.default
     if spec.nullable:
         prop["nullable"] = True
@@ -55,11 +86,12 @@ def input_property(spec: InputSpec) -> dict[str, Any]:
         "minLength": info.min_length,
         "maxLength": info.max_length,
         "pattern": info.regex,
-        "x-cog-accept": info.accept,
     }
     prop.update({key: value for key, value in optional.items() if value is not None})
     if info.deprecated:
         prop["deprecated"] = True
+    if info.accept is not None:
+        prop["x-cog-accept"] = info.accept
     return prop
 
 
@@ -68,9 +100,13 @@ def enum_component(spec: InputSpec) -> dict[str, Any]:
     return {
         "title": spec.name,
         "description": "An enumeration.",
-        "enum": list(spec.info.choices or []),
+        "enum": [_plain(choice) for choice in spec.info.choices or []],
         "type": kind_schema(spec.kind)["type"],
     }
+
+
+def _plain(choice: Any) -> Any:
+    return getattr(choice, "value", choice)  # enum members are written as their values
 
 
 def input_component(inputs: list[InputSpec]) -> dict[str, Any]:
@@ -89,37 +125,13 @@ def input_component(inputs: list[InputSpec]) -> dict[str, Any]:
 def output_component(output: OutputSpec) -> dict[str, Any]:
     """`components.schemas.Output`."""
     component: dict[str, Any] = {"title": "Output"}
-    if output.shape is OutputShape.OBJECT:
-        component.update(_object_schema(output))
-        return component
-    assert output.kind is not None
-    item = kind_schema(output.kind)
     if output.shape is OutputShape.SINGLE:
-        component.update(item)
-    else:
-        component.update({"type": "array", "items": item})
-    if output.shape in (OutputShape.ITERATOR, OutputShape.CONCATENATE):
-        component["x-cog-array-type"] = "iterator"
+        return component | value_schema(output.type)
+    component.update({"type": "array", "items": value_schema(output.type)})
+    component["x-cog-array-type"] = "iterator"
     if output.shape is OutputShape.CONCATENATE:
         component["x-cog-array-display"] = "concatenate"
     return component
-
-
-def _object_schema(output: OutputSpec) -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    required = []
-    for name, kind, is_list, nullable in output.fields:
-        prop = _value_schema(kind, is_list)
-        if nullable:
-            prop["nullable"] = True
-        else:
-            required.append(name)
-        prop["title"] = name.replace("_", " ").title()
-        properties[name] = prop
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    return schema
 
 
 def openapi_document(inputs: list[InputSpec], output: OutputSpec) -> dict[str, Any]:
@@ -164,7 +176,7 @@ def _envelope_components() -> dict[str, Any]:
                 "created_at": string("Created At", "date-time"),
                 "started_at": string("Started At", "date-time"),
                 "completed_at": string("Completed At", "date-time"),
-                "status": _ref("Status"),
+                "status": string("Status"),
                 "error": string("Error"),
                 "logs": string("Logs"),
                 "metrics": {"title": "Metrics", "type": "object"},

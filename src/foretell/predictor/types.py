@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import pathlib
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 Item = TypeVar("Item")
@@ -18,27 +19,21 @@ class File(io.IOBase):
     """Deprecated file input/output type: an open binary file object."""
 
 
+@dataclass(frozen=True, repr=False)
 class Secret:
     """A string input that is never printed: `str()` and `repr()` show `**********`."""
 
-    def __init__(self, secret_value: str | None = None) -> None:
-        self._secret_value = secret_value
+    secret_value: str | None = None
 
     def __repr__(self) -> str:
         return f"Secret({self})"
 
     def __str__(self) -> str:
-        return "**********" if self._secret_value is not None else ""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._secret_value == self._secret_value
-
-    def __hash__(self) -> int:
-        return hash(self._secret_value)
+        return "**********" if self.secret_value is not None else ""
 
     def get_secret_value(self) -> str | None:
         """The secret itself."""
-        return self._secret_value
+        return self.secret_value
 
 
 class URLPath(Path):
@@ -60,8 +55,15 @@ class URLFile(io.BufferedReader):
         return opened
 
 
-class Opaque:
-    """Marker for `Annotated[T, Opaque]`: a type foretell can't inspect, passed as a JSON object."""
+class _OpaqueMarker:
+    """The type of `Opaque`."""
+
+    def __repr__(self) -> str:
+        return "cog.Opaque"
+
+
+#: Marker for `Annotated[T, Opaque]`: a type foretell can't inspect, passed as a JSON object.
+Opaque = _OpaqueMarker()
 
 
 if TYPE_CHECKING:
