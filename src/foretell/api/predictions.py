@@ -90,8 +90,10 @@ async def _create(
             [InvalidField("invalid_type", "input", "Invalid type. Expected: object")]
         )
     cleaned = check_input(model, raw_input)
-    remote_files = check_file_urls(request, state, model, cleaned)
-    local_files = await resolve_own_files(request, state, account, model, cleaned)
+    # Only what the request sent: a model's own default may be a file in its directory.
+    sent = {name: value for name, value in cleaned.items() if name in raw_input}
+    remote_files = check_file_urls(request, state, model, sent)
+    local_files = await resolve_own_files(request, state, account, model, sent)
     webhook, events = _webhook(body, state.outbound.policy)
     now = utcnow()
     prediction = Prediction(
