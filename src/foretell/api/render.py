@@ -73,9 +73,14 @@ def prediction(base: str, state: ApiState, p: Prediction) -> dict[str, Any]:
     return body
 
 
+def stream_mac_text(account: str, prediction_id: str) -> str:
+    """What a stream URL's MAC covers: it binds the URL to one prediction of one account."""
+    return f"stream:{account}:{prediction_id}"
+
+
 def _stream_url(base: str, state: ApiState, p: Prediction) -> str:
     """The prediction's SSE URL: bound to it by a MAC, so it needs no auth header."""
-    tag = state.signer.mac(f"stream:{p.account}:{p.id}")
+    tag = state.signer.mac(stream_mac_text(p.account, p.id))
     return f"{base}/v1/streams/{p.account}/{p.id}/{tag}"
 
 

@@ -16,7 +16,7 @@ from foretell.api import render
 from foretell.api.state import ApiState, api_state
 from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction
-from foretell.core.status import Status
+from foretell.core.status import Status, done_event
 from foretell.errors import NotFound
 from foretell.streaming.frames import KEEP_ALIVE, OPENING, frame
 from foretell.streaming.hub import StreamEvent, StreamLog
@@ -30,7 +30,9 @@ async def stream_prediction(request: Request) -> Response:
     """GET /v1/streams/{account}/{id}/{tag}."""
     state = api_state(request)
     account, prediction_id = request.path_params["account"], request.path_params["id"]
-    if not state.signer.check_mac(f"stream:{account}:{prediction_id}", request.path_params["tag"]):
+    if not state.signer.check_mac(
+        render.stream_mac_text(account, prediction_id), request.path_params["tag"]
+    ):
         raise NotFound(_GONE)
     stored = await state.store.get_prediction(account, prediction_id)
     if stored is None:
@@ -72,8 +74,7 @@ def _replay(state: ApiState, prediction: Prediction) -> StreamLog:
         log.append("logs", prediction.logs)
     if prediction.status is Status.FAILED:
         log.append("error", {"detail": prediction.error})
-    reason = {Status.CANCELED: "canceled", Status.FAILED: "error"}.get(prediction.status)
-    log.append("done", {"reason": reason} if reason else {})
+    log.append("done", done_event(prediction.status))
     return log
 
 

@@ -52,3 +52,10 @@ def transition(current: Status, target: Status) -> Status:
     if not can_transition(current, target):
         raise InvalidTransition(current, target)
     return target
+
+
+def done_event(status: Status) -> dict[str, str]:
+    """The data of the SSE `done` event that ends a stream in `status`: `{}` on success,
+    else `{"reason": "canceled" | "error"}` (Replicate's words)."""
+    reason = {Status.CANCELED: "canceled", Status.FAILED: "error"}.get(status)
+    return {"reason": reason} if reason else {}

@@ -15,7 +15,7 @@ import httpx
 from foretell.core.events import Done, Log, Output, Started
 from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction, append_logs, append_output, finish, start, utcnow
-from foretell.core.status import Status
+from foretell.core.status import Status, done_event
 from foretell.files.local import LocalFiles
 from foretell.outbound import BlockedURL, GuardedClient
 from foretell.predictor.files import safe_name
@@ -209,8 +209,7 @@ class Dispatcher:
             self._emit(final.id, "output", final.output, done.files)
         if final.status is Status.FAILED:
             self._emit(final.id, "error", {"detail": final.error})
-        reason = {Status.CANCELED: "canceled", Status.FAILED: "error"}.get(final.status)
-        self._emit(final.id, "done", {"reason": reason} if reason else {})
+        self._emit(final.id, "done", done_event(final.status))
         timer = self._deadlines.pop(current.id, None)
         if timer is not None:
             timer.cancel()
