@@ -151,7 +151,7 @@ def _build(target: pathlib.Path, lines: list[str], progress: Progress) -> None:
         ]
     for step in steps:
         progress("  $ " + " ".join(step[:6]) + (" …" if len(step) > 6 else ""))
-        result = subprocess.run(step, capture_output=True, text=True)
+        result = subprocess.run(step, capture_output=True, text=True, env=_build_env())
         if result.returncode != 0:
             shutil.rmtree(target, ignore_errors=True)
             output = (result.stderr or result.stdout).strip().splitlines()[-15:]
@@ -159,6 +159,12 @@ def _build(target: pathlib.Path, lines: list[str], progress: Progress) -> None:
                 "installing the model's Python packages failed:\n" + "\n".join(output)
             )
     (target / _READY).write_text("\n".join(lines))
+
+
+def _build_env() -> dict[str, str]:
+    """Packages built from source (llama-cpp-python, …) use every core unless told otherwise."""
+    cores = str(os.cpu_count() or 1)
+    return {"CMAKE_BUILD_PARALLEL_LEVEL": cores, "MAKEFLAGS": f"-j{cores}", **os.environ}
 
 
 def has_gpu() -> bool:
