@@ -9,8 +9,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -62,9 +64,18 @@ class Server:
 
 
 def start_server(
-    data_dir: pathlib.Path, models: list[str], *extra: str, token: str | None = None
+    data_dir: pathlib.Path,
+    models: list[str],
+    *extra: str,
+    token: str | None = None,
+    wait_models: bool = True,
+    env: dict[str, str] | None = None,
 ) -> Server:
-    """Start `foretell serve` and wait until it answers; reads the first token it prints."""
+    """Start `foretell serve` and wait until it answers; reads the first token it prints.
+
+    With `wait_models`, also until every model is loaded (or failed): models come up in the
+    background, and most tests want to read schemas right away.
+    """
     port = free_port()
     args = [
         sys.executable, "-m", "foretell", "serve", *models,
@@ -72,7 +83,7 @@ def start_server(
     ]  # fmt: skip
     process = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
     )  # fmt: skip
     assert process.stdout is not None
     lines: list[str] = []
@@ -96,4 +107,35 @@ def start_server(
             time.sleep(0.05)
     if token is None:
         raise RuntimeError("no token printed:\n" + "".join(lines))
-    return Server(url, token, process, data_dir, args, lines)
+    server = Server(url, token, process, data_dir, args, lines)
+    # Keep reading what it prints: a full pipe would block the server.
+    threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True).start()
+    if wait_models:
+        wait_for_models(server)
+    return server
+
+
+def wait_for_models(server: Server, timeout: float = 60) -> None:
+    """Wait until the models API shows every model described or failed."""
+    deadline = time.monotonic() + timeout
+    with server.client() as client:
+        while time.monotonic() < deadline:
+            models = client.get("/v1/models").json()["results"]
+            if all(
+                m["latest_version"]["openapi_schema"] or m["setup"]["status"] == "failed"
+                for m in models
+            ):
+                return
+            time.sleep(0.05)
+    raise RuntimeError(f"models still loading after {timeout} s")
+
+
+def wait_done(client: httpx.Client, prediction_id: str, timeout: float = 900) -> dict[str, Any]:
+    """Poll a prediction until it is terminal (for models whose first start takes minutes)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        prediction: dict[str, Any] = client.get(f"/v1/predictions/{prediction_id}").json()
+        if prediction["status"] in ("succeeded", "failed", "canceled"):
+            return prediction
+        time.sleep(0.2)
+    raise TimeoutError(f"prediction {prediction_id} still running after {timeout} s")

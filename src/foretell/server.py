@@ -7,7 +7,6 @@ import logging
 import os
 import pathlib
 import secrets
-import urllib.parse
 from dataclasses import dataclass, field
 
 import orjson
@@ -17,18 +16,16 @@ from foretell.api import render
 from foretell.api.app import create_app
 from foretell.api.state import ApiState, Settings
 from foretell.core.accounts import hash_token
-from foretell.core.ids import api_token, version_id
-from foretell.core.models import Model
-from foretell.core.prediction import Prediction, finish, utcnow
+from foretell.core.ids import api_token
+from foretell.core.prediction import finish, utcnow
 from foretell.core.status import Status
 from foretell.files.local import LocalFiles
 from foretell.files.urls import UrlSigner
+from foretell.hosting import ModelHost
 from foretell.outbound import GuardedClient, OutboundPolicy
-from foretell.predictor.errors import PredictorLoadError
-from foretell.queue import MemoryQueue, WorkItem
-from foretell.runner import ModelLoadError, Runner
+from foretell.queue import MemoryQueue
+from foretell.runner import Runner
 from foretell.runner.dispatch import Dispatcher
-from foretell.runner.environments import spec_for_directory
 from foretell.store.sqlite import SQLiteStore
 from foretell.streaming.hub import StreamHub
 from foretell.webhooks import Deliverer, Outbox, RetryPolicy
@@ -74,88 +71,21 @@ async def create_token(store: SQLiteStore, account: str) -> str:
     return token
 
 
-async def _host_models(runner: Runner, models: dict[str, pathlib.Path]) -> dict[str, Model]:
-    """Start a worker per model and read each schema; a model that can't load is skipped."""
-    hosted: dict[str, Model] = {}
-    started = []
-    for name, path in models.items():
-        try:
-            spec = await asyncio.to_thread(spec_for_directory, path, name, _progress)
-        except PredictorLoadError as exc:
-            log.error("model %s can't be served: %s", name, exc)
-            print(f"ERROR: model {name} can't be served: {exc}", flush=True)
-            continue
-        await runner.add_model(spec)
-        started.append(name)
-    for name in started:
-        try:
-            schema = await runner.wait_described(name)
-        except ModelLoadError as exc:
-            log.error("model %s can't be served: %s", name, exc)
-            continue
-        owner, short = name.split("/", 1)
-        digest = version_id(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS), name)
-        example = _default_example(models[name], name, digest)
-        hosted[name] = Model(
-            owner, short, digest, schema, utcnow(), runner_name=name, default_example=example
-        )
-    return hosted
-
-
-def _default_example(path: pathlib.Path, name: str, version: str) -> dict[str, object] | None:
-    """The model's `example.json` ({"input": {...}}) as a Replicate default_example."""
-    file = path / "example.json"
-    if not file.is_file():
-        return None
-    try:
-        example = orjson.loads(file.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        log.error("%s: invalid JSON (%s); no default example", file, exc)
-        return None
-    return {
-        "id": f"example-{name.replace('/', '-')}",
-        "model": name,
-        "version": version,
-        "input": example.get("input", {}),
-        "output": example.get("output"),
-        "status": "succeeded",
-        "logs": "",
-        "error": None,
-        "urls": {},
-    }
-
-
 def _progress(line: str) -> None:
     print(line, flush=True)
 
 
-async def _recover(state: ApiState) -> None:
+async def _recover(state: ApiState, host: ModelHost, base: str) -> None:
     """Requeue what never started; fail what was running when the server died."""
     for prediction in await state.store.unfinished_predictions():
         model = state.model(prediction.model)
         if prediction.status is Status.STARTING and model is not None:
-            await state.queue.put(await _work_item(state, prediction, model))
+            await host.defer(prediction, base)  # queued again once its model is described
             continue
         reason = (
             RESTARTED if model is not None else f"The model {prediction.model} is no longer served."
         )
         await state.store.save_prediction(finish(prediction, Status.FAILED, utcnow(), error=reason))
-
-
-async def _work_item(state: ApiState, prediction: Prediction, model: Model) -> WorkItem:
-    """Rebuild the file-input plan of a queued prediction after a restart."""
-    local, remote = {}, []
-    for _, url in model.file_urls(prediction.input):
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme == "data":
-            continue
-        if parts.path.startswith("/v1/files/"):
-            record = await state.store.get_file(prediction.account, parts.path.split("/")[3])
-            if record is not None:
-                local[url] = record.path
-                continue
-        remote.append(url)
-    return WorkItem(prediction, model.runner_name, local, tuple(remote))
 
 
 async def serve(config: ServeConfig) -> None:
@@ -182,8 +112,10 @@ async def serve(config: ServeConfig) -> None:
             config.settings,
             hub,
             outbound,
-            await _host_models(runner, config.models),
         )
+        host = ModelHost(state, _progress)
+        state.host = host
+        host.start(config.models)
         public = config.public_url or f"http://{config.host}:{config.port}"
         deliverer = Deliverer(store, outbound, config.webhook_retry)
         outbox = Outbox(
@@ -193,7 +125,7 @@ async def serve(config: ServeConfig) -> None:
         outbox.start()
         deliverer.start()
         dispatcher.start(queue)
-        await _recover(state)
+        await _recover(state, host, public)
         server = uvicorn.Server(
             uvicorn.Config(
                 create_app(state),
@@ -204,14 +136,14 @@ async def serve(config: ServeConfig) -> None:
             )
         )
         print(
-            f"foretell is serving {len(state.models)} model(s) at http://{config.host}:{config.port}",
+            f"foretell is serving {len(state.models)} model(s) at http://{config.host}:{config.port}"
+            " (each loads in the background; predictions wait for it)",
             flush=True,
         )
-        for model in state.models.values():
-            print(f"  {model.full_name}:{model.version}", flush=True)
         try:
             await server.serve()
         finally:
+            await host.close()
             await dispatcher.close()
             await outbox.close()
             await deliverer.close()

@@ -10,13 +10,16 @@ import pytest
 import replicate
 
 from foretell.models import builtin_models
-from tests.server import Server, start_server
+from tests.server import Server, start_server, wait_done, wait_for_models
+
+#: a fresh machine builds every built-in model's environment (llama.cpp compiles) first
+BUILD_TIMEOUT_S = 1200
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`foretell serve` with no model arguments: the built-in models."""
-    server = start_server(tmp_path_factory.mktemp("builtins") / "data", [])
+    server = start_server(tmp_path_factory.mktemp("builtins") / "data", [], wait_models=False)
     yield server
     server.stop()
 
@@ -25,15 +28,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_default_example_runs_as_is(server: Server, name: str) -> None:
     """The models API serves a default_example whose input succeeds unchanged."""
     client = replicate.Client(api_token=server.token, base_url=server.url)
+    wait_for_models(server, timeout=BUILD_TIMEOUT_S)  # the first start builds environments
     model = client.models.get(name)
     example = model.default_example
     assert example is not None and example.input
     with server.client() as http:
-        result = http.post(
-            f"/v1/models/{name}/predictions",
-            json={"input": example.input},
-            headers={"Prefer": "wait"},
-        ).json()
+        created = http.post(f"/v1/models/{name}/predictions", json={"input": example.input})
+        result = wait_done(http, created.json()["id"])
     assert result["status"] == "succeeded", result
 
 

@@ -16,11 +16,12 @@ from tests.server import Server, fixture_model, start_server
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The built-in models plus a slow fixture."""
+    """Two light built-in models plus a slow fixture."""
     tmp = tmp_path_factory.mktemp("e2e")
     from foretell.models import builtin_models
 
-    models = [f"{name}={path}" for name, path in builtin_models().items()]
+    light = ("foretell/hello", "foretell/wordcount")  # the others build environments first
+    models = [f"{name}={path}" for name, path in builtin_models().items() if name in light]
     models.append(f"acme/sleep={fixture_model(tmp, 'sleep')}")
     server = start_server(tmp / "data", models)
     yield server

@@ -1,20 +1,29 @@
-"""Model inputs at the API edge: validated against the version's schema before anything runs."""
+"""Model inputs at the API edge: validated against the version's schema before anything runs.
+
+The same checks run later for a prediction accepted while its model was still preparing;
+there their InvalidRequest becomes the prediction's error instead of a 422.
+"""
 
 from __future__ import annotations
 
 import urllib.parse
+from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
-
-from foretell.api.render import base_url
 from foretell.api.state import ApiState
-from foretell.core.accounts import Account
 from foretell.core.models import Model
 from foretell.errors import InvalidField, InvalidRequest
 from foretell.outbound import BlockedURL, check_url_shape
 from foretell.predictor.errors import InvalidInput
 from foretell.predictor.validate import validate_input
+
+
+@dataclass
+class FilePlan:
+    """Where each file input comes from: this server's own files, or fetched by the guard."""
+
+    local: dict[str, str] = field(default_factory=dict)
+    remote: list[str] = field(default_factory=list)
 
 
 def check_input(model: Model, raw: dict[str, Any]) -> dict[str, Any]:
@@ -28,55 +37,75 @@ def check_input(model: Model, raw: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def check_file_urls(
-    request: Request, state: ApiState, model: Model, values: dict[str, Any]
-) -> list[str]:
-    """The remote URLs among the file inputs; 422 for any the guard refuses up front."""
-    ours = base_url(request) + "/v1/files/"
-    remote, bad = [], []
-    for name, url in model.file_urls(values):
-        scheme = urllib.parse.urlsplit(url).scheme.lower()
-        limit = state.settings.max_data_uri_bytes
-        if scheme == "data" and len(url) > limit:
-            message = (
-                f"data: URIs may be at most {limit} bytes; upload larger files with POST /v1/files"
-            )
-            bad.append(_invalid_field(name, message, "format"))
-            continue
-        if scheme == "data" or url.startswith(ours):
-            continue
-        if scheme not in ("http", "https"):
-            bad.append(_invalid_field(name, "must be an http(s) URL or a data: URI", "format"))
-            continue
+async def plan_files(
+    state: ApiState, account: str, model: Model, raw: dict[str, Any], base: str
+) -> FilePlan:
+    """Check the file inputs the request sent and say where each comes from.
+
+    Not the model's own defaults (a default may be a file in its directory). `base` is the
+    server's URL as the client reached it: its /v1/files URLs are read from storage, and
+    output URLs this server signed (from any host name) are passed on without a fetch, so
+    one model's output URL can be the next model's input.
+    """
+    cleaned = check_input(model, raw)
+    sent = {name: value for name, value in cleaned.items() if name in raw}
+    plan, bad = FilePlan(), []
+    for name, url in model.file_urls(sent):
         try:
-            check_url_shape(url, state.outbound.policy)
-        except BlockedURL as exc:
+            local = await _own_file(state, account, url, base)
+            if local is not None:
+                plan.local[url] = local
+            elif not url.startswith("data:"):
+                _check_remote(state, url)
+                plan.remote.append(url)
+        except ValueError as exc:
             bad.append(_invalid_field(name, str(exc), "format"))
-            continue
-        remote.append(url)
     if bad:
         raise InvalidRequest(bad)
-    return remote
+    return plan
+
+
+async def _own_file(state: ApiState, account: str, url: str, base: str) -> str | None:
+    """The local path of a URL that names this server's own file, else None."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "data":
+        if len(url) > state.settings.max_data_uri_bytes:
+            limit = state.settings.max_data_uri_bytes
+            raise ValueError(
+                f"data: URIs may be at most {limit} bytes; upload larger files with POST /v1/files"
+            )
+        return None
+    path = parts.path if parts.path.startswith("/v1/") else "/v1" + parts.path
+    if path.startswith("/v1/outputs/"):
+        query = urllib.parse.parse_qs(parts.query)
+        expiry, signature = query.get("expiry", [""])[0], query.get("signature", [""])[0]
+        if state.signer.verify(path, expiry, signature):
+            found = state.files.path_of(path.removeprefix("/v1/"))
+            if found is None:
+                raise ValueError(f"this output file no longer exists: {url}")
+            return str(found)
+        if url.startswith(base):
+            raise ValueError(f"this output URL is invalid or has expired: {url}")
+        return None
+    if url.startswith(base + "/v1/files/"):
+        file_id = path.removeprefix("/v1/files/").split("/", 1)[0]
+        record = await state.store.get_file(account, file_id)
+        if record is None:
+            raise ValueError(f"no such file: {url}")
+        return record.path
+    return None
+
+
+def _check_remote(state: ApiState, url: str) -> None:
+    if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise ValueError("must be an http(s) URL or a data: URI")
+    try:
+        check_url_shape(url, state.outbound.policy)
+    except BlockedURL as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def _invalid_field(name: str, message: str, kind: str) -> InvalidField:
     if kind == "required":  # Replicate names the parent for a missing key
         return InvalidField("required", "input", f"{name} is required")
     return InvalidField(kind, f"input.{name}" if name else "input", message)
-
-
-async def resolve_own_files(
-    request: Request, state: ApiState, account: Account, model: Model, values: dict[str, Any]
-) -> dict[str, str]:
-    """Map this server's own /v1/files/<id> URLs to their files, never fetching ourselves."""
-    ours = base_url(request) + "/v1/files/"
-    resolved: dict[str, str] = {}
-    for name, url in model.file_urls(values):
-        if not url.startswith(ours):
-            continue
-        file_id = url.removeprefix(ours).split("/", 1)[0].split("?", 1)[0]
-        record = await state.store.get_file(account.username, file_id)
-        if record is None:
-            raise InvalidRequest([InvalidField("format", f"input.{name}", f"no such file: {url}")])
-        resolved[url] = record.path
-    return resolved

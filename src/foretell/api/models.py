@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,11 +24,16 @@ def _model(request: Request) -> Model:
     return model
 
 
+def _render(request: Request, m: Model) -> dict[str, Any]:
+    host = api_state(request).host
+    return render.model(request, m, host.status(m.full_name) if host is not None else None)
+
+
 async def list_models(request: Request) -> Response:
     """GET /v1/models — every hosted model."""
     await authenticate(request)
     models = sorted(api_state(request).models.values(), key=lambda m: m.full_name)
-    return JSONResponse(render.page(request, [render.model(request, m) for m in models], None))
+    return JSONResponse(render.page(request, [_render(request, m) for m in models], None))
 
 
 async def search_models(request: Request) -> Response:
@@ -38,7 +45,7 @@ async def search_models(request: Request) -> Response:
             raw = str(orjson.loads(raw))
         except orjson.JSONDecodeError:
             pass
-    results = [render.model(request, m) for m in _matching(api_state(request), raw)]
+    results = [_render(request, m) for m in _matching(api_state(request), raw)]
     return JSONResponse(render.page(request, results, None))
 
 
@@ -53,7 +60,7 @@ async def search(request: Request) -> Response:
     return JSONResponse(
         {
             "query": query,
-            "models": [{"model": render.model(request, m), "metadata": {}} for m in models],
+            "models": [{"model": _render(request, m), "metadata": {}} for m in models],
             "collections": [],
             "pages": [],
         }
@@ -72,7 +79,7 @@ def _matching(state: ApiState, query: str) -> list[Model]:
 async def get_model(request: Request) -> Response:
     """GET /v1/models/{owner}/{name}."""
     await authenticate(request)
-    return JSONResponse(render.model(request, _model(request)))
+    return JSONResponse(_render(request, _model(request)))
 
 
 async def list_versions(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -12,7 +13,7 @@ from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
 from foretell.api.durations import MIN_DEADLINE_S, parse_duration, parse_prefer_wait
-from foretell.api.inputs import check_file_urls, check_input, resolve_own_files
+from foretell.api.inputs import FilePlan, plan_files
 from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
 from foretell.core.ids import prediction_id
@@ -89,11 +90,10 @@ async def _create(
         raise InvalidRequest(
             [InvalidField("invalid_type", "input", "Invalid type. Expected: object")]
         )
-    cleaned = check_input(model, raw_input)
-    # Only what the request sent: a model's own default may be a file in its directory.
-    sent = {name: value for name, value in cleaned.items() if name in raw_input}
-    remote_files = check_file_urls(request, state, model, sent)
-    local_files = await resolve_own_files(request, state, account, model, sent)
+    base = render.base_url(request)
+    plan: FilePlan | None = None
+    if model.is_described:
+        plan = await plan_files(state, account.username, model, raw_input, base)
     webhook, events = _webhook(body, state.outbound.policy)
     now = utcnow()
     prediction = Prediction(
@@ -108,11 +108,9 @@ async def _create(
         deadline=_deadline(request, body, now),
         iterator=model.is_iterator,
     )
-    await state.store.create_prediction(prediction)  # durable before anyone hears of it
-    state.dispatcher.expect(prediction.id)
-    await state.queue.put(WorkItem(prediction, model.runner_name, local_files, tuple(remote_files)))
+    await _accept(state, model, prediction, plan, base)
     wait = parse_prefer_wait(request.headers.get("prefer"))
-    headers = {"Location": f"{render.base_url(request)}/v1/predictions/{prediction.id}"}
+    headers = {"Location": f"{base}/v1/predictions/{prediction.id}"}
     if wait is not None:
         await state.dispatcher.wait(prediction.id, wait)
         headers["Preference-Applied"] = "wait" if wait == 60 else f"wait={int(wait)}"
@@ -122,6 +120,22 @@ async def _create(
         # The official clients treat any other status as final: say `starting` until done.
         body_json["status"] = "starting"
     return JSONResponse(body_json, status_code=201, headers=headers)
+
+
+async def _accept(
+    state: ApiState, model: Model, prediction: Prediction, plan: FilePlan | None, base: str
+) -> None:
+    """Store the prediction (durable before anyone hears of it), then queue it; one for a
+    model that is not described yet waits for it (or fails if the model can't start)."""
+    if plan is None and state.host is not None:
+        prediction = replace(prediction, logs=state.host.waiting_note(model.full_name))
+    await state.store.create_prediction(prediction)
+    state.dispatcher.expect(prediction.id)
+    if plan is not None:
+        item = WorkItem(prediction, model.runner_name, plan.local, tuple(plan.remote))
+        await state.queue.put(item)
+    elif state.host is not None:
+        await state.host.defer(prediction, base)
 
 
 def _webhook(
@@ -190,7 +204,8 @@ async def cancel_prediction(request: Request) -> Response:
     state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
     if not current.status.is_terminal:
-        await state.dispatcher.cancel(current.id)
+        if state.host is None or not await state.host.cancel_waiting(current.id):
+            await state.dispatcher.cancel(current.id)
         await state.dispatcher.wait(current.id, 5.0)
         current = await _current(state, account, current.id)
     return JSONResponse(render.prediction(render.base_url(request), state, current))

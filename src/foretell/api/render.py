@@ -94,8 +94,9 @@ def version(m: Model) -> dict[str, Any]:
     }
 
 
-def model(request: Request, m: Model) -> dict[str, Any]:
-    """A model, with its latest (and only) version."""
+def model(request: Request, m: Model, setup: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A model, with its latest (and only) version; `setup` is foretell's own addition: how
+    far the model has come (preparing, starting, ready, setup_failed…) and why it failed."""
     return {
         "url": f"{base_url(request)}/v1/models/{m.full_name}",
         "owner": m.owner,
@@ -111,6 +112,7 @@ def model(request: Request, m: Model) -> dict[str, Any]:
         "latest_version": version(m),
         "is_official": True,
         "created_at": timestamp(m.created_at),
+        "setup": setup,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
@@ -14,6 +15,9 @@ from foretell.queue.protocol import WorkQueue
 from foretell.runner.dispatch import Dispatcher
 from foretell.store.protocol import Store
 from foretell.streaming.hub import StreamHub
+
+if TYPE_CHECKING:
+    from foretell.hosting import ModelHost
 
 
 @dataclass
@@ -42,6 +46,8 @@ class ApiState:
     hub: StreamHub
     outbound: GuardedClient
     models: dict[str, Model] = field(default_factory=dict)
+    #: brings models up; None where models are added ready-made
+    host: ModelHost | None = None
 
     def model(self, full_name: str) -> Model | None:
         """A hosted model by `owner/name`."""

@@ -9,7 +9,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Model:
-    """A model this server hosts, with its one current version."""
+    """A model this server hosts, with its one current version.
+
+    Its schema is empty until the model's worker has imported it: a model whose environment
+    is still being built is already listed, and its predictions wait for it.
+    """
 
     owner: str
     name: str
@@ -21,6 +25,11 @@ class Model:
     runner_name: str = ""
     default_example: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_described(self) -> bool:
+        """Whether the schema is known (the model's code has been imported)."""
+        return bool(self.openapi_schema)
 
     @property
     def full_name(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,7 @@ def Input(
     min_length: int | None = None,
     max_length: int | None = None,
     regex: str | None = None,
-    choices: list[str | int] | None = None,
+    choices: Sequence[str | int] | None = None,
     deprecated: bool | None = None,
     accept: str | None = None,
 ) -> Any:
@@ -57,7 +57,7 @@ def Input(
         min_length=min_length,
         max_length=max_length,
         regex=regex,
-        choices=choices,
+        choices=list(choices) if choices is not None else None,
         deprecated=deprecated,
         accept=accept,
     )

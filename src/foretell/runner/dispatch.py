@@ -120,6 +120,16 @@ class Dispatcher:
                 self._reasons[prediction_id] = reason
             await self.runner.cancel(prediction_id)
 
+    async def end_unrun(
+        self, prediction: Prediction, status: Status, error: str | None = None
+    ) -> None:
+        """End a stored prediction that never reached the runner (its model could not
+        start, or it was canceled while waiting): saved, streamed and webhooked as usual."""
+        self._finished.setdefault(prediction.id, asyncio.Event())
+        if error is not None and status is Status.CANCELED:
+            self._reasons[prediction.id] = error
+        await self._done(prediction, Done(prediction.id, status.value, error=error))
+
     def _deadline_passed(self, prediction_id: str) -> None:
         if prediction_id in self.live:
             reason = "Prediction canceled: it ran past its Cancel-After deadline."

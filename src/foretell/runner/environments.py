@@ -17,6 +17,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from foretell.runner.spec import ModelSpec
 
 Progress = Callable[[str], None]
 _READY = ".foretell-ready"
+#: how often a long install step reports that it is still running
+HEARTBEAT_S = 15.0
 
 
 class EnvironmentBuildError(RuntimeError):
@@ -151,14 +154,32 @@ def _build(target: pathlib.Path, lines: list[str], progress: Progress) -> None:
         ]
     for step in steps:
         progress("  $ " + " ".join(step[:6]) + (" …" if len(step) > 6 else ""))
-        result = subprocess.run(step, capture_output=True, text=True, env=_build_env())
-        if result.returncode != 0:
+        code, output = _run_step(step, progress)
+        if code != 0:
             shutil.rmtree(target, ignore_errors=True)
-            output = (result.stderr or result.stdout).strip().splitlines()[-15:]
             raise EnvironmentBuildError(
-                "installing the model's Python packages failed:\n" + "\n".join(output)
+                "installing the model's Python packages failed:\n"
+                + "\n".join(output.strip().splitlines()[-15:])
             )
     (target / _READY).write_text("\n".join(lines))
+
+
+def _run_step(step: list[str], progress: Progress) -> tuple[int, str]:
+    """Run one installer step, saying every so often that it is still going (builds from
+    source take minutes); returns its exit code and output."""
+    started = time.monotonic()
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen(
+            step, stdout=output, stderr=subprocess.STDOUT, text=True, env=_build_env()
+        )
+        while True:
+            try:
+                code = process.wait(timeout=HEARTBEAT_S)
+                break
+            except subprocess.TimeoutExpired:
+                progress(f"  … still installing ({time.monotonic() - started:.0f} s)")
+        output.seek(0)
+        return code, output.read()
 
 
 def _build_env() -> dict[str, str]:

@@ -1,0 +1,244 @@
+"""Bringing models up in the background, and admitting predictions made while they come up.
+
+`foretell serve` listens at once. Each model is prepared on its own (environment built,
+code imported, setup() run) while the others already serve. A prediction for a model that is
+not described yet is stored as `starting` and waits here, like a cold boot on Replicate; once
+the schema is known its input is checked and it is queued, or it fails with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import hashlib
+import logging
+import pathlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from foretell.api.inputs import plan_files
+from foretell.api.state import ApiState
+from foretell.core.ids import version_id
+from foretell.core.models import Model
+from foretell.core.prediction import Prediction, utcnow
+from foretell.core.status import Status
+from foretell.errors import InvalidRequest
+from foretell.predictor.errors import PredictorLoadError
+from foretell.queue import WorkItem
+from foretell.runner import ModelLoadError
+from foretell.runner.environments import spec_for_directory
+
+log = logging.getLogger("foretell.hosting")
+
+Progress = Callable[[str], None]
+
+
+@dataclasses.dataclass
+class _Bringup:
+    """How far one model has come."""
+
+    phase: str = "preparing"
+    error: str | None = None
+    since: datetime.datetime = dataclasses.field(default_factory=utcnow)
+    ready_at: datetime.datetime | None = None
+    #: predictions (and the base URL they were made at) waiting for the schema
+    waiting: dict[str, tuple[Prediction, str]] = dataclasses.field(default_factory=dict)
+    described: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+
+
+class ModelHost:
+    """Owns the hosted models' lifecycle; `state.models` always lists every model."""
+
+    def __init__(self, state: ApiState, progress: Progress = print) -> None:
+        self.state = state
+        self.progress = progress
+        self._bringups: dict[str, _Bringup] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self, models: dict[str, pathlib.Path]) -> None:
+        """List every model now and bring each up in the background."""
+        for name, path in models.items():
+            owner, short = name.split("/", 1)
+            self.state.models[name] = Model(
+                owner,
+                short,
+                source_version(path, name),
+                {},
+                utcnow(),
+                runner_name=name,
+                default_example=None,
+            )
+            self._bringups[name] = _Bringup()
+            self._tasks.append(asyncio.create_task(self._bring_up(name, path)))
+
+    async def close(self) -> None:
+        """Stop bringing models up (a half-built environment is rebuilt next time)."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def wait_described(self, timeout: float | None = None) -> None:
+        """Wait until every model is described or has failed (for tests and tools)."""
+        events = [b.described.wait() for b in self._bringups.values()]
+        await asyncio.wait_for(asyncio.gather(*events), timeout)
+
+    def status(self, name: str) -> dict[str, Any]:
+        """The model's setup state as the models API shows it."""
+        bringup = self._bringups.get(name)
+        if bringup is None:
+            return {"status": "unknown"}
+        phase, error = bringup.phase, bringup.error
+        if phase == "described":
+            info = self.state.dispatcher.runner.state_info(name)
+            phase, error = info.state.value, info.error
+        return {
+            "status": phase,
+            "error": error,
+            "started_at": _iso(bringup.since),
+            "ready_at": _iso(bringup.ready_at),
+            "waiting_predictions": len(bringup.waiting),
+        }
+
+    async def defer(self, prediction: Prediction, base: str) -> None:
+        """Queue a stored prediction once its model is described (now, if it already is);
+        fail it if the model could not start."""
+        bringup = self._bringups[prediction.model]
+        bringup.waiting[prediction.id] = (prediction, base)
+        if bringup.phase == "described":
+            await self._admit(bringup, prediction, base)
+        elif bringup.phase == "failed":
+            bringup.waiting.pop(prediction.id, None)
+            await self._fail(prediction, bringup.error or "")
+
+    async def cancel_waiting(self, prediction_id: str) -> bool:
+        """Cancel a prediction still waiting for its model; False if none is waiting."""
+        for bringup in self._bringups.values():
+            found = bringup.waiting.pop(prediction_id, None)
+            if found is not None:
+                await self.state.dispatcher.end_unrun(found[0], Status.CANCELED)
+                return True
+        return False
+
+    def waiting_note(self, name: str) -> str:
+        """The log line a waiting prediction shows ("" if the model is not starting)."""
+        bringup = self._bringups[name]
+        if bringup.phase not in ("preparing", "starting"):
+            return ""
+        doing = "building its environment" if bringup.phase == "preparing" else "loading"
+        return (
+            f"Waiting for {name} to start ({doing} since {_iso(bringup.since)}); "
+            "this prediction runs as soon as it is ready.\n"
+        )
+
+    async def _bring_up(self, name: str, path: pathlib.Path) -> None:
+        bringup = self._bringups[name]
+        started = asyncio.get_running_loop().time()
+
+        def progress(line: str) -> None:
+            self.progress(f"[{name}] {line.strip()}")
+
+        try:
+            spec = await asyncio.to_thread(spec_for_directory, path, name, progress)
+            bringup.phase = "starting"
+            await self.state.dispatcher.runner.add_model(spec)
+            schema = await self.state.dispatcher.runner.wait_described(name)
+        except (PredictorLoadError, ModelLoadError) as exc:
+            await self._failed(name, str(exc))
+            return
+        except Exception as exc:  # a bug must not leave predictions waiting forever
+            log.exception("bringing up %s failed", name)
+            await self._failed(name, f"{type(exc).__name__}: {exc}")
+            return
+        model = self.state.models[name]
+        self.state.models[name] = dataclasses.replace(
+            model,
+            openapi_schema=schema,
+            default_example=default_example(path, name, model.version),
+        )
+        bringup.phase, bringup.ready_at = "described", utcnow()
+        elapsed = asyncio.get_running_loop().time() - started
+        self.progress(f"  {name}:{model.version} loaded in {elapsed:.1f} s")
+        bringup.described.set()
+        for prediction, base in list(bringup.waiting.values()):
+            await self._admit(bringup, prediction, base)
+
+    async def _failed(self, name: str, error: str) -> None:
+        bringup = self._bringups[name]
+        bringup.phase, bringup.error = "failed", error
+        log.error("model %s can't be served: %s", name, error)
+        self.progress(f"ERROR: model {name} can't be served: {error}")
+        bringup.described.set()
+        for prediction, _ in list(bringup.waiting.values()):
+            bringup.waiting.pop(prediction.id, None)
+            await self._fail(prediction, error)
+
+    async def _fail(self, prediction: Prediction, error: str) -> None:
+        message = f"The model {prediction.model} could not start: {error}"
+        await self.state.dispatcher.end_unrun(prediction, Status.FAILED, message)
+
+    async def _admit(self, bringup: _Bringup, prediction: Prediction, base: str) -> None:
+        """Check a waiting prediction's input now that the schema is known, then queue it."""
+        if bringup.waiting.pop(prediction.id, None) is None:
+            return  # canceled meanwhile
+        model = self.state.models[prediction.model]
+        try:
+            plan = await plan_files(self.state, prediction.account, model, prediction.input, base)
+        except InvalidRequest as exc:
+            problems = "; ".join(f"{f.field}: {f.description}" for f in exc.fields)
+            error = f"Invalid input (checked once the model had started): {problems}"
+            await self.state.dispatcher.end_unrun(prediction, Status.FAILED, error)
+            return
+        waited = (utcnow() - prediction.created_at).total_seconds()
+        ready = dataclasses.replace(
+            prediction,
+            iterator=model.is_iterator,
+            logs=prediction.logs + f"The model was ready after {waited:.1f} s.\n",
+        )
+        await self.state.store.save_prediction(ready)
+        await self.state.queue.put(
+            WorkItem(ready, model.runner_name, plan.local, tuple(plan.remote))
+        )
+
+
+def source_version(path: pathlib.Path, name: str) -> str:
+    """A version id from the model's code and build config: known before anything runs,
+    the same across restarts, new when the code changes (Cog's is the image digest)."""
+    digest = hashlib.sha256()
+    files = [path / "cog.yaml", *sorted(path.rglob("*.py"))]
+    for file in files:
+        relative = file.relative_to(path)
+        if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
+            continue
+        if file.is_file():
+            digest.update(str(relative).encode() + b"\0" + file.read_bytes() + b"\0")
+    return version_id(digest.digest(), name)
+
+
+def default_example(path: pathlib.Path, name: str, version: str) -> dict[str, Any] | None:
+    """The model's `example.json` ({"input": {...}}) as a Replicate default_example."""
+    file = path / "example.json"
+    if not file.is_file():
+        return None
+    try:
+        example = orjson.loads(file.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        log.error("%s: invalid JSON (%s); no default example", file, exc)
+        return None
+    return {
+        "id": f"example-{name.replace('/', '-')}",
+        "model": name,
+        "version": version,
+        "input": example.get("input", {}),
+        "output": example.get("output"),
+        "status": "succeeded",
+        "logs": "",
+        "error": None,
+        "urls": {},
+    }
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None

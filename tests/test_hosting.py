@@ -1,0 +1,138 @@
+"""Models come up in the background: the server listens at once, predictions wait as
+`starting` (a cold boot), bad input and unavailable models fail them with the reason."""
+
+from __future__ import annotations
+
+import pathlib
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.server import Server, fixture_model, start_server, wait_done, wait_for_models
+
+PREDICT = """
+import six
+from cog import BasePredictor, Input
+
+
+class Predictor(BasePredictor):
+    def predict(self, n: int = Input(ge=1, le=10)) -> str:
+        return f"six {six.__version__}: {n}"
+"""
+
+
+def _slow_model(root: pathlib.Path) -> pathlib.Path:
+    """A model whose environment takes seconds to build in a fresh cache."""
+    model = root / "needs-six"
+    model.mkdir(parents=True)
+    (model / "predict.py").write_text(PREDICT)
+    (model / "cog.yaml").write_text(
+        'build:\n  python_packages: ["six==1.16.0"]\npredict: "predict.py:Predictor"\n'
+    )
+    return model
+
+
+@pytest.fixture
+def server(tmp_path: pathlib.Path) -> Iterator[Server]:
+    """A fresh environment cache, so the model really builds while the server listens."""
+    models = [
+        f"acme/six={_slow_model(tmp_path)}",
+        f"acme/apt={fixture_model(tmp_path, 'echo', _needs_package())}",
+    ]
+    server = start_server(
+        tmp_path / "data",
+        models,
+        wait_models=False,
+        env={"FORETELL_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    yield server
+    server.stop()
+
+
+def _needs_package() -> str:
+    return (
+        'build:\n  system_packages: ["foretell-no-such-package"]\npredict: "predict.py:Predictor"\n'
+    )
+
+
+def _setup(client: httpx.Client, name: str) -> dict[str, object]:
+    model: dict[str, object] = client.get(f"/v1/models/{name}").json()
+    setup = model["setup"]
+    assert isinstance(setup, dict)
+    return setup
+
+
+def test_predictions_wait_as_starting_while_the_environment_builds(server: Server) -> None:
+    """The model is listed while preparing; its prediction is accepted as `starting` with a
+    note in its logs, then runs in the new environment and reports how long it waited."""
+    with server.client() as client:
+        assert _setup(client, "acme/six")["status"] == "preparing"
+        created = client.post("/v1/models/acme/six/predictions", json={"input": {"n": 3}})
+        assert created.status_code == 201
+        assert created.json()["status"] == "starting"
+        assert "Waiting for acme/six to start (building its environment" in created.json()["logs"]
+        done = wait_done(client, created.json()["id"], timeout=120)
+        assert (done["status"], done["output"]) == ("succeeded", "six 1.16.0: 3")
+        assert "The model was ready after" in done["logs"]
+        assert _setup(client, "acme/six")["status"] == "ready"
+    assert any("[acme/six] Creating the environment" in line for line in server.output)
+
+
+def test_prefer_wait_spans_the_cold_boot(server: Server) -> None:
+    """`Prefer: wait` holds the request through the environment build and the run."""
+    with server.client() as client:
+        response = client.post(
+            "/v1/models/acme/six/predictions",
+            json={"input": {"n": 1}},
+            headers={"Prefer": "wait=60"},
+            timeout=70,
+        )
+    assert (response.json()["status"], response.json()["output"]) == ("succeeded", "six 1.16.0: 1")
+
+
+def test_input_is_checked_once_the_schema_is_known(server: Server) -> None:
+    """Before the schema exists the input can't be checked: the prediction fails later,
+    with the same field message a 422 would carry; afterwards a 422 comes at once."""
+    with server.client() as client:
+        created = client.post("/v1/models/acme/six/predictions", json={"input": {"n": 99}})
+        assert created.status_code == 201
+        done = wait_done(client, created.json()["id"], timeout=120)
+        assert done["status"] == "failed"
+        assert "checked once the model had started" in done["error"]
+        assert "input.n" in done["error"]
+        wait_for_models(server, timeout=120)
+        again = client.post("/v1/models/acme/six/predictions", json={"input": {"n": 99}})
+        assert again.status_code == 422
+
+
+def test_cancel_while_waiting(server: Server) -> None:
+    """A prediction waiting for its model can be canceled; it never runs."""
+    with server.client() as client:
+        created = client.post("/v1/models/acme/six/predictions", json={"input": {"n": 2}}).json()
+        canceled = client.post(f"/v1/predictions/{created['id']}/cancel").json()
+        assert canceled["status"] == "canceled"
+        wait_for_models(server, timeout=120)
+        time.sleep(0.5)
+        assert client.get(f"/v1/predictions/{created['id']}").json()["status"] == "canceled"
+
+
+def test_missing_system_packages_fail_the_model_with_the_fix(server: Server) -> None:
+    """The model shows a failed setup naming the apt-get command; its predictions fail
+    with that message instead of waiting forever."""
+    with server.client() as client:
+        deadline = time.monotonic() + 30
+        while _setup(client, "acme/apt")["status"] != "failed":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        error = str(_setup(client, "acme/apt")["error"])
+        assert "apt-get install foretell-no-such-package" in error
+        response = client.post(
+            "/v1/models/acme/apt/predictions",
+            json={"input": {"text": "hi"}},
+            headers={"Prefer": "wait"},
+        )
+        assert response.status_code == 201
+        assert response.json()["status"] == "failed"
+        assert "apt-get install foretell-no-such-package" in response.json()["error"]
