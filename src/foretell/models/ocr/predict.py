@@ -29,6 +29,9 @@ PAGE_SEGMENTATION = {
     12: "sparse text with orientation and script detection",
     13: "raw line: a single text line, bypassing Tesseract's layout hacks",
 }
+PSM_HELP = "Tesseract's page segmentation mode: " + "; ".join(
+    f"{mode}: {what}" for mode, what in PAGE_SEGMENTATION.items()
+)
 
 
 def installed_languages() -> list[str]:
@@ -110,8 +113,7 @@ class Predictor(BasePredictor):
             regex=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
         ),
         page_segmentation: int = Input(
-            description="Tesseract's page segmentation mode: "
-            + "; ".join(f"{mode}: {what}" for mode, what in PAGE_SEGMENTATION.items()),
+            description=PSM_HELP,
             default=3,
             choices=list(PAGE_SEGMENTATION),
         ),
