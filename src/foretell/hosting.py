@@ -68,6 +68,7 @@ class ModelHost:
                 source_version(path, name),
                 {},
                 utcnow(),
+                description=description(path),
                 runner_name=name,
                 default_example=None,
             )
@@ -215,6 +216,19 @@ def source_version(path: pathlib.Path, name: str) -> str:
         if file.is_file():
             digest.update(str(relative).encode() + b"\0" + file.read_bytes() + b"\0")
     return version_id(digest.digest(), name)
+
+
+def description(path: pathlib.Path) -> str | None:
+    """The first paragraph of the model's README.md, as Replicate shows a description."""
+    readme = path / "README.md"
+    if not readme.is_file():
+        return None
+    paragraphs = readme.read_text(errors="replace").split("\n\n")
+    for paragraph in paragraphs:
+        text = " ".join(paragraph.split())
+        if text and not text.startswith(("#", "```", "|", "<")):
+            return text
+    return None
 
 
 def default_example(path: pathlib.Path, name: str, version: str) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from tests.server import Server, start_server, wait_done, wait_for_models
 
 #: a fresh machine builds every built-in model's environment (llama.cpp compiles) first
 BUILD_TIMEOUT_S = 1200
+pytestmark = pytest.mark.timeout(BUILD_TIMEOUT_S + 300)
 
 
 @pytest.fixture(scope="module")
