@@ -98,3 +98,21 @@ def test_missing_system_packages_are_reported_with_the_fix(tmp_path: pathlib.Pat
     )  # fmt: skip
     assert result.returncode == 1
     assert "apt-get install foretell-no-such-package" in result.stderr
+
+
+def test_worker_path_survives_models_coming_up_at_once(tmp_path: pathlib.Path) -> None:
+    """Several models are brought up in parallel threads; each gets working links to this
+    installation's foretell and cog, even when the links pointed elsewhere before."""
+    import concurrent.futures
+
+    from foretell.runner.environments import package_root, worker_path
+
+    first = worker_path(tmp_path)
+    for name in ("foretell", "cog"):  # as if another checkout had made them
+        (first / name).unlink()
+        (first / name).symlink_to(tmp_path, target_is_directory=True)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        paths = list(pool.map(lambda _: worker_path(tmp_path), range(32)))
+    assert set(paths) == {first}
+    for name in ("foretell", "cog"):
+        assert (first / name).resolve() == package_root() / name

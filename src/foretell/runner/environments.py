@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -82,14 +83,23 @@ def environment_key(lines: list[str]) -> str:
 
 def worker_path(cache_dir: pathlib.Path) -> pathlib.Path:
     """A directory with only `foretell` and `cog` in it (links), for the worker's PYTHONPATH:
-    pointing at site-packages would hand the server's dependencies to the model."""
-    target = cache_dir / "worker-path"
+    pointing at site-packages would hand the server's dependencies to the model.
+
+    One per foretell installation (two checkouts share a cache), and each link is swapped in
+    atomically, since several models are brought up at once.
+    """
+    root = package_root()
+    tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    target = cache_dir / "worker-path" / tag
     target.mkdir(parents=True, exist_ok=True)
     for name in ("foretell", "cog"):
-        link, source = target / name, package_root() / name
-        if not link.is_symlink() or link.resolve() != source:
-            link.unlink(missing_ok=True)
-            link.symlink_to(source, target_is_directory=True)
+        link, source = target / name, root / name
+        if link.is_symlink() and link.resolve() == source:
+            continue
+        temporary = target / f".{name}.{os.getpid()}.{threading.get_ident()}"
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(source, target_is_directory=True)
+        os.replace(temporary, link)
     return target
 
 
