@@ -139,3 +139,35 @@ def wait_done(client: httpx.Client, prediction_id: str, timeout: float = 900) ->
             return prediction
         time.sleep(0.2)
     raise TimeoutError(f"prediction {prediction_id} still running after {timeout} s")
+
+
+#: a fresh machine builds model environments first (llama.cpp compiles for minutes)
+BUILD_TIMEOUT_S = 900
+
+
+def serve_builtin(data_dir: pathlib.Path, *names: str) -> Server:
+    """`foretell serve` with the named built-in models, their environments built first
+    (`foretell models prepare`, cached after the first time) so it starts at once."""
+    from foretell.models import builtin_models
+
+    paths = {name: builtin_models()[name] for name in names}
+    for path in paths.values():
+        subprocess.run(
+            [sys.executable, "-m", "foretell", "models", "prepare", str(path)],
+            check=True,
+            timeout=BUILD_TIMEOUT_S,
+        )
+    return start_server(data_dir, [f"{name}={path}" for name, path in paths.items()])
+
+
+def run_prediction(server: Server, model: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Create a prediction (`Prefer: wait`) and poll it to a terminal status."""
+    with server.client() as http:
+        response = http.post(
+            f"/v1/models/{model}/predictions", json={"input": inputs}, headers={"Prefer": "wait"}
+        )
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        if created["status"] in ("succeeded", "failed", "canceled"):
+            return created
+        return wait_done(http, created["id"], BUILD_TIMEOUT_S)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +13,7 @@ import pytest
 from PIL import Image
 
 from foretell.models import builtin_models
-from tests.server import Server, start_server
+from tests.server import Server, run_prediction, serve_builtin
 
 DETECT = builtin_models()["foretell/detect"]
 EXAMPLE: dict[str, Any] = json.loads((DETECT / "example.json").read_text())["input"]
@@ -30,33 +27,13 @@ pytestmark = pytest.mark.timeout(DEADLINE_S + 120)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    # Build (or find cached) the environment first, so the server starts at once either way.
-    subprocess.run(
-        [sys.executable, "-m", "foretell", "models", "prepare", str(DETECT)],
-        check=True,
-        timeout=DEADLINE_S,
-    )
-    server = start_server(tmp_path_factory.mktemp("detect") / "data", [f"foretell/detect={DETECT}"])
+    server = serve_builtin(tmp_path_factory.mktemp("detect") / "data", "foretell/detect")
     yield server
     server.stop()
 
 
 def predict(server: Server, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Create a prediction and poll it to a terminal status."""
-    with server.client() as http:
-        response = http.post(
-            "/v1/models/foretell/detect/predictions",
-            json={"input": inputs},
-            headers={"Prefer": "wait"},
-        )
-        assert response.status_code in (200, 201), response.text
-        result: dict[str, Any] = response.json()
-        deadline = time.monotonic() + DEADLINE_S
-        while result["status"] not in ("succeeded", "failed", "canceled"):
-            assert time.monotonic() < deadline, result
-            time.sleep(0.5)
-            result = http.get(f"/v1/predictions/{result['id']}").json()
-    return result
+    return run_prediction(server, "foretell/detect", inputs)
 
 
 def fetch_image(url: str) -> Image.Image:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from foretell.models import builtin_models
-from tests.server import Server, start_server
+from tests.server import Server, run_prediction, serve_builtin
 
 EMBEDDINGS = builtin_models()["foretell/embeddings"]
 MODEL = "foretell/embeddings"
@@ -25,34 +22,13 @@ pytestmark = pytest.mark.timeout(DEADLINE_S + 300)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    # Build (or find cached) the environment first, so the test holds whether or not
-    # `foretell serve` waits for environments before it listens.
-    subprocess.run(
-        [sys.executable, "-m", "foretell", "models", "prepare", str(EMBEDDINGS)],
-        check=True,
-        timeout=DEADLINE_S,
-    )
-    server = start_server(tmp_path_factory.mktemp("embeddings") / "data", [f"{MODEL}={EMBEDDINGS}"])
-    # One prediction makes sure setup() ran and the schema is live before input checks.
-    assert predict(server, {"text": "warm up"})["status"] == "succeeded"
+    server = serve_builtin(tmp_path_factory.mktemp("embeddings") / "data", MODEL)
     yield server
     server.stop()
 
 
 def predict(server: Server, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Create a prediction and poll it to a terminal status."""
-    with server.client() as http:
-        response = http.post(
-            f"/v1/models/{MODEL}/predictions", json={"input": inputs}, headers={"Prefer": "wait"}
-        )
-        assert response.status_code in (200, 201), response.text
-        result: dict[str, Any] = response.json()
-        deadline = time.monotonic() + DEADLINE_S
-        while result["status"] not in ("succeeded", "failed", "canceled"):
-            assert time.monotonic() < deadline, result
-            time.sleep(0.5)
-            result = http.get(f"/v1/predictions/{result['id']}").json()
-    return result
+    return run_prediction(server, MODEL, inputs)
 
 
 def embed(server: Server, **inputs: Any) -> list[dict[str, Any]]:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 import wave
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from foretell.models import builtin_models
-from tests.server import Server, start_server
+from tests.server import Server, run_prediction, serve_builtin
 
 MODELS = builtin_models()
 LINES = [
@@ -25,17 +23,13 @@ LINES = [
     "over the lazy dog.",
 ]
 WORDS = " ".join(LINES).split()
-#: a model still preparing waits in `starting`, which may outlast Prefer: wait
-DEADLINE_S = 900
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """OCR and speech: the pipeline test feeds one's output URL to the other."""
-    server = start_server(
-        tmp_path_factory.mktemp("ocr") / "data",
-        [f"foretell/{name}={MODELS[f'foretell/{name}']}" for name in ("ocr", "speech")],
-    )
+    data = tmp_path_factory.mktemp("ocr") / "data"
+    server = serve_builtin(data, "foretell/ocr", "foretell/speech")
     yield server
     server.stop()
 
@@ -53,25 +47,9 @@ def image() -> str:
     return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
 
 
-def predict(server: Server, model: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Create a prediction and poll it to a terminal status."""
-    with server.client() as http:
-        response = http.post(
-            f"/v1/models/{model}/predictions", json={"input": inputs}, headers={"Prefer": "wait"}
-        )
-        assert response.status_code in (200, 201), response.text
-        result: dict[str, Any] = response.json()
-        deadline = time.monotonic() + DEADLINE_S
-        while result["status"] not in ("succeeded", "failed", "canceled"):
-            assert time.monotonic() < deadline, result
-            time.sleep(0.5)
-            result = http.get(f"/v1/predictions/{result['id']}").json()
-    return result
-
-
 def test_reads_the_exact_text_and_its_file(server: Server, image: str) -> None:
     """The text comes back exactly, line by line; text_file holds the same text; no words."""
-    result = predict(server, "foretell/ocr", {"image": image})
+    result = run_prediction(server, "foretell/ocr", {"image": image})
     assert result["status"] == "succeeded", result
     output = result["output"]
     assert [line for line in output["text"].splitlines() if line.strip()] == LINES
@@ -85,7 +63,7 @@ def test_reads_the_exact_text_and_its_file(server: Server, image: str) -> None:
 def test_word_boxes(server: Server, image: str) -> None:
     """word_boxes: each word in reading order, confident, its box inside the image and on
     its line."""
-    result = predict(
+    result = run_prediction(
         server, "foretell/ocr", {"image": image, "word_boxes": True, "page_segmentation": 6}
     )
     assert result["status"] == "succeeded", result
@@ -112,7 +90,7 @@ def test_single_line_mode(server: Server) -> None:
     png = io.BytesIO()
     picture.save(png, "PNG")
     uri = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
-    result = predict(server, "foretell/ocr", {"image": uri, "page_segmentation": 7})
+    result = run_prediction(server, "foretell/ocr", {"image": uri, "page_segmentation": 7})
     assert result["status"] == "succeeded", result
     assert result["output"]["text"] == "Single line 42"
 
@@ -126,7 +104,7 @@ def test_bad_inputs(server: Server, image: str) -> None:
         ):
             response = http.post("/v1/models/foretell/ocr/predictions", json={"input": inputs})
             assert response.status_code == 422, (inputs, response.text)
-    result = predict(server, "foretell/ocr", {"image": image, "language": "eng+zzz"})
+    result = run_prediction(server, "foretell/ocr", {"image": image, "language": "eng+zzz"})
     assert result["status"] == "failed"
     assert "no zzz language pack" in result["error"]
     assert "apt-get install tesseract-ocr-zzz" in result["error"]
@@ -134,16 +112,16 @@ def test_bad_inputs(server: Server, image: str) -> None:
 
 def test_not_an_image_fails_clearly(server: Server) -> None:
     uri = "data:text/plain;base64," + base64.b64encode(b"not an image").decode()
-    result = predict(server, "foretell/ocr", {"image": uri})
+    result = run_prediction(server, "foretell/ocr", {"image": uri})
     assert result["status"] == "failed"
     assert "tesseract failed" in result["error"]
 
 
 def test_ocr_then_speech(server: Server, image: str) -> None:
     """The OCR's text_file output URL goes straight into foretell/speech as text_file."""
-    ocr = predict(server, "foretell/ocr", {"image": image})
+    ocr = run_prediction(server, "foretell/ocr", {"image": image})
     assert ocr["status"] == "succeeded", ocr
-    speech = predict(server, "foretell/speech", {"text_file": ocr["output"]["text_file"]})
+    speech = run_prediction(server, "foretell/speech", {"text_file": ocr["output"]["text_file"]})
     assert speech["status"] == "succeeded", speech
     audio = httpx.get(speech["output"], timeout=30).content
     with wave.open(io.BytesIO(audio)) as wav:
@@ -157,7 +135,7 @@ def test_example_runs_as_is(server: Server) -> None:
     example = json.loads((MODELS["foretell/ocr"] / "example.json").read_text())
     sample = (MODELS["foretell/ocr"] / "sample.png").read_bytes()
     assert example["input"]["image"] == "data:image/png;base64," + base64.b64encode(sample).decode()
-    result = predict(server, "foretell/ocr", example["input"])
+    result = run_prediction(server, "foretell/ocr", example["input"])
     assert result["status"] == "succeeded", result
     assert [line for line in result["output"]["text"].splitlines() if line.strip()] == [
         "foretell reads printed text.",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 import wave
 from collections.abc import Iterator
 from typing import Any
@@ -14,39 +13,21 @@ import httpx
 import pytest
 
 from foretell.models import builtin_models
-from tests.server import Server, start_server
+from tests.server import Server, run_prediction, serve_builtin
 
 SPEECH = builtin_models()["foretell/speech"]
 SENTENCE = "The quick brown fox jumps over the lazy dog."
-#: a model still preparing waits in `starting`, which may outlast Prefer: wait
-DEADLINE_S = 900
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("speech") / "data", [f"foretell/speech={SPEECH}"])
+    server = serve_builtin(tmp_path_factory.mktemp("speech") / "data", "foretell/speech")
     yield server
     server.stop()
 
 
-def predict(server: Server, model: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Create a prediction and poll it to a terminal status."""
-    with server.client() as http:
-        response = http.post(
-            f"/v1/models/{model}/predictions", json={"input": inputs}, headers={"Prefer": "wait"}
-        )
-        assert response.status_code in (200, 201), response.text
-        result: dict[str, Any] = response.json()
-        deadline = time.monotonic() + DEADLINE_S
-        while result["status"] not in ("succeeded", "failed", "canceled"):
-            assert time.monotonic() < deadline, result
-            time.sleep(0.5)
-            result = http.get(f"/v1/predictions/{result['id']}").json()
-    return result
-
-
 def speak(server: Server, **inputs: Any) -> bytes:
-    result = predict(server, "foretell/speech", inputs)
+    result = run_prediction(server, "foretell/speech", inputs)
     assert result["status"] == "succeeded", result
     return httpx.get(result["output"], timeout=30).content
 
@@ -105,7 +86,7 @@ def test_text_file_uploaded_or_data_uri(server: Server) -> None:
 )
 def test_text_inputs_exactly_one(server: Server, inputs: dict[str, Any], message: str) -> None:
     """Neither or both of text and text_file: the prediction fails saying what to give."""
-    result = predict(server, "foretell/speech", inputs)
+    result = run_prediction(server, "foretell/speech", inputs)
     assert result["status"] == "failed"
     assert message in result["error"]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +10,7 @@ import httpx
 import pytest
 
 from foretell.models import builtin_models
-from tests.server import Server, start_server
+from tests.server import Server, serve_builtin
 
 MODEL = "foretell/text-generate"
 DIRECTORY = builtin_models()[MODEL]
@@ -26,19 +24,7 @@ pytestmark = pytest.mark.timeout(DEADLINE_S + 300)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    # Build (or find cached) the environment first, so the test holds whether or not
-    # `foretell serve` waits for environments before it listens.
-    subprocess.run(
-        [sys.executable, "-m", "foretell", "models", "prepare", str(DIRECTORY)],
-        check=True,
-        timeout=DEADLINE_S,
-    )
-    server = start_server(
-        tmp_path_factory.mktemp("text-generate") / "data", [f"{MODEL}={DIRECTORY}"]
-    )
-    # One prediction makes sure setup() ran and the schema is live before input checks.
-    warm = predict(server, {"prompt": "Hello", "max_tokens": 2, "seed": 1})
-    assert warm["status"] == "succeeded", warm
+    server = serve_builtin(tmp_path_factory.mktemp("text-generate") / "data", MODEL)
     yield server
     server.stop()
 
