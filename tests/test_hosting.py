@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pathlib
+import signal
 import time
 from collections.abc import Iterator
 
@@ -136,3 +137,57 @@ def test_missing_system_packages_fail_the_model_with_the_fix(server: Server) -> 
         assert response.status_code == 201
         assert response.json()["status"] == "failed"
         assert "apt-get install foretell-no-such-package" in response.json()["error"]
+
+
+@pytest.fixture
+def building(tmp_path: pathlib.Path) -> Iterator[Server]:
+    """A server whose one model's package takes five minutes to build (setup.py sleeps)."""
+    package = tmp_path / "slowpkg"
+    package.mkdir()
+    (package / "setup.py").write_text(
+        "import time\nfrom setuptools import setup\ntime.sleep(300)\nsetup(name='slowpkg')\n"
+    )
+    model = tmp_path / "slow"
+    model.mkdir()
+    (model / "predict.py").write_text(PREDICT)
+    (model / "cog.yaml").write_text(
+        f'build:\n  python_packages: ["{package}"]\npredict: "predict.py:Predictor"\n'
+    )
+    server = start_server(
+        tmp_path / "data",
+        [f"acme/slow={model}"],
+        wait_models=False,
+        env={"FORETELL_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    yield server
+    server.stop()
+
+
+def test_cancel_after_passes_while_the_model_is_starting(building: Server) -> None:
+    """Cancel-After counts from creation: a prediction still waiting when it passes is
+    canceled with the reason, and never runs."""
+    with building.client() as client:
+        created = client.post(
+            "/v1/models/acme/slow/predictions",
+            json={"input": {"n": 4}},
+            headers={"Cancel-After": "5s"},
+        )
+        assert created.status_code == 201, created.text
+        done = wait_done(client, created.json()["id"], timeout=30)
+    assert done["status"] == "canceled"
+    assert "deadline passed while the model was starting" in done["error"]
+
+
+def test_shutdown_stops_an_environment_build(building: Server, tmp_path: pathlib.Path) -> None:
+    """Ctrl-C while a model's packages build stops the installer instead of waiting minutes
+    for it; the half-built environment is not kept."""
+    deadline = time.monotonic() + 60
+    while not any("$ " in line and "pip" in line for line in building.output):
+        assert time.monotonic() < deadline, building.output
+        time.sleep(0.1)
+    time.sleep(1.0)  # pip is at work now
+    started = time.monotonic()
+    building.process.send_signal(signal.SIGINT)
+    building.process.wait(timeout=30)
+    assert time.monotonic() - started < 10
+    assert not any((tmp_path / "cache" / "envs").glob("*/.foretell-ready"))

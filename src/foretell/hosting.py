@@ -29,11 +29,12 @@ from foretell.errors import InvalidRequest
 from foretell.predictor.errors import PredictorLoadError
 from foretell.queue import WorkItem
 from foretell.runner import ModelLoadError
-from foretell.runner.environments import spec_for_directory
+from foretell.runner.environments import abort_builds, spec_for_directory
 
 log = logging.getLogger("foretell.hosting")
 
 Progress = Callable[[str], None]
+EXPIRED = "Prediction canceled: its Cancel-After deadline passed while the model was starting."
 
 
 @dataclasses.dataclass
@@ -56,7 +57,7 @@ class ModelHost:
         self.state = state
         self.progress = progress
         self._bringups: dict[str, _Bringup] = {}
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[Any]] = []
 
     def start(self, models: dict[str, pathlib.Path]) -> None:
         """List every model now and bring each up in the background."""
@@ -77,6 +78,7 @@ class ModelHost:
 
     async def close(self) -> None:
         """Stop bringing models up (a half-built environment is rebuilt next time)."""
+        abort_builds()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -108,20 +110,29 @@ class ModelHost:
         fail it if the model could not start."""
         bringup = self._bringups[prediction.model]
         bringup.waiting[prediction.id] = (prediction, base)
+        if prediction.deadline is not None and bringup.phase in ("preparing", "starting"):
+            delay = max(0.0, (prediction.deadline - utcnow()).total_seconds())
+            asyncio.get_running_loop().call_later(delay, self._expire, prediction.id)
         if bringup.phase == "described":
             await self._admit(bringup, prediction, base)
         elif bringup.phase == "failed":
             bringup.waiting.pop(prediction.id, None)
             await self._fail(prediction, bringup.error or "")
 
-    async def cancel_waiting(self, prediction_id: str) -> bool:
+    async def cancel_waiting(self, prediction_id: str, reason: str | None = None) -> bool:
         """Cancel a prediction still waiting for its model; False if none is waiting."""
         for bringup in self._bringups.values():
             found = bringup.waiting.pop(prediction_id, None)
             if found is not None:
-                await self.state.dispatcher.end_unrun(found[0], Status.CANCELED)
+                await self.state.dispatcher.end_unrun(found[0], Status.CANCELED, reason)
                 return True
         return False
+
+    def _expire(self, prediction_id: str) -> None:
+        """Cancel-After passed while the prediction waited (a no-op once it was queued:
+        the dispatcher keeps the deadline from then on)."""
+        task = asyncio.create_task(self.cancel_waiting(prediction_id, EXPIRED))
+        self._tasks.append(task)
 
     def waiting_note(self, name: str) -> str:
         """The log line a waiting prediction shows ("" if the model is not starting)."""
@@ -161,10 +172,13 @@ class ModelHost:
         )
         bringup.phase, bringup.ready_at = "described", utcnow()
         elapsed = asyncio.get_running_loop().time() - started
-        self.progress(f"  {name}:{model.version} loaded in {elapsed:.1f} s")
+        self.progress(f"  {name}:{model.version} imported in {elapsed:.1f} s; running setup()")
         bringup.described.set()
         for prediction, base in list(bringup.waiting.values()):
             await self._admit(bringup, prediction, base)
+        settled = await self.state.dispatcher.runner.wait_ready(name)
+        elapsed = asyncio.get_running_loop().time() - started
+        self.progress(f"  {name} is {settled.value} ({elapsed:.1f} s after the server started)")
 
     async def _failed(self, name: str, error: str) -> None:
         bringup = self._bringups[name]

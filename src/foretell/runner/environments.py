@@ -15,6 +15,7 @@ import hashlib
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -174,20 +175,61 @@ def _build(target: pathlib.Path, lines: list[str], progress: Progress) -> None:
     (target / _READY).write_text("\n".join(lines))
 
 
+class _Builds:
+    """Installer processes in flight, so a server that shuts down can stop them (a thread
+    can't be cancelled, and the interpreter would wait minutes for a compile to end)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running: set[subprocess.Popen[str]] = set()
+        self.aborted = False
+
+    def abort(self) -> None:
+        with self.lock:
+            self.aborted = True
+            for process in self.running:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)  # pip and the builds it started
+
+
+_builds = _Builds()
+
+
+def abort_builds() -> None:
+    """Stop every environment build in progress; they fail (and are rebuilt next time)."""
+    _builds.abort()
+
+
 def _run_step(step: list[str], progress: Progress) -> tuple[int, str]:
     """Run one installer step, saying every so often that it is still going (builds from
     source take minutes); returns its exit code and output."""
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as output:
-        process = subprocess.Popen(
-            step, stdout=output, stderr=subprocess.STDOUT, text=True, env=_build_env()
-        )
-        while True:
-            try:
-                code = process.wait(timeout=HEARTBEAT_S)
-                break
-            except subprocess.TimeoutExpired:
-                progress(f"  … still installing ({time.monotonic() - started:.0f} s)")
+        with _builds.lock:
+            if _builds.aborted:
+                return 1, "the server is shutting down"
+            process = subprocess.Popen(
+                step,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=_build_env(),
+                start_new_session=True,
+            )
+            _builds.running.add(process)
+        try:
+            while True:
+                try:
+                    code = process.wait(timeout=HEARTBEAT_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    progress(f"  … still installing ({time.monotonic() - started:.0f} s)")
+        finally:
+            with _builds.lock:
+                _builds.running.discard(process)
+            if process.poll() is None:  # interrupted (Ctrl-C in `foretell models prepare`)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
         output.seek(0)
         return code, output.read()
 
