@@ -131,3 +131,11 @@ def test_ctrl_c_cancels_the_prediction(tmp_path: pathlib.Path) -> None:
         seen += process.stderr.readline()
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=15) == 130
+
+
+def test_what_setup_prints_is_shown(tmp_path: pathlib.Path) -> None:
+    """setup()'s own output (threads, weights loaded…) reaches stderr, with its duration."""
+    result = foretell("predict", str(_model(tmp_path, "logs")), "-i", "text=x")
+    assert result.returncode == 0, result.stderr
+    assert "setting up" in result.stderr
+    assert "setup() done in" in result.stderr

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -84,13 +85,15 @@ def _checked_inputs(pairs: list[str], openapi: dict[str, Any]) -> dict[str, Any]
 
 async def _setup(runner: Runner, name: str) -> bool:
     print_note("Running setup()…")
+    started = time.monotonic()
     runner.start_setup(name)
     state = await runner.wait_ready(name)
-    if state is WorkerState.READY:
-        return True
     info = runner.state_info(name)
-    if info.setup_logs:
+    if info.setup_logs:  # what setup() printed: threads used, weights loaded, …
         sys.stderr.write(info.setup_logs)
+    if state is WorkerState.READY:
+        print_note(f"setup() done in {time.monotonic() - started:.2f} s")
+        return True
     print_error("Setup failed", info.error or state.value)
     return False
 
