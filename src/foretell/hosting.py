@@ -70,6 +70,7 @@ class ModelHost:
                 {},
                 utcnow(),
                 description=description(path),
+                readme=readme(path),
                 runner_name=name,
                 default_example=None,
             )
@@ -232,13 +233,15 @@ def source_version(path: pathlib.Path, name: str) -> str:
     return version_id(digest.digest(), name)
 
 
+def readme(path: pathlib.Path) -> str | None:
+    """The model's README.md, if it has one."""
+    file = path / "README.md"
+    return file.read_text(errors="replace") if file.is_file() else None
+
+
 def description(path: pathlib.Path) -> str | None:
     """The first paragraph of the model's README.md, as Replicate shows a description."""
-    readme = path / "README.md"
-    if not readme.is_file():
-        return None
-    paragraphs = readme.read_text(errors="replace").split("\n\n")
-    for paragraph in paragraphs:
+    for paragraph in (readme(path) or "").split("\n\n"):
         text = " ".join(paragraph.split())
         if text and not text.startswith(("#", "```", "|", "<")):
             return text

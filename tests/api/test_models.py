@@ -49,3 +49,12 @@ def test_account_hardware_collections_and_webhook_secret(server: Server) -> None
         assert client.get("/v1/collections").json()["results"] == []
         key = client.get("/v1/webhooks/default/secret").json()["key"]
         assert key.startswith("whsec_") and key.count("_") == 1
+
+
+def test_readme_404_and_empty_examples_for_a_model_without_them(server: Server) -> None:
+    """A model with no README.md or example.json: a clear 404 and an empty example list."""
+    with server.client() as client:
+        readme = client.get("/v1/models/acme/echo/readme")
+        assert readme.status_code == 404
+        assert "has no README" in readme.json()["detail"]
+        assert client.get("/v1/models/acme/echo/examples").json()["results"] == []

@@ -58,3 +58,18 @@ def test_image_tool_resizes_and_converts(server: Server) -> None:
     with Image.open(io.BytesIO(httpx.get(result["output"]).content)) as out:
         assert (out.format, out.size) == ("WEBP", (100, 50))
     assert "PNG (400, 200) -> WEBP (100, 50)" in result["logs"]
+
+
+def test_readme_and_examples(server: Server) -> None:
+    """GET .../readme serves the model's README.md; .../examples lists its default example;
+    the model's description is the README's first paragraph."""
+    wait_for_models(server, timeout=BUILD_TIMEOUT_S)
+    with server.client() as http:
+        readme = http.get("/v1/models/foretell/ocr/readme")
+        assert readme.status_code == 200
+        assert readme.headers["content-type"].startswith("text/plain")
+        assert readme.text.startswith("# foretell/ocr")
+        examples = http.get("/v1/models/foretell/ocr/examples").json()["results"]
+        assert [e["input"]["image"][:22] for e in examples] == ["data:image/png;base64,"]
+        description = http.get("/v1/models/foretell/ocr").json()["description"]
+        assert description.startswith("Reads printed text out of an image")

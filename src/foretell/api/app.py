@@ -26,6 +26,8 @@ def _routes() -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route("/models/{owner}/{name}/versions", models.list_versions, methods=["GET"]),
+        Route("/models/{owner}/{name}/readme", models.get_readme, methods=["GET"]),
+        Route("/models/{owner}/{name}/examples", models.list_examples, methods=["GET"]),
         Route("/models/{owner}/{name}/versions/{version}", models.get_version, methods=["GET"]),
         Route("/search", models.search, methods=["GET"]),
         Route("/collections", models.list_collections, methods=["GET"]),

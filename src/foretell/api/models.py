@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from foretell.api import render
 from foretell.api.auth import authenticate
@@ -80,6 +80,23 @@ async def get_model(request: Request) -> Response:
     """GET /v1/models/{owner}/{name}."""
     await authenticate(request)
     return JSONResponse(_render(request, _model(request)))
+
+
+async def get_readme(request: Request) -> Response:
+    """GET /v1/models/{owner}/{name}/readme — the model's README.md (Markdown, text/plain)."""
+    await authenticate(request)
+    model = _model(request)
+    if model.readme is None:
+        raise NotFound(f"The model {model.full_name} has no README.")
+    return PlainTextResponse(model.readme)
+
+
+async def list_examples(request: Request) -> Response:
+    """GET /v1/models/{owner}/{name}/examples — its example predictions (the default one)."""
+    await authenticate(request)
+    model = _model(request)
+    examples = [model.default_example] if model.default_example is not None else []
+    return JSONResponse(render.page(request, examples, None))
 
 
 async def list_versions(request: Request) -> Response:

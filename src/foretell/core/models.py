@@ -24,6 +24,8 @@ class Model:
     #: the runner's name for it
     runner_name: str = ""
     default_example: dict[str, Any] | None = None
+    #: the model's README.md (GET .../readme)
+    readme: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
