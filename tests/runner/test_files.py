@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import pathlib
 
+import pytest
+
 from foretell.runner import Runner
 
 from .conftest import add, predict
@@ -65,3 +67,33 @@ async def test_input_files_of_a_crashed_worker_are_removed(
     assert runner.scratch in where.parents
     assert not where.exists() and not where.parent.parent.exists()
     assert (await predict(runner, name, tmp_path, image=uri, crash=False)).done.output == "alive"
+
+
+@pytest.mark.parametrize("fixture", ["temp_outputs", "temp_outputs_async"])
+async def test_temp_files_of_a_prediction_are_swept_after_it(
+    runner: Runner, tmp_path: pathlib.Path, fixture: str
+) -> None:
+    """What predict() leaves in the temp dir (mkdtemp outputs, scratch files) is removed
+    once its outputs are copied out; what setup() put there stays for the next one."""
+    name = await add(runner, fixture)
+    for text in ("a", "b"):
+        result = await predict(runner, name, tmp_path, text=text)
+        assert result.done.status == "succeeded", result.done.error
+        assert pathlib.Path(result.done.output).read_text() == f"{text}w"
+    private = pathlib.Path(result.logs.strip())
+    assert [p.name.split("-")[0] for p in private.iterdir()] == ["setup"]
+
+
+async def test_a_temp_dir_of_the_models_own_is_never_swept(
+    runner: Runner, tmp_path: pathlib.Path
+) -> None:
+    """TMPDIR set in cog.yaml's environment wins, and foretell deletes nothing there."""
+    own = tmp_path / "own-tmp"
+    own.mkdir()
+    name = await add(runner, "temp_outputs", env={"TMPDIR": str(own)})
+    result = await predict(runner, name, tmp_path / "out", text="c")
+    assert result.done.status == "succeeded", result.done.error
+    assert sorted(p.name.split("-")[0] for p in own.iterdir() if p.is_dir()) == [
+        "predict",
+        "setup",
+    ]

@@ -14,6 +14,7 @@ import orjson
 
 from foretell.core.events import Cancel, Message, Shutdown
 from foretell.runner.spec import ModelSpec
+from foretell.worker.tempfiles import SWEEP_VARIABLE
 from foretell.worker.wire import FrameDecoder, encode
 
 _STDERR_TAIL = 4000
@@ -54,7 +55,16 @@ class WorkerProcess:
         """
         data, worker_data = socket.socketpair()
         control, worker_control = socket.socketpair()
-        env = {**os.environ, **self.spec.env, "PYTHONUNBUFFERED": "1"}
+        # A temp directory of its own, swept after predictions (see worker/tempfiles.py)
+        tmp = self.scratch / f"tmp-{self.spec.name.replace('/', '-')}"
+        tmp.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "TMPDIR": str(tmp),
+            SWEEP_VARIABLE: str(tmp),
+            **self.spec.env,  # a TMPDIR of the model's own wins (and is never swept)
+            "PYTHONUNBUFFERED": "1",
+        }
         try:
             self._process = await asyncio.create_subprocess_exec(
                 self.spec.python,

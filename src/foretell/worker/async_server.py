@@ -15,6 +15,7 @@ from foretell.worker.cancel import CancelLedger
 from foretell.worker.capture import LogCapture, current_prediction
 from foretell.worker.channel import Channel, Inbox, runner_gone
 from foretell.worker.run import PredictionRun, iterates
+from foretell.worker.tempfiles import TempSweeper
 
 
 class AsyncServer:
@@ -44,6 +45,7 @@ class AsyncServer:
         self.loop = loop
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.ledger = CancelLedger()
+        self.sweeper = TempSweeper()
         #: predictions inside model code, where a cancel is thrown into their task
         self._in_model: set[str] = set()
         self._stopped = asyncio.Event()
@@ -93,6 +95,7 @@ class AsyncServer:
 
     async def _run(self, run: PredictionRun) -> None:
         prediction_id = run.request.id
+        self.sweeper.begin()
         if self.ledger.is_requested(prediction_id):  # canceled before it started
             final = run.done("canceled")
         else:
@@ -106,6 +109,7 @@ class AsyncServer:
                 final = run.done("canceled")
         self.tasks.pop(prediction_id, None)
         self.ledger.ended(prediction_id)
+        self.sweeper.end()  # its output files are copied out by now
         self.channel.send_now(final)
 
     async def _guarded(self, run: PredictionRun) -> Done:

@@ -16,6 +16,7 @@ from foretell.worker.cancel import SyncCanceller
 from foretell.worker.capture import LogCapture, current_prediction
 from foretell.worker.channel import Channel, runner_gone
 from foretell.worker.run import PredictionRun, iterates
+from foretell.worker.tempfiles import TempSweeper
 
 
 class SyncServer:
@@ -34,6 +35,7 @@ class SyncServer:
         self.scratch = scratch
         self.iterates = iterates(predictor)
         self.canceller = SyncCanceller()
+        self.sweeper = TempSweeper()
 
     def running(self) -> list[str]:
         """Ids of the predictions running now (zero or one)."""
@@ -46,7 +48,10 @@ class SyncServer:
             if isinstance(message, Predict):
                 run = PredictionRun(message, self.predictor, self.scratch, self.iterates)
                 if self.canceller.begin(message.id):
-                    self.channel.send_now(self._run(run))
+                    self.sweeper.begin()
+                    final = self._run(run)
+                    self.sweeper.end()  # its output files are copied out by now
+                    self.channel.send_now(final)
                 else:  # canceled before it started
                     self.canceller.end(message.id)
                     self.channel.send_now(run.done("canceled"))
