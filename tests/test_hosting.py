@@ -178,6 +178,17 @@ def test_cancel_after_passes_while_the_model_is_starting(building: Server) -> No
     assert "deadline passed while the model was starting" in done["error"]
 
 
+def test_build_progress_shows_in_the_models_api(building: Server) -> None:
+    """While the environment builds, the model's setup field carries the latest progress
+    line (the installer step, then "still installing (N s)" every 15 s)."""
+    with building.client() as client:
+        deadline = time.monotonic() + 60
+        while "pip" not in str(_setup(client, "acme/slow")["progress"]):
+            assert time.monotonic() < deadline, _setup(client, "acme/slow")
+            time.sleep(0.1)
+        assert _setup(client, "acme/slow")["status"] == "preparing"
+
+
 def test_shutdown_stops_an_environment_build(building: Server, tmp_path: pathlib.Path) -> None:
     """Ctrl-C while a model's packages build stops the installer instead of waiting minutes
     for it; the half-built environment is not kept."""

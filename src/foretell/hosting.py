@@ -45,6 +45,8 @@ class _Bringup:
     error: str | None = None
     since: datetime.datetime = dataclasses.field(default_factory=utcnow)
     ready_at: datetime.datetime | None = None
+    #: the last line of the environment build's progress
+    progress: str | None = None
     #: predictions (and the base URL they were made at) waiting for the schema
     waiting: dict[str, tuple[Prediction, str]] = dataclasses.field(default_factory=dict)
     described: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
@@ -104,6 +106,7 @@ class ModelHost:
             "started_at": _iso(bringup.since),
             "ready_at": _iso(bringup.ready_at),
             "waiting_predictions": len(bringup.waiting),
+            "progress": bringup.progress if phase == "preparing" else None,
         }
 
     async def defer(self, prediction: Prediction, base: str) -> None:
@@ -151,6 +154,7 @@ class ModelHost:
         started = asyncio.get_running_loop().time()
 
         def progress(line: str) -> None:
+            bringup.progress = line.strip()
             self.progress(f"[{name}] {line.strip()}")
 
         try:
