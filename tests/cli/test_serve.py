@@ -41,6 +41,18 @@ def test_bare_path_is_served_as_local_or_its_image_name(tmp_path: pathlib.Path) 
         server.stop()
 
 
+def test_built_in_models_by_name(tmp_path: pathlib.Path) -> None:
+    """`foretell serve foretell/hello acme/x=PATH` serves that built-in beside a path."""
+    echo = fixture_model(tmp_path, "echo")
+    server = start_server(tmp_path / "data", ["foretell/hello", f"acme/x={echo}"])
+    try:
+        with server.client() as client:
+            models = client.get("/v1/models").json()["results"]
+        assert {f"{m['owner']}/{m['name']}" for m in models} == {"foretell/hello", "acme/x"}
+    finally:
+        server.stop()
+
+
 def test_bad_model_arguments_are_refused(tmp_path: pathlib.Path) -> None:
     """A missing directory or a malformed OWNER/NAME=PATH stops serve with a clear message."""
     for arg in (str(tmp_path / "missing"), f"justaname={tmp_path}"):

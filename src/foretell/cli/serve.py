@@ -15,13 +15,19 @@ from foretell.predictor.errors import PredictorLoadError
 
 
 def parse_models(args: list[str]) -> dict[str, pathlib.Path]:
-    """`PATH` or `OWNER/NAME=PATH` arguments -> name -> directory."""
+    """`PATH`, `OWNER/NAME=PATH` or built-in `foretell/NAME` arguments -> name -> directory."""
     models: dict[str, pathlib.Path] = {}
+    builtins = builtin_models()
     for arg in args:
+        if arg in builtins and not pathlib.Path(arg).is_dir():
+            models[arg] = builtins[arg]
+            continue
         name, sep, path_text = arg.partition("=")
         path = pathlib.Path(path_text if sep else arg)
         if not path.is_dir():
-            raise typer.BadParameter(f"{path}: not a model directory")
+            raise typer.BadParameter(
+                f"{path}: not a model directory (built-in models: {', '.join(builtins)})"
+            )
         if sep and (name.count("/") != 1 or not all(name.split("/"))):
             raise typer.BadParameter(f"{arg!r}: use OWNER/NAME=PATH")
         name = name if sep else (load_config(path).name or f"local/{path.resolve().name}")
@@ -34,7 +40,10 @@ def parse_models(args: list[str]) -> dict[str, pathlib.Path]:
 def serve_command(
     models: Annotated[
         list[str] | None,
-        typer.Argument(help="PATH or OWNER/NAME=PATH; none serves the built-in models."),
+        typer.Argument(
+            help="PATH, OWNER/NAME=PATH or a built-in model (foretell/ocr); none: every "
+            "built-in model."
+        ),
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
