@@ -40,12 +40,14 @@ def free_port() -> int:
 class Served:
     """One `foretell serve` hosting one model, with auth off."""
 
-    def __init__(self, name: str, path: pathlib.Path, data: pathlib.Path) -> None:
+    def __init__(
+        self, name: str, path: pathlib.Path, data: pathlib.Path, extra: list[str] | None = None
+    ) -> None:
         port = free_port()
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "foretell", "serve", f"{name}={path}", "--port", str(port),
-             "--data-dir", str(data), "--no-auth"],
+             "--data-dir", str(data), "--no-auth", *(extra or [])],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.lines: list[str] = []

@@ -55,9 +55,13 @@ class _Bringup:
 class ModelHost:
     """Owns the hosted models' lifecycle; `state.models` always lists every model."""
 
-    def __init__(self, state: ApiState, progress: Progress = print) -> None:
+    def __init__(
+        self, state: ApiState, progress: Progress = print, env: dict[str, str] | None = None
+    ) -> None:
         self.state = state
         self.progress = progress
+        #: extra environment for every worker (a model's own cog.yaml settings win)
+        self.env = env or {}
         self._bringups: dict[str, _Bringup] = {}
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -159,6 +163,7 @@ class ModelHost:
 
         try:
             spec = await asyncio.to_thread(spec_for_directory, path, name, progress)
+            spec = dataclasses.replace(spec, env={**self.env, **spec.env})
             bringup.phase = "starting"
             await self.state.dispatcher.runner.add_model(spec)
             schema = await self.state.dispatcher.runner.wait_described(name)

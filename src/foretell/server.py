@@ -52,6 +52,8 @@ class ServeConfig:
     #: the server's URL as webhook receivers should see it in payloads
     public_url: str | None = None
     webhook_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: CPU threads each model's worker may use (None: the libraries' default, every core)
+    model_threads: int | None = None
 
 
 def _signing_key(data_dir: pathlib.Path) -> bytes:
@@ -69,6 +71,15 @@ async def create_token(store: SQLiteStore, account: str) -> str:
     token = api_token()
     await store.add_token(account, hash_token(token))
     return token
+
+
+def thread_limits(threads: int | None) -> dict[str, str]:
+    """The variables that cap the usual native thread pools (OpenMP, BLAS, torch, llama.cpp
+    models that read OMP_NUM_THREADS) of each model's worker."""
+    if threads is None:
+        return {}
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+    return dict.fromkeys(names, str(threads))
 
 
 def _progress(line: str) -> None:
@@ -113,7 +124,7 @@ async def serve(config: ServeConfig) -> None:
             hub,
             outbound,
         )
-        host = ModelHost(state, _progress)
+        host = ModelHost(state, _progress, thread_limits(config.model_threads))
         state.host = host
         host.start(config.models)
         public = config.public_url or f"http://{config.host}:{config.port}"

@@ -80,3 +80,31 @@ def test_tokens_create_prints_the_token_last(tmp_path: pathlib.Path) -> None:
             assert client.get("/v1/account").status_code == 200
     finally:
         server.stop()
+
+
+def test_model_threads_caps_each_worker_unless_the_model_sets_its_own(
+    tmp_path: pathlib.Path,
+) -> None:
+    """--model-threads sets OMP_NUM_THREADS & co. for every worker; cog.yaml's wins."""
+    predict = (
+        "import os\nfrom cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n"
+        "    def predict(self) -> str:\n"
+        "        return os.environ['OMP_NUM_THREADS'] + ' ' + os.environ['OPENBLAS_NUM_THREADS']\n"
+    )
+    plain, own = tmp_path / "plain", tmp_path / "own"
+    for model, extra in ((plain, ""), (own, "environment:\n  - OMP_NUM_THREADS=3\n")):
+        model.mkdir()
+        (model / "predict.py").write_text(predict)
+        (model / "cog.yaml").write_text(f"predict: predict.py:Predictor\n{extra}")
+    server = start_server(
+        tmp_path / "data", [f"acme/plain={plain}", f"acme/own={own}", "--model-threads", "1"]
+    )
+    try:
+        with server.client() as client:
+            for name, expected in (("plain", "1 1"), ("own", "3 1")):
+                result = client.post(
+                    f"/v1/models/acme/{name}/predictions", headers={"Prefer": "wait"}, json={}
+                ).json()
+                assert result["output"] == expected, result
+    finally:
+        server.stop()

@@ -71,6 +71,14 @@ def serve_command(
     webhook_max_age: Annotated[
         float, typer.Option(help="Seconds to keep retrying a webhook delivery.")
     ] = 3600.0,
+    model_threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="CPU threads each model may use (OMP_NUM_THREADS & co.); default: every core. "
+            "Lower it when several models run at once.",
+        ),
+    ] = None,
 ) -> None:
     """Serve models behind Replicate's HTTP API."""
     # The server stack loads only for this command, so `foretell predict` starts fast.
@@ -104,7 +112,7 @@ def serve_command(
     )
     config = ServeConfig(
         hosted, data_dir, host, port, settings, output_url_ttl, allow_private_urls, public_url,
-        retry,
+        retry, model_threads,
     )  # fmt: skip
     try:
         run(config)

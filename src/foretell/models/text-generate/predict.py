@@ -60,7 +60,11 @@ def held_back(text: str, stops: list[str]) -> int:
 
 
 def cpu_count() -> int:
-    """The cores this process may use (a container or taskset may allow fewer than exist)."""
+    """Threads to use: OMP_NUM_THREADS when set (`foretell serve --model-threads`), else the
+    cores this process may use (a container or taskset may allow fewer than exist)."""
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    if limit.isdigit() and int(limit) > 0:
+        return int(limit)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
