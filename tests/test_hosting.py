@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import signal
 import time
@@ -202,3 +203,60 @@ def test_shutdown_stops_an_environment_build(building: Server, tmp_path: pathlib
     building.process.wait(timeout=30)
     assert time.monotonic() - started < 10
     assert not any((tmp_path / "cache" / "envs").glob("*/.foretell-ready"))
+
+
+def test_a_prediction_waiting_for_its_model_survives_kill_9(tmp_path: pathlib.Path) -> None:
+    """Accepted while the environment built, then the server is killed mid-build: after a
+    restart the build starts over and the prediction runs; nothing accepted is lost."""
+    models = [f"acme/six={_slow_model(tmp_path)}"]
+    env = {"FORETELL_CACHE_DIR": str(tmp_path / "cache")}
+    first = start_server(tmp_path / "data", models, wait_models=False, env=env)
+    with first.client() as client:
+        assert _setup(client, "acme/six")["status"] == "preparing"
+        created = client.post("/v1/models/acme/six/predictions", json={"input": {"n": 5}}).json()
+    first.kill()
+    second = start_server(tmp_path / "data", models, token=first.token, wait_models=False, env=env)
+    try:
+        with second.client() as client:
+            done = wait_done(client, created["id"], timeout=120)
+        assert (done["status"], done["output"]) == ("succeeded", "six 1.16.0: 5")
+    finally:
+        second.stop()
+
+
+def test_an_orphaned_build_keeps_its_lock(building: Server, tmp_path: pathlib.Path) -> None:
+    """kill -9 mid-build leaves pip running; a restarted server waits for it instead of
+    building into the same directory at once, and builds afresh when it is gone."""
+    deadline = time.monotonic() + 60
+    while not any("$ " in line and "pip" in line for line in building.output):
+        assert time.monotonic() < deadline, building.output
+        time.sleep(0.1)
+    building.kill()
+    second = start_server(
+        tmp_path / "data2",
+        building.args[building.args.index("serve") + 1 : building.args.index("--port")],
+        wait_models=False,
+        env={"FORETELL_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    try:
+        time.sleep(2)
+        assert not any("Creating the environment" in line for line in second.output)
+        for pid in _processes_mentioning(str(tmp_path / "slowpkg")):
+            os.kill(pid, signal.SIGKILL)  # the orphaned pip and its build
+        deadline = time.monotonic() + 30
+        while not any("Creating the environment" in line for line in second.output):
+            assert time.monotonic() < deadline, second.output
+            time.sleep(0.1)
+    finally:
+        second.stop()
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for cmdline in pathlib.Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found

@@ -119,12 +119,12 @@ def prepare(
     cache = cache_dir or default_cache_dir()
     target = cache / "envs" / environment_key(lines)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target.with_suffix(".lock")):
+    with _locked(target.with_suffix(".lock")) as lock_fd:
         if (target / _READY).exists():
             return worker_environment(str(target / "bin" / "python"), cache)
         started = time.monotonic()
         progress(f"Creating the environment of {config.root.name}: {len(lines)} requirement(s)…")
-        _build(target, lines, progress)
+        _build(target, lines, progress, lock_fd)
         elapsed = time.monotonic() - started
         progress(f"Environment of {config.root.name} ready in {elapsed:.1f} s ({target})")
     env = worker_environment(str(target / "bin" / "python"), cache)
@@ -132,12 +132,12 @@ def prepare(
 
 
 @contextlib.contextmanager
-def _locked(path: pathlib.Path) -> Iterator[None]:
-    """One builder per environment, across processes."""
+def _locked(path: pathlib.Path) -> Iterator[int]:
+    """One builder per environment, across processes; yields the lock's descriptor."""
     with path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            yield handle.fileno()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -149,7 +149,7 @@ def _installer() -> list[str] | None:
     return [found] if found else None
 
 
-def _build(target: pathlib.Path, lines: list[str], progress: Progress) -> None:
+def _build(target: pathlib.Path, lines: list[str], progress: Progress, lock_fd: int) -> None:
     shutil.rmtree(target, ignore_errors=True)
     uv = _installer()
     python = str(target / "bin" / "python")
@@ -165,7 +165,7 @@ def _build(target: pathlib.Path, lines: list[str], progress: Progress) -> None:
         ]
     for step in steps:
         progress("  $ " + " ".join(step[:6]) + (" …" if len(step) > 6 else ""))
-        code, output = _run_step(step, progress)
+        code, output = _run_step(step, progress, lock_fd)
         if code != 0:
             shutil.rmtree(target, ignore_errors=True)
             raise EnvironmentBuildError(
@@ -200,9 +200,13 @@ def abort_builds() -> None:
     _builds.abort()
 
 
-def _run_step(step: list[str], progress: Progress) -> tuple[int, str]:
+def _run_step(step: list[str], progress: Progress, lock_fd: int) -> tuple[int, str]:
     """Run one installer step, saying every so often that it is still going (builds from
-    source take minutes); returns its exit code and output."""
+    source take minutes); returns its exit code and output.
+
+    The installer inherits the environment's lock: if this process dies mid-build, the lock
+    stays held until the orphaned installer ends, so no second build writes beside it.
+    """
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as output:
         with _builds.lock:
@@ -215,6 +219,7 @@ def _run_step(step: list[str], progress: Progress) -> tuple[int, str]:
                 text=True,
                 env=_build_env(),
                 start_new_session=True,
+                pass_fds=(lock_fd,),
             )
             _builds.running.add(process)
         try:
