@@ -8,7 +8,7 @@ import pathlib
 import random
 import sys
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import llama_cpp  # type: ignore[import-not-found]
@@ -159,12 +159,24 @@ class Predictor(BasePredictor):
         # break "same seed, same text". It also drops any state a cancel left half-done.
         llm.reset()
         llm.set_seed(seed)
-        vocab = llama_cpp.llama_model_get_vocab(llm.model)
         # One token at a time (not create_completion's stream, which merges and holds back
         # text) so that each token is one output item and the token count is exact.
         sampled: Generator[int, Any, None] = llm.generate(
             tokens, top_k=top_k, top_p=top_p, temp=temperature, repeat_penalty=repeat_penalty
         )
+        yield from self._stream(sampled, len(tokens), max_tokens, stops)
+
+    def _stream(
+        self,
+        sampled: Generator[int, Any, None],
+        prompt_tokens: int,
+        max_tokens: int,
+        stops: list[str],
+    ) -> Iterator[str]:
+        """Decode sampled tokens into text pieces, holding back what may start a stop
+        sequence; report the counts and speed at the end, however it ends."""
+        llm = self.llm
+        vocab = llama_cpp.llama_model_get_vocab(llm.model)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pending = ""  # text that may be the start of a stop sequence, held back
         generated, finish = 0, "interrupted"
@@ -197,7 +209,7 @@ class Predictor(BasePredictor):
         finally:
             # On cancel the worker raises in this generator: closing stops llama.cpp at once.
             sampled.close()
-            self._report(len(tokens), generated, started, first, finish)
+            self._report(prompt_tokens, generated, started, first, finish)
 
     @staticmethod
     def _report(
