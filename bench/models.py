@@ -70,7 +70,7 @@ class Served:
                 continue
             if setup["status"] in ("ready", "busy"):
                 return time.monotonic() - self.started
-            if setup["status"] in ("failed", "setup_failed", "defunct"):
+            if setup["status"] in ("setup_failed", "defunct"):
                 raise RuntimeError(f"{self.name}: {setup['error']}")
             time.sleep(0.02)
         raise TimeoutError(self.name)

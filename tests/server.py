@@ -122,7 +122,7 @@ def wait_for_models(server: Server, timeout: float = 60) -> None:
         while time.monotonic() < deadline:
             models = client.get("/v1/models").json()["results"]
             if all(
-                m["latest_version"]["openapi_schema"] or m["setup"]["status"] == "failed"
+                m["latest_version"]["openapi_schema"] or m["setup"]["status"] == "setup_failed"
                 for m in models
             ):
                 return

@@ -125,7 +125,7 @@ def test_missing_system_packages_fail_the_model_with_the_fix(server: Server) -> 
     with that message instead of waiting forever."""
     with server.client() as client:
         deadline = time.monotonic() + 30
-        while _setup(client, "acme/apt")["status"] != "failed":
+        while _setup(client, "acme/apt")["status"] != "setup_failed":
             assert time.monotonic() < deadline
             time.sleep(0.05)
         error = str(_setup(client, "acme/apt")["error"])

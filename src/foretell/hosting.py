@@ -123,7 +123,7 @@ class ModelHost:
             asyncio.get_running_loop().call_later(delay, self._expire, prediction.id)
         if bringup.phase == "described":
             await self._admit(bringup, prediction, base)
-        elif bringup.phase == "failed":
+        elif bringup.phase == "setup_failed":
             bringup.waiting.pop(prediction.id, None)
             await self._fail(prediction, bringup.error or "")
 
@@ -192,7 +192,7 @@ class ModelHost:
 
     async def _failed(self, name: str, error: str) -> None:
         bringup = self._bringups[name]
-        bringup.phase, bringup.error = "failed", error
+        bringup.phase, bringup.error = "setup_failed", error
         log.error("model %s can't be served: %s", name, error)
         self.progress(f"ERROR: model {name} can't be served: {error}")
         bringup.described.set()
