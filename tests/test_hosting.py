@@ -260,3 +260,22 @@ def _processes_mentioning(text: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_stream_of_a_prediction_made_during_the_cold_boot(server: Server) -> None:
+    """Its SSE stream, opened at once, stays open through the environment build and ends
+    with the output and `done`."""
+    with server.client() as client:
+        created = client.post(
+            "/v1/models/acme/six/predictions", json={"input": {"n": 7}, "stream": True}
+        ).json()
+        assert created["status"] == "starting"
+        with httpx.stream(
+            "GET", created["urls"]["stream"], headers={"Accept": "text/event-stream"}, timeout=120
+        ) as response:
+            text = "".join(response.iter_text())
+    events = [
+        line.removeprefix("event: ") for line in text.splitlines() if line.startswith("event: ")
+    ]
+    assert events[-2:] == ["output", "done"]
+    assert "six 1.16.0: 7" in text
