@@ -85,19 +85,38 @@ def start_server(
         args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "NO_COLOR": "1", **(env or {})},
     )  # fmt: skip
+    try:
+        server = _started(process, port, data_dir, args, token)
+        if wait_models:
+            wait_for_models(server)
+    except BaseException:
+        process.kill()  # a fixture that fails here never gets to stop it
+        process.wait()
+        raise
+    return server
+
+
+def _started(
+    process: subprocess.Popen[str],
+    port: int,
+    data_dir: pathlib.Path,
+    args: list[str],
+    token: str | None,
+) -> Server:
+    """Read the start-up lines (and the first token) until the server answers."""
     assert process.stdout is not None
     lines: list[str] = []
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while "foretell is serving" not in "".join(lines[-1:]):
         line = process.stdout.readline()
         if not line:
             raise RuntimeError("foretell serve exited:\n" + "".join(lines))
+        if time.monotonic() > deadline:
+            raise RuntimeError("foretell serve did not start in 60 s:\n" + "".join(lines))
         lines.append(line)
         match = re.search(r"(r8_\S+)", line)
         if match:
             token = match.group(1)
-        if "foretell is serving" in line:
-            break
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -110,8 +129,6 @@ def start_server(
     server = Server(url, token, process, data_dir, args, lines)
     # Keep reading what it prints: a full pipe would block the server.
     threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True).start()
-    if wait_models:
-        wait_for_models(server)
     return server
 
 

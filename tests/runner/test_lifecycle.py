@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -59,3 +60,25 @@ def test_worker_runs_in_its_own_session() -> None:
     finally:
         host.send_signal(signal.SIGKILL)
         host.wait()
+
+
+async def test_a_new_runner_removes_scratch_left_by_a_killed_one(tmp_path: pathlib.Path) -> None:
+    """A runner killed with -9 can't remove its scratch directory; the next one does, and
+    leaves those of runners still alive (and directories it doesn't own) alone."""
+    from foretell.runner import Runner
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    stale = tmp_path / "foretell-runner-stale"
+    stale.mkdir()
+    (stale / "owner.pid").write_text(dead.stdout.strip())
+    alive = tmp_path / "foretell-runner-alive"
+    alive.mkdir()
+    (alive / "owner.pid").write_text("1")
+    unowned = tmp_path / "foretell-runner-unowned"
+    unowned.mkdir()
+    async with Runner(scratch_dir=tmp_path) as runner:
+        assert runner.scratch.exists()
+        assert not stale.exists() and alive.exists() and unowned.exists()
+    assert not runner.scratch.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import shutil
 import tempfile
@@ -13,6 +14,32 @@ from foretell.runner.handle import PredictionHandle
 from foretell.runner.model import HostedModel
 from foretell.runner.spec import ModelSpec, PredictionRequest, StateInfo, WorkerState
 
+_PREFIX = "foretell-runner-"
+_OWNER = "owner.pid"
+
+
+def remove_stale_scratch(scratch_dir: pathlib.Path | None = None) -> None:
+    """Remove the scratch directories of runners whose process is gone (killed with -9,
+    say: a clean close removes its own). Directories without an owner are left alone."""
+    root = pathlib.Path(scratch_dir or tempfile.gettempdir())
+    for directory in root.glob(_PREFIX + "*"):
+        try:
+            owner = int((directory / _OWNER).read_text())
+        except (OSError, ValueError):
+            continue
+        if owner != os.getpid() and not _alive(owner):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
 
 class Runner:
     """Hosts models in worker subprocesses; submit predictions and read their events.
@@ -22,7 +49,9 @@ class Runner:
     """
 
     def __init__(self, scratch_dir: pathlib.Path | None = None) -> None:
-        self.scratch = pathlib.Path(tempfile.mkdtemp(prefix="foretell-runner-", dir=scratch_dir))
+        remove_stale_scratch(scratch_dir)
+        self.scratch = pathlib.Path(tempfile.mkdtemp(prefix=_PREFIX, dir=scratch_dir))
+        (self.scratch / _OWNER).write_text(str(os.getpid()))
         self._models: dict[str, HostedModel] = {}
 
     async def __aenter__(self) -> Runner:
