@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from foretell.api import render
 from foretell.api.inputs import plan_files
 from foretell.api.state import ApiState
 from foretell.core.ids import version_id
@@ -30,6 +31,7 @@ from foretell.predictor.errors import PredictorLoadError
 from foretell.queue import WorkItem
 from foretell.runner import ModelLoadError
 from foretell.runner.environments import abort_builds, spec_for_directory
+from foretell.runner.spec import WorkerState
 
 log = logging.getLogger("foretell.hosting")
 
@@ -49,7 +51,6 @@ class _Bringup:
     progress: str | None = None
     #: predictions (and the base URL they were made at) waiting for the schema
     waiting: dict[str, tuple[Prediction, str]] = dataclasses.field(default_factory=dict)
-    described: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
 
 
 class ModelHost:
@@ -90,11 +91,6 @@ class ModelHost:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def wait_described(self, timeout: float | None = None) -> None:
-        """Wait until every model is described or has failed (for tests and tools)."""
-        events = [b.described.wait() for b in self._bringups.values()]
-        await asyncio.wait_for(asyncio.gather(*events), timeout)
-
     def status(self, name: str) -> dict[str, Any]:
         """The model's setup state as the models API shows it."""
         bringup = self._bringups.get(name)
@@ -107,8 +103,8 @@ class ModelHost:
         return {
             "status": phase,
             "error": error,
-            "started_at": _iso(bringup.since),
-            "ready_at": _iso(bringup.ready_at),
+            "started_at": render.timestamp(bringup.since),
+            "ready_at": render.timestamp(bringup.ready_at),
             "waiting_predictions": len(bringup.waiting),
             "progress": bringup.progress if phase == "preparing" else None,
         }
@@ -117,15 +113,15 @@ class ModelHost:
         """Queue a stored prediction once its model is described (now, if it already is);
         fail it if the model could not start."""
         bringup = self._bringups[prediction.model]
+        if bringup.phase == "setup_failed":
+            await self._fail(prediction, bringup.error or "")
+            return
         bringup.waiting[prediction.id] = (prediction, base)
-        if prediction.deadline is not None and bringup.phase in ("preparing", "starting"):
-            delay = max(0.0, (prediction.deadline - utcnow()).total_seconds())
-            asyncio.get_running_loop().call_later(delay, self._expire, prediction.id)
         if bringup.phase == "described":
             await self._admit(bringup, prediction, base)
-        elif bringup.phase == "setup_failed":
-            bringup.waiting.pop(prediction.id, None)
-            await self._fail(prediction, bringup.error or "")
+        elif prediction.deadline is not None:
+            delay = max(0.0, (prediction.deadline - utcnow()).total_seconds())
+            asyncio.get_running_loop().call_later(delay, self._expire, prediction.id)
 
     async def cancel_waiting(self, prediction_id: str, reason: str | None = None) -> bool:
         """Cancel a prediction still waiting for its model; False if none is waiting."""
@@ -149,7 +145,7 @@ class ModelHost:
             return ""
         doing = "building its environment" if bringup.phase == "preparing" else "loading"
         return (
-            f"Waiting for {name} to start ({doing} since {_iso(bringup.since)}); "
+            f"Waiting for {name} to start ({doing} since {render.timestamp(bringup.since)}); "
             "this prediction runs as soon as it is ready.\n"
         )
 
@@ -180,13 +176,14 @@ class ModelHost:
             openapi_schema=schema,
             default_example=default_example(path, name, model.version),
         )
-        bringup.phase, bringup.ready_at = "described", utcnow()
+        bringup.phase = "described"
         elapsed = asyncio.get_running_loop().time() - started
         self.progress(f"  {name}:{model.version} imported in {elapsed:.1f} s; running setup()")
-        bringup.described.set()
         for prediction, base in list(bringup.waiting.values()):
             await self._admit(bringup, prediction, base)
         settled = await self.state.dispatcher.runner.wait_ready(name)
+        if settled in (WorkerState.READY, WorkerState.BUSY):
+            bringup.ready_at = utcnow()
         elapsed = asyncio.get_running_loop().time() - started
         self.progress(f"  {name} is {settled.value} ({elapsed:.1f} s after the server started)")
 
@@ -195,9 +192,8 @@ class ModelHost:
         bringup.phase, bringup.error = "setup_failed", error
         log.error("model %s can't be served: %s", name, error)
         self.progress(f"ERROR: model {name} can't be served: {error}")
-        bringup.described.set()
-        for prediction, _ in list(bringup.waiting.values()):
-            bringup.waiting.pop(prediction.id, None)
+        waiting, bringup.waiting = bringup.waiting, {}
+        for prediction, _ in waiting.values():
             await self._fail(prediction, error)
 
     async def _fail(self, prediction: Prediction, error: str) -> None:
@@ -278,7 +274,3 @@ def default_example(path: pathlib.Path, name: str, version: str) -> dict[str, An
         "error": None,
         "urls": {},
     }
-
-
-def _iso(moment: datetime.datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None

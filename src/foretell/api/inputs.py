@@ -52,10 +52,13 @@ async def plan_files(
     plan, bad = FilePlan(), []
     for name, url in model.file_urls(sent):
         try:
+            if urllib.parse.urlsplit(url).scheme == "data":
+                _check_data_uri(state, url)
+                continue
             local = await _own_file(state, account, url, base)
             if local is not None:
                 plan.local[url] = local
-            elif not url.startswith("data:"):
+            else:
                 _check_remote(state, url)
                 plan.remote.append(url)
         except ValueError as exc:
@@ -65,16 +68,17 @@ async def plan_files(
     return plan
 
 
+def _check_data_uri(state: ApiState, url: str) -> None:
+    limit = state.settings.max_data_uri_bytes
+    if len(url) > limit:
+        raise ValueError(
+            f"data: URIs may be at most {limit} bytes; upload larger files with POST /v1/files"
+        )
+
+
 async def _own_file(state: ApiState, account: str, url: str, base: str) -> str | None:
     """The local path of a URL that names this server's own file, else None."""
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme == "data":
-        if len(url) > state.settings.max_data_uri_bytes:
-            limit = state.settings.max_data_uri_bytes
-            raise ValueError(
-                f"data: URIs may be at most {limit} bytes; upload larger files with POST /v1/files"
-            )
-        return None
     path = parts.path if parts.path.startswith("/v1/") else "/v1" + parts.path
     if path.startswith("/v1/outputs/"):
         query = urllib.parse.parse_qs(parts.query)

@@ -188,11 +188,16 @@ class _Builds:
         with self.lock:
             self.aborted = True
             for process in self.running:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)  # pip and the builds it started
+                _stop(process)
 
 
 _builds = _Builds()
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Terminate an installer and the builds it started (its own process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
 
 
 def abort_builds() -> None:
@@ -233,8 +238,7 @@ def _run_step(step: list[str], progress: Progress, lock_fd: int) -> tuple[int, s
             with _builds.lock:
                 _builds.running.discard(process)
             if process.poll() is None:  # interrupted (Ctrl-C in `foretell models prepare`)
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
+                _stop(process)
         output.seek(0)
         return code, output.read()
 
