@@ -168,12 +168,11 @@ def serve_builtin(data_dir: pathlib.Path, *names: str) -> Server:
     from foretell.models import builtin_models
 
     paths = {name: builtin_models()[name] for name in names}
-    for path in paths.values():
-        subprocess.run(
-            [sys.executable, "-m", "foretell", "models", "prepare", str(path)],
-            check=True,
-            timeout=BUILD_TIMEOUT_S,
-        )
+    subprocess.run(
+        [sys.executable, "-m", "foretell", "models", "prepare", *map(str, paths.values())],
+        check=True,
+        timeout=BUILD_TIMEOUT_S,
+    )
     return start_server(data_dir, [f"{name}={path}" for name, path in paths.items()])
 
 

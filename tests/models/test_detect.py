@@ -13,16 +13,14 @@ import pytest
 from PIL import Image
 
 from foretell.models import builtin_models
-from tests.server import Server, run_prediction, serve_builtin
+from tests.server import BUILD_TIMEOUT_S, Server, run_prediction, serve_builtin
 
 DETECT = builtin_models()["foretell/detect"]
 EXAMPLE: dict[str, Any] = json.loads((DETECT / "example.json").read_text())["input"]
-#: a model still preparing waits in `starting`, which may outlast Prefer: wait
-DEADLINE_S = 900
 MAGENTA = (255, 0, 255)
 
 # The first environment build (pip install of OpenCV) may take minutes.
-pytestmark = pytest.mark.timeout(DEADLINE_S + 120)
+pytestmark = pytest.mark.timeout(BUILD_TIMEOUT_S + 120)
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,13 @@ from typing import Any
 import pytest
 
 from foretell.models import builtin_models
-from tests.server import Server, run_prediction, serve_builtin
+from tests.server import BUILD_TIMEOUT_S, Server, run_prediction, serve_builtin
 
 EMBEDDINGS = builtin_models()["foretell/embeddings"]
 MODEL = "foretell/embeddings"
-#: a model still preparing waits in `starting`, which may outlast Prefer: wait
-DEADLINE_S = 900
 
 # The first run builds a 1.5 GB environment (torch): far past the default test timeout.
-pytestmark = pytest.mark.timeout(DEADLINE_S + 300)
+pytestmark = pytest.mark.timeout(BUILD_TIMEOUT_S + 300)
 
 
 @pytest.fixture(scope="module")

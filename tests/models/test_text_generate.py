@@ -10,16 +10,14 @@ import httpx
 import pytest
 
 from foretell.models import builtin_models
-from tests.server import Server, serve_builtin
+from tests.server import BUILD_TIMEOUT_S, Server, serve_builtin, wait_done
 
 MODEL = "foretell/text-generate"
 DIRECTORY = builtin_models()[MODEL]
-#: the first run compiles llama.cpp (minutes); a model still preparing waits in `starting`
-DEADLINE_S = 900
 PROMPT = "The old lighthouse keeper climbed the stairs every evening. One night, he"
 TERMINAL = ("succeeded", "failed", "canceled")
 
-pytestmark = pytest.mark.timeout(DEADLINE_S + 300)
+pytestmark = pytest.mark.timeout(BUILD_TIMEOUT_S + 300)
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +41,10 @@ def create(server: Server, body: dict[str, Any], wait: bool = True) -> dict[str,
 
 def poll(server: Server, result: dict[str, Any]) -> dict[str, Any]:
     """Poll a prediction to a terminal status (Prefer: wait gives up after 60 s)."""
-    deadline = time.monotonic() + DEADLINE_S
+    if result["status"] in TERMINAL:
+        return result
     with server.client() as http:
-        while result["status"] not in TERMINAL:
-            assert time.monotonic() < deadline, result
-            time.sleep(0.2)
-            result = http.get(f"/v1/predictions/{result['id']}").json()
-    return result
+        return wait_done(http, result["id"], BUILD_TIMEOUT_S)
 
 
 def predict(server: Server, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +82,7 @@ def test_tokens_stream_over_sse_and_match_the_output(server: Server) -> None:
     stream_url = created["urls"]["stream"]
     events: list[tuple[str, str]] = []
     with (
-        httpx.Client(timeout=DEADLINE_S) as http,
+        httpx.Client(timeout=BUILD_TIMEOUT_S) as http,
         http.stream("GET", stream_url, headers={"Accept": "text/event-stream"}) as response,
     ):
         assert response.status_code == 200
@@ -152,7 +147,7 @@ def test_cancel_stops_generation_promptly(server: Server) -> None:
     created = create(
         server, {"input": {"prompt": PROMPT, "max_tokens": 1024, "seed": 3}}, wait=False
     )
-    deadline = time.monotonic() + DEADLINE_S
+    deadline = time.monotonic() + BUILD_TIMEOUT_S
     with server.client() as http:
         result = created
         while not result.get("output"):  # generating
