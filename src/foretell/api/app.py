@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from foretell.api import files, models, predictions, streams
 from foretell.api.errors import HANDLERS
 from foretell.api.state import ApiState
+from foretell.web import routes as web_routes
 
 
 def _routes() -> list[BaseRoute]:
@@ -48,6 +49,9 @@ def create_app(state: ApiState) -> Starlette:
     """The API app over an assembled ApiState (see foretell.server)."""
     routes = _routes()
     # Python client 1.x wants base URLs without /v1, the others with it: serve both.
-    app = Starlette(routes=[Mount("/v1", routes=routes), *routes], exception_handlers=HANDLERS)
+    # The playground (/, /{owner}/{name}, /p/{id}, llms.txt) comes last: the API wins.
+    app = Starlette(
+        routes=[Mount("/v1", routes=routes), *routes, *web_routes()], exception_handlers=HANDLERS
+    )
     app.state.api = state
     return app

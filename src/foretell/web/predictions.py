@@ -1,0 +1,55 @@
+"""A prediction as markdown, for agents that open its urls.web."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from foretell.api.state import ApiState
+from foretell.core.prediction import Prediction
+from foretell.errors import NotFound
+
+
+async def load_prediction(state: ApiState, account: str, prediction_id: str) -> Prediction:
+    """The caller's prediction, live if it is running (as GET /v1/predictions/{id} reads it)."""
+    live = state.dispatcher.get(prediction_id)
+    if live is not None and live.account == account:
+        return live
+    stored = await state.store.get_prediction(account, prediction_id)
+    if stored is None:
+        raise NotFound("The requested resource could not be found.")
+    return stored
+
+
+def _block(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
+    fence = "```" if "```" not in text else "~~~~"
+    return f"{fence}\n{text}\n{fence}\n"
+
+
+def prediction_markdown(body: dict[str, Any]) -> str:
+    """The prediction's JSON (Replicate's shape) as a short markdown report."""
+    times = [
+        f"- {k.replace('_', ' ')}: {body[k]}"
+        for k in ("created_at", "started_at", "completed_at")
+        if body.get(k)
+    ]
+    metrics = [f"- {k}: {v}" for k, v in (body.get("metrics") or {}).items()]
+    parts = [
+        f"# Prediction {body['id']}\n",
+        f"- model: `{body['model']}` (version `{body['version']}`)",
+        f"- status: **{body['status']}**",
+        *times,
+        f"- API: {body['urls']['get']}\n",
+        "## Input\n",
+        _block(body["input"]),
+        "## Output\n",
+        _block(body["output"]) if body.get("output") is not None else "(none yet)\n",
+    ]
+    if body.get("error"):
+        parts += ["## Error\n", _block(body["error"])]
+    if metrics:
+        parts += ["## Metrics\n", "\n".join(metrics) + "\n"]
+    if body.get("logs"):
+        parts += ["## Logs\n", _block(body["logs"])]
+    return "\n".join(parts)
