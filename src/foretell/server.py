@@ -7,7 +7,8 @@ import logging
 import os
 import pathlib
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import orjson
 import uvicorn
@@ -17,15 +18,16 @@ from foretell.api.app import create_app
 from foretell.api.state import ApiState, Settings
 from foretell.core.accounts import hash_token
 from foretell.core.ids import api_token
-from foretell.core.prediction import finish, utcnow
 from foretell.core.status import Status
 from foretell.files.local import LocalFiles
 from foretell.files.urls import UrlSigner
 from foretell.hosting import ModelHost
 from foretell.outbound import GuardedClient, OutboundPolicy
 from foretell.queue import MemoryQueue
+from foretell.retention import Retention
 from foretell.runner import Runner
 from foretell.runner.dispatch import Dispatcher
+from foretell.shutdown import Server, Shutdown
 from foretell.store.sqlite import SQLiteStore
 from foretell.streaming.hub import StreamHub
 from foretell.webhooks import Deliverer, Outbox, RetryPolicy
@@ -35,6 +37,10 @@ log = logging.getLogger("foretell")
 DEFAULT_ACCOUNT = "local"
 RESTARTED = (
     "The server restarted while this prediction was running, so its result was lost. Run it again."
+)
+SHUT_DOWN = (
+    "The server shut down before this prediction finished (it ran past the shutdown grace "
+    "period). Run it again."
 )
 
 
@@ -54,6 +60,10 @@ class ServeConfig:
     webhook_retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: CPU threads each model's worker may use (None: the libraries' default, every core)
     model_threads: int | None = None
+    #: seconds running predictions may take to finish once SIGINT/SIGTERM arrived
+    shutdown_grace_s: float = 30.0
+    #: seconds a finished prediction keeps its input, output, logs and files (0: forever)
+    data_retention_s: float = 3600.0
 
 
 def _signing_key(data_dir: pathlib.Path) -> bytes:
@@ -87,7 +97,8 @@ def _progress(line: str) -> None:
 
 
 async def _recover(state: ApiState, host: ModelHost, base: str) -> None:
-    """Requeue what never started; fail what was running when the server died."""
+    """Requeue what never started; fail what was running when the server died (with its
+    `completed` webhook, like any other end)."""
     for prediction in await state.store.unfinished_predictions():
         model = state.model(prediction.model)
         if prediction.status is Status.STARTING and model is not None:
@@ -96,70 +107,99 @@ async def _recover(state: ApiState, host: ModelHost, base: str) -> None:
         reason = (
             RESTARTED if model is not None else f"The model {prediction.model} is no longer served."
         )
-        await state.store.save_prediction(finish(prediction, Status.FAILED, utcnow(), error=reason))
+        await state.dispatcher.end_unrun(prediction, Status.FAILED, reason)
+
+
+def _running(dispatcher: Dispatcher, grace_s: float) -> Callable[[], str]:
+    def describe() -> str:
+        count = len(dispatcher.live)
+        if not count:
+            return "no prediction is running"
+        return f"waiting up to {grace_s:g} s for {count} running prediction(s) to finish"
+
+    return describe
 
 
 async def serve(config: ServeConfig) -> None:
-    """Run until interrupted."""
+    """Run until SIGINT or SIGTERM; then stop cleanly (see `foretell.shutdown`)."""
+    # Resolved once: workers run with their model's directory as cwd.
+    config = replace(config, data_dir=config.data_dir.resolve())
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(config.data_dir / "foretell.db")
     await store.open()
     if not config.settings.no_auth and await store.count_tokens() == 0:
         token = await create_token(store, DEFAULT_ACCOUNT)
         print(f"Created the first API token (shown once): {token}", flush=True)
-    files = LocalFiles(config.data_dir / "files")
     outbound = GuardedClient(OutboundPolicy(allow_private=config.allow_private_urls))
-    async with Runner(scratch_dir=None) as runner:
-        dispatcher = Dispatcher(runner, store, files, outbound)
-        queue = MemoryQueue()
-        hub = StreamHub()
-        dispatcher.event_listeners.append(hub.publish)
-        state = ApiState(
-            store,
-            queue,
-            dispatcher,
-            files,
-            UrlSigner(_signing_key(config.data_dir), config.output_url_ttl_s),
-            config.settings,
-            hub,
-            outbound,
-        )
-        host = ModelHost(state, _progress, thread_limits(config.model_threads))
-        state.host = host
-        host.start(config.models)
-        public = config.public_url or f"http://{config.host}:{config.port}"
-        deliverer = Deliverer(store, outbound, config.webhook_retry)
-        outbox = Outbox(
-            store, lambda p: orjson.dumps(render.prediction(public, state, p)), deliverer.wake
-        )
-        dispatcher.change_listeners.append(outbox.on_change)
-        outbox.start()
-        deliverer.start()
-        dispatcher.start(queue)
+    try:
+        async with Runner(scratch_dir=None) as runner:
+            await _serve_with(config, store, outbound, runner)
+    finally:
+        await outbound.close()
+        await store.close()
+
+
+async def _serve_with(
+    config: ServeConfig, store: SQLiteStore, outbound: GuardedClient, runner: Runner
+) -> None:
+    files = LocalFiles(config.data_dir / "files")
+    dispatcher = Dispatcher(runner, store, files, outbound)
+    queue = MemoryQueue()
+    hub = StreamHub()
+    dispatcher.event_listeners.append(hub.publish)
+    signer = UrlSigner(_signing_key(config.data_dir), config.output_url_ttl_s)
+    state = ApiState(
+        store, queue, dispatcher, files, signer, config.settings, hub, outbound
+    )  # fmt: skip
+    host = ModelHost(state, _progress, thread_limits(config.model_threads))
+    state.host = host
+    host.start(config.models)
+    public = config.public_url or f"http://{config.host}:{config.port}"
+    deliverer = Deliverer(store, outbound, config.webhook_retry)
+    outbox = Outbox(
+        store, lambda p: orjson.dumps(render.prediction(public, state, p)), deliverer.wake
+    )
+    dispatcher.webhooks = outbox
+    retention = Retention(store, files, config.data_retention_s)
+    outbox.start()
+    deliverer.start()
+    dispatcher.start(queue)
+    retention.start()
+    shutdown = Shutdown(_progress, _running(dispatcher, config.shutdown_grace_s))
+    shutdown.install()
+    try:
         await _recover(state, host, public)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(state),
-                host=config.host,
-                port=config.port,
-                log_level="warning",
-                lifespan="off",
-            )
+        await _serve_http(config, state, shutdown)
+    finally:
+        grace = 0.0 if shutdown.force.is_set() else config.shutdown_grace_s
+        await host.close()  # stops environment builds; what waits for them stays queued
+        await dispatcher.drain(grace, SHUT_DOWN, shutdown.force)
+        await dispatcher.close()
+        await outbox.close()
+        await deliverer.close()
+        await retention.close()
+        shutdown.remove()
+
+
+async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) -> None:
+    server = Server(
+        uvicorn.Config(
+            create_app(state),
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            lifespan="off",
+            # requests still open (Prefer: wait) get the grace period too
+            timeout_graceful_shutdown=int(config.shutdown_grace_s) or None,
         )
-        print(
-            f"foretell is serving {len(state.models)} model(s) at http://{config.host}:{config.port}"
-            " (each loads in the background; predictions wait for it)",
-            flush=True,
-        )
-        try:
-            await server.serve()
-        finally:
-            await host.close()
-            await dispatcher.close()
-            await outbox.close()
-            await deliverer.close()
-    await outbound.close()
-    await store.close()
+    )
+    shutdown.server = server
+    print(
+        f"foretell is serving {len(state.models)} model(s) at http://{config.host}:{config.port}"
+        " (each loads in the background; predictions wait for it)",
+        flush=True,
+    )
+    await server.serve()
 
 
 def run(config: ServeConfig) -> None:

@@ -40,3 +40,43 @@ async def test_only_the_four_client_event_names() -> None:
 def test_frames_keep_spaces_and_split_lines() -> None:
     """Each line of data is its own `data:` line, one space after the colon, with an id."""
     assert frame(3, "output", " two\nlines") == "event: output\nid: 3\ndata:  two\ndata: lines\n\n"
+
+
+class ManualClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _finish(hub: StreamHub, pid: str, events: int = 1) -> None:
+    for i in range(events):
+        hub.publish(pid, "logs", f"line {i}\n")
+    hub.publish(pid, "done", {})
+
+
+def test_finished_logs_go_after_keep_finished_s() -> None:
+    """A finished prediction's stream is kept for keep_finished_s, then dropped."""
+    clock = ManualClock()
+    hub = StreamHub(keep_finished_s=600, clock=clock)
+    _finish(hub, "old")
+    clock.now += 599
+    hub.open("new")
+    assert hub.get("old") is not None
+    clock.now += 2
+    hub.open("newer")
+    assert hub.get("old") is None
+    assert hub.get("new") is not None  # still running: never evicted
+
+
+def test_finished_logs_are_bounded_by_size() -> None:
+    """Past max_finished_events the oldest finished streams go first, whatever their age."""
+    hub = StreamHub(max_finished_events=25, clock=ManualClock())
+    for pid in ("a", "b", "c"):
+        _finish(hub, pid, events=9)  # 10 events each
+    hub.open("d")
+    assert hub.get("a") is None
+    assert hub.get("b") is not None and hub.get("c") is not None

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
-from foretell.api.durations import MIN_DEADLINE_S, parse_duration, parse_prefer_wait
+from foretell.api.durations import parse_deadline, parse_prefer_wait
 from foretell.api.inputs import FilePlan, plan_files
 from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
@@ -83,6 +83,7 @@ async def _create(
     request: Request, account: Account, model: Model, body: dict[str, Any]
 ) -> Response:
     state = api_state(request)
+    wait = parse_prefer_wait(request.headers.get("prefer"))  # every check before anything is kept
     raw_input = body.get("input")
     if raw_input is None:
         raw_input = {}
@@ -109,7 +110,6 @@ async def _create(
         iterator=model.is_iterator,
     )
     await _accept(state, model, prediction, plan, base)
-    wait = parse_prefer_wait(request.headers.get("prefer"))
     headers = {"Location": f"{base}/v1/predictions/{prediction.id}"}
     if wait is not None:
         await state.dispatcher.wait(prediction.id, wait)
@@ -167,17 +167,14 @@ def _deadline(
     text = request.headers.get("cancel-after")
     where = "Cancel-After"
     if text is None and body.get("lifetime") is not None:
-        text, where = str(body["lifetime"]), "lifetime"
+        lifetime = body["lifetime"]
+        if not isinstance(lifetime, str | int | float) or isinstance(lifetime, bool):
+            description = "must be a duration: seconds (90) or units like 1h30m45s"
+            raise InvalidRequest([InvalidField("invalid_type", "lifetime", description)])
+        text, where = str(lifetime), "lifetime"
     if text is None:
         return None
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise InvalidRequest([InvalidField("format", where, str(exc))]) from exc
-    if seconds < MIN_DEADLINE_S:
-        description = f"must be at least {MIN_DEADLINE_S:.0f} seconds (got {text})"
-        raise InvalidRequest([InvalidField("number_gte", where, description)])
-    return now + datetime.timedelta(seconds=seconds)
+    return now + datetime.timedelta(seconds=parse_deadline(text, where))
 
 
 async def _current(state: ApiState, account: Account, id_: str) -> Prediction:
@@ -205,7 +202,7 @@ async def cancel_prediction(request: Request) -> Response:
     current = await _current(state, account, request.path_params["id"])
     if not current.status.is_terminal:
         if state.host is None or not await state.host.cancel_waiting(current.id):
-            await state.dispatcher.cancel(current.id)
+            await state.dispatcher.cancel(current)
         await state.dispatcher.wait(current.id, 5.0)
         current = await _current(state, account, current.id)
     return JSONResponse(render.prediction(render.base_url(request), state, current))

@@ -70,6 +70,8 @@ def prediction(base: str, state: ApiState, p: Prediction) -> dict[str, Any]:
         body["webhook_events_filter"] = list(events if events is not None else DEFAULT_EVENTS)
     if p.deadline is not None:
         body["deadline"] = timestamp(p.deadline)
+    if p.data_removed:  # as Replicate shows a prediction after its retention cleanup
+        body["input"] = body["logs"] = body["output"] = None
     return body
 
 

@@ -79,6 +79,22 @@ def serve_command(
             "Lower it when several models run at once.",
         ),
     ] = None,
+    shutdown_grace: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="On SIGINT/SIGTERM, seconds running predictions may take to finish before "
+            "they are failed.",
+        ),
+    ] = 30.0,
+    data_retention: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Seconds a finished prediction keeps its input, output, logs and output "
+            "files, and uploads their expiry (0: keep everything).",
+        ),
+    ] = 3600.0,
 ) -> None:
     """Serve models behind Replicate's HTTP API."""
     # The server stack loads only for this command, so `foretell predict` starts fast.
@@ -112,9 +128,9 @@ def serve_command(
     )
     config = ServeConfig(
         hosted, data_dir, host, port, settings, output_url_ttl, allow_private_urls, public_url,
-        retry, model_threads,
+        retry, model_threads, shutdown_grace, data_retention,
     )  # fmt: skip
     try:
         run(config)
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # before the server's own handlers are installed
+        raise typer.Exit(130) from None

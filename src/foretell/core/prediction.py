@@ -92,3 +92,9 @@ def finish(
             round((at - started).total_seconds(), 6) if started else 0.0
         )
     return replace(prediction, **changes)
+
+
+def remove_data(prediction: Prediction) -> Prediction:
+    """The prediction after retention cleanup: input, output and logs gone, the rest kept
+    (Replicate's `data_removed`)."""
+    return replace(prediction, input={}, output=None, output_files=(), logs="", data_removed=True)

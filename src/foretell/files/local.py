@@ -14,7 +14,8 @@ class LocalFiles:
     """Keeps uploads under `root/uploads/<id>/` and outputs under `root/outputs/<prediction>/`."""
 
     def __init__(self, root: pathlib.Path) -> None:
-        self.root = root
+        # absolute once, here: these paths are handed to workers whose cwd is their model's
+        self.root = root.resolve()
         (root / "uploads").mkdir(parents=True, exist_ok=True)
         (root / "outputs").mkdir(parents=True, exist_ok=True)
 
@@ -30,6 +31,10 @@ class LocalFiles:
     def delete_upload(self, upload_id: str) -> None:
         """Remove an upload's bytes."""
         shutil.rmtree(self.root / "uploads" / upload_id, ignore_errors=True)
+
+    def delete_outputs(self, prediction_id: str) -> None:
+        """Remove every kept output file of a prediction."""
+        shutil.rmtree(self.root / "outputs" / prediction_id, ignore_errors=True)
 
     def keep_output(self, prediction_id: str, source: pathlib.Path) -> str:
         """Move a worker's output file into storage; returns its unguessable relative key."""

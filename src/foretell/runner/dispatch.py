@@ -1,4 +1,10 @@
-"""Dispatch: run stored predictions on the runner, apply their events, persist, notify."""
+"""Dispatch: run stored predictions on the runner, apply their events, persist, notify.
+
+Whatever goes wrong while a prediction is handled (downloading inputs, reaching the
+runner, keeping outputs, a bug here), it ends: `failed` with the reason, never left
+`starting` or `processing`. A cancel always ends a prediction that is not finished,
+whichever step it is in.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +14,21 @@ import pathlib
 import shutil
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
-
-import httpx
+from typing import Any, Protocol
 
 from foretell.core.events import Done, Log, Output, Started
 from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction, append_logs, append_output, finish, start, utcnow
 from foretell.core.status import Status, done_event
 from foretell.files.local import LocalFiles
-from foretell.outbound import BlockedURL, GuardedClient
+from foretell.outbound import GuardedClient
 from foretell.predictor.files import safe_name
 from foretell.queue.protocol import WorkQueue
 from foretell.runner.errors import UnknownModel
+from foretell.runner.handle import PredictionHandle
 from foretell.runner.runner import Runner
 from foretell.runner.spec import PredictionRequest
-from foretell.store.protocol import Store
+from foretell.store.protocol import Store, WebhookDelivery
 
 log = logging.getLogger("foretell.dispatch")
 
@@ -32,6 +37,25 @@ PERSIST_INTERVAL_S = 0.25
 
 #: (prediction id, SSE event name, data, file locations in data)
 EventListener = Callable[[str, str, Any, tuple[tuple[str | int, ...], ...]], None]
+
+EXPIRED = "Prediction canceled: it ran past its Cancel-After deadline."
+
+
+class Webhooks(Protocol):
+    """The outbox as the dispatcher sees it."""
+
+    def rows_for(self, prediction: Prediction, event: str) -> list[WebhookDelivery]:
+        """Rows for a `start` or `completed` change, committed with that state."""
+
+    def on_change(self, prediction: Prediction, event: str) -> None:
+        """An `output` or `logs` change (throttled, written by the outbox itself)."""
+
+    def wake(self) -> None:
+        """Rows were committed: deliver them."""
+
+
+class StepFailed(Exception):
+    """A step of handling a prediction failed; the message is what the user is told."""
 
 
 class Dispatcher:
@@ -45,15 +69,19 @@ class Dispatcher:
         self.files = files
         self.outbound = outbound
         self.live: dict[str, Prediction] = {}
+        self.webhooks: Webhooks | None = None
+        self.event_listeners: list[EventListener] = []
         self._finished: dict[str, asyncio.Event] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._handles: dict[str, PredictionHandle] = {}
         self._dirty: set[str] = set()
+        #: webhook rows whose state change could not be saved yet (committed with it later)
+        self._unsaved_rows: dict[str, list[WebhookDelivery]] = {}
         self._reasons: dict[str, str] = {}
+        #: canceled before the dispatcher had them: they must never run
+        self._canceled_early: set[str] = set()
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._background: list[asyncio.Task[None]] = []
-        self.event_listeners: list[EventListener] = []
-        #: called with (prediction, "start" | "output" | "logs" | "completed")
-        self.change_listeners: list[Callable[[Prediction, str], None]] = []
 
     def start(self, queue: WorkQueue) -> None:
         """Take work from `queue` and persist running predictions periodically."""
@@ -63,10 +91,32 @@ class Dispatcher:
         ]
 
     async def close(self) -> None:
-        """Persist what is pending and stop."""
+        """Persist what is pending and stop (see `drain` for ending running predictions)."""
         for task in self._background:
             task.cancel()
         await self._flush()
+
+    async def drain(self, grace_s: float, error: str, force: asyncio.Event | None = None) -> None:
+        """Let running predictions finish for up to `grace_s` (or until `force` is set),
+        then fail the rest with `error`: saved, streamed and webhooked as usual."""
+        waits = [asyncio.ensure_future(e.wait()) for e in self._finished.values()]
+        if force is not None:
+            waits.append(asyncio.ensure_future(force.wait()))
+        deadline = asyncio.get_running_loop().time() + grace_s
+        while self.live and waits:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0 or (force is not None and force.is_set()):
+                break
+            _, pending = await asyncio.wait(
+                waits, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+            )
+            waits = list(pending)
+        for waiter in waits:
+            waiter.cancel()
+        for prediction in list(self.live.values()):
+            await self._end(prediction.id, Done(prediction.id, "failed", error=error))
+        for task in list(self._tasks.values()):
+            task.cancel()
 
     async def _consume(self, queue: WorkQueue) -> None:
         while True:
@@ -81,6 +131,9 @@ class Dispatcher:
         remote_files: tuple[str, ...] = (),
     ) -> None:
         """Run a stored prediction; returns at once."""
+        if prediction.id in self._canceled_early:
+            self._canceled_early.discard(prediction.id)
+            return  # already ended by cancel()
         self.live[prediction.id] = prediction
         self._finished.setdefault(prediction.id, asyncio.Event())
         if prediction.deadline is not None:
@@ -91,8 +144,8 @@ class Dispatcher:
         task = asyncio.create_task(
             self._run(prediction, runner_model, dict(local_files), remote_files)
         )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[prediction.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(prediction.id, None))
 
     def get(self, prediction_id: str) -> Prediction | None:
         """The live copy of a running prediction (fresher than the store's)."""
@@ -113,27 +166,42 @@ class Dispatcher:
         except TimeoutError:
             pass
 
-    async def cancel(self, prediction_id: str, reason: str | None = None) -> None:
-        """Ask the runner to cancel; the prediction ends `canceled` with `reason` as its error."""
-        if prediction_id in self.live:
-            if reason:
-                self._reasons[prediction_id] = reason
-            await self.runner.cancel(prediction_id)
+    async def cancel(self, prediction: Prediction, reason: str | None = None) -> None:
+        """End `prediction` as `canceled` (with `reason` as its error), whichever step it
+        is in: queued, downloading its inputs, waiting for a slot or running."""
+        pid = prediction.id
+        if reason:
+            self._reasons.setdefault(pid, reason)
+        if pid not in self.live:
+            # Not here yet (or never will be): end it now; if it arrives later, skip it.
+            self._canceled_early.add(pid)
+            await self.end_unrun(prediction, Status.CANCELED, self._reasons.get(pid))
+            return
+        if pid in self._handles and await self.runner.cancel(pid):
+            return  # the runner stops it and reports Done(canceled)
+        task = self._tasks.get(pid)
+        if task is not None:
+            task.cancel()  # still preparing: _run ends it
+        else:
+            await self._end(pid, Done(pid, "canceled"))
 
     async def end_unrun(
         self, prediction: Prediction, status: Status, error: str | None = None
     ) -> None:
         """End a stored prediction that never reached the runner (its model could not
         start, or it was canceled while waiting): saved, streamed and webhooked as usual."""
+        if prediction.status.is_terminal:
+            return
         self._finished.setdefault(prediction.id, asyncio.Event())
         if error is not None and status is Status.CANCELED:
             self._reasons[prediction.id] = error
-        await self._done(prediction, Done(prediction.id, status.value, error=error))
+        self.live.setdefault(prediction.id, prediction)
+        await self._end(prediction.id, Done(prediction.id, status.value, error=error))
 
     def _deadline_passed(self, prediction_id: str) -> None:
-        if prediction_id in self.live:
-            reason = "Prediction canceled: it ran past its Cancel-After deadline."
-            asyncio.ensure_future(self.cancel(prediction_id, reason))
+        prediction = self.live.get(prediction_id)
+        if prediction is not None:
+            asyncio.ensure_future(self.cancel(prediction, EXPIRED))
 
     async def _run(
         self,
@@ -142,100 +210,133 @@ class Dispatcher:
         local_files: dict[str, str],
         remote_files: tuple[str, ...],
     ) -> None:
-        output_dir = self.files.output_dir(prediction.id)
-        inputs_dir = self.files.root / "inputs" / prediction.id
+        pid = prediction.id
+        output_dir = self.files.output_dir(pid)
+        inputs_dir = self.files.root / "inputs" / pid
         try:
             for index, url in enumerate(remote_files):
-                try:
-                    local_files[url] = str(await self._download(url, inputs_dir / str(index)))
-                except (BlockedURL, httpx.HTTPError) as exc:
-                    error = f"Could not download the input file {url}: {exc}"
-                    await self._done(prediction, Done(prediction.id, "failed", error=error))
-                    return
-            request = PredictionRequest(
-                prediction.id, prediction.input, output_dir, local_files=local_files
-            )
-            try:
-                handle = await self.runner.submit(runner_model, request)
-            except UnknownModel:
-                error = f"The model {prediction.model} is not running on this server."
-                await self._done(prediction, Done(prediction.id, "failed", error=error))
-                return
-            async for batch in handle.batches():
-                for event in batch:
-                    if isinstance(event, Output | Log):
-                        self._apply_stream(prediction.id, event)
-                    else:
-                        await self._apply(prediction.id, event)
+                local_files[url] = str(await self._download(url, inputs_dir / str(index)))
+            await self._run_on_runner(prediction, runner_model, local_files, output_dir)
+        except asyncio.CancelledError:
+            if pid not in self.live:
+                raise
+            await self._end(pid, Done(pid, "canceled"))  # cancel() while preparing
+        except Exception as exc:
+            if not isinstance(exc, StepFailed):
+                log.exception("handling prediction %s failed", pid)
+                exc = StepFailed(f"foretell failed while running this prediction: {_say(exc)}")
+            if pid in self._handles:
+                await self.runner.cancel(pid)  # don't leave it running unseen
+            await self._end(pid, Done(pid, "failed", error=str(exc)))
         finally:
+            self._handles.pop(pid, None)
             shutil.rmtree(output_dir, ignore_errors=True)
             shutil.rmtree(inputs_dir, ignore_errors=True)
 
+    async def _run_on_runner(
+        self,
+        prediction: Prediction,
+        runner_model: str,
+        local_files: dict[str, str],
+        output_dir: pathlib.Path,
+    ) -> None:
+        request = PredictionRequest(
+            prediction.id, prediction.input, output_dir, local_files=local_files
+        )
+        try:
+            handle = await self.runner.submit(runner_model, request)
+        except UnknownModel:
+            raise StepFailed(
+                f"The model {prediction.model} is not running on this server."
+            ) from None
+        self._handles[prediction.id] = handle
+        async for batch in handle.batches():
+            for event in batch:
+                if prediction.id not in self.live:
+                    return  # ended meanwhile (shutdown)
+                if isinstance(event, Output | Log):
+                    self._apply_stream(prediction.id, event)
+                else:
+                    await self._apply(prediction.id, event)
+
     async def _download(self, url: str, directory: pathlib.Path) -> pathlib.Path:
         """A remote file input, fetched through the guard (never by the model's process)."""
-        directory.mkdir(parents=True, exist_ok=True)
-        name = pathlib.PurePosixPath(urllib.parse.urlsplit(url).path).name or "input"
-        return await self.outbound.download(url, directory / safe_name(name))
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            name = pathlib.PurePosixPath(urllib.parse.urlsplit(url).path).name or "input"
+            return await self.outbound.download(url, directory / safe_name(name))
+        except Exception as exc:
+            raise StepFailed(f"Could not download the input file {url}: {_say(exc)}") from exc
 
     def _apply_stream(self, prediction_id: str, event: Output | Log) -> None:
         """Output and logs: in memory only (persisted by the flusher), so no await per token."""
         current = self.live[prediction_id]
         if isinstance(event, Log):
-            self._update(append_logs(current, event.text))
+            changed = append_logs(current, event.text)
+            self._update(changed)
             self._emit(prediction_id, "logs", event.text)
-            self._changed(prediction_id, "logs")
+            self._changed(changed, "logs")
         else:
             value = self._keep_files(prediction_id, event.value, event.files)
-            self._update(append_output(current, value, event.files))
+            changed = append_output(current, value, event.files)
+            self._update(changed)
             self._emit(prediction_id, "output", value, event.files)
-            self._changed(prediction_id, "output")
+            self._changed(changed, "output")
 
     async def _apply(self, prediction_id: str, event: Any) -> None:
         current = self.live[prediction_id]
         if isinstance(event, Started):
-            await self._save(start(current, utcnow()), now=True)
-            self._changed(prediction_id, "start")
+            started = start(current, utcnow())
+            await self._save(started, now=True, rows=self._rows(started, "start"))
         elif isinstance(event, Done):
-            await self._done(current, event)
+            await self._end(prediction_id, event)
 
-    async def _done(self, current: Prediction, done: Done) -> None:
-        output = self._keep_files(current.id, done.output, done.files)
+    async def _end(self, prediction_id: str, done: Done) -> None:
+        """The one way a prediction ends; a no-op for one that already has."""
+        current = self.live.get(prediction_id)
+        if current is None or current.status.is_terminal:
+            return
         error = done.error
         if done.status == "canceled":
-            error = self._reasons.pop(current.id, None)
-        final = finish(
-            current,
-            Status(done.status),
-            utcnow(),
-            output=output,
-            files=done.files,
-            error=error,
-            metrics=done.metrics,
-        )
-        await self._save(final, now=True)
-        for listener in self.change_listeners:
-            listener(final, "completed")
+            error = self._reasons.pop(prediction_id, None)
+        try:
+            output = self._keep_files(prediction_id, done.output, done.files)
+            final = finish(
+                current, Status(done.status), utcnow(), output=output, files=done.files,
+                error=error, metrics=done.metrics,
+            )  # fmt: skip
+        except StepFailed as exc:
+            final = finish(current, Status.FAILED, utcnow(), error=str(exc), metrics=done.metrics)
+        await self._save(final, now=True, rows=self._rows(final, "completed"))
         if final.status is Status.SUCCEEDED and not final.iterator and final.output is not None:
-            self._emit(final.id, "output", final.output, done.files)
+            self._emit(final.id, "output", final.output, [list(loc) for loc in final.output_files])
         if final.status is Status.FAILED:
             self._emit(final.id, "error", {"detail": final.error})
         self._emit(final.id, "done", done_event(final.status))
-        timer = self._deadlines.pop(current.id, None)
+        timer = self._deadlines.pop(prediction_id, None)
         if timer is not None:
             timer.cancel()
-        self.live.pop(current.id, None)
-        finished = self._finished.pop(current.id, None)
+        self._reasons.pop(prediction_id, None)
+        if prediction_id not in self._dirty:  # saved; else the flusher retries, then drops it
+            self.live.pop(prediction_id, None)
+        finished = self._finished.pop(prediction_id, None)
         if finished is not None:
             finished.set()
 
     def _keep_files(self, prediction_id: str, value: Any, files: list[list[str | int]]) -> Any:
         """Move each output file into storage, replacing its path with the storage key."""
-        for location in files:
-            value = replace_at(
-                value,
-                location,
-                lambda path: self.files.keep_output(prediction_id, pathlib.Path(path)),
-            )
+        try:
+            for location in files:
+                value = replace_at(
+                    value,
+                    location,
+                    lambda path: self.files.keep_output(prediction_id, pathlib.Path(path)),
+                )
+        except Exception as exc:
+            log.exception("keeping the outputs of %s failed", prediction_id)
+            raise StepFailed(
+                f"foretell could not keep this prediction's output: {_say(exc)}"
+            ) from exc
         return value
 
     def _emit(
@@ -245,27 +346,52 @@ class Dispatcher:
         for listener in self.event_listeners:
             listener(prediction_id, name, data, located)
 
-    def _changed(self, prediction_id: str, event: str) -> None:
-        prediction = self.live[prediction_id]
-        for listener in self.change_listeners:
-            listener(prediction, event)
+    def _rows(self, prediction: Prediction, event: str) -> list[WebhookDelivery]:
+        return self.webhooks.rows_for(prediction, event) if self.webhooks else []
+
+    def _changed(self, prediction: Prediction, event: str) -> None:
+        if self.webhooks is not None:
+            self.webhooks.on_change(prediction, event)
 
     def _update(self, prediction: Prediction) -> None:
         self.live[prediction.id] = prediction
         self._dirty.add(prediction.id)
 
-    async def _save(self, prediction: Prediction, *, now: bool) -> None:
+    async def _save(
+        self, prediction: Prediction, *, now: bool, rows: list[WebhookDelivery] | None = None
+    ) -> None:
         self._update(prediction)
-        if now:
-            self._dirty.discard(prediction.id)
-            await self.store.save_prediction(prediction)
+        if not now:
+            return
+        try:
+            await self.store.save_prediction(prediction, rows or ())
+        except Exception:  # the flusher keeps trying; the live copy stays authoritative
+            log.exception("saving prediction %s failed; retrying", prediction.id)
+            if rows:
+                self._unsaved_rows.setdefault(prediction.id, []).extend(rows)
+            return
+        self._dirty.discard(prediction.id)
+        if rows and self.webhooks is not None:
+            self.webhooks.wake()
 
     async def _flush(self) -> None:
         dirty, self._dirty = self._dirty, set()
         for prediction_id in dirty:
             prediction = self.live.get(prediction_id)
-            if prediction is not None:
-                await self.store.save_prediction(prediction)
+            if prediction is None:
+                continue
+            rows = self._unsaved_rows.pop(prediction_id, [])
+            try:
+                await self.store.save_prediction(prediction, rows)
+            except Exception:
+                self._dirty.add(prediction_id)
+                if rows:
+                    self._unsaved_rows[prediction_id] = rows
+                raise
+            if rows and self.webhooks is not None:
+                self.webhooks.wake()
+            if prediction.status.is_terminal:
+                self.live.pop(prediction_id, None)
 
     async def _flush_forever(self) -> None:
         while True:
@@ -274,3 +400,9 @@ class Dispatcher:
                 await self._flush()
             except Exception:  # the live copies stay authoritative; try again next tick
                 log.exception("persisting running predictions failed")
+
+
+def _say(exc: BaseException) -> str:
+    """An exception as one line a user can read."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -40,6 +40,14 @@ class PredictionRequest:
     #: URLs already resolved to local files, e.g. the server's own /v1/files/<id> URLs
     local_files: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A worker runs with its model's directory as cwd: a relative path here would be
+        # read or written there instead of where the server meant.
+        paths = [str(self.output_dir), *self.local_files.values()]
+        relative = [path for path in paths if not pathlib.Path(path).is_absolute()]
+        if relative:
+            raise ValueError(f"paths handed to a worker must be absolute: {relative}")
+
 
 class WorkerState(enum.StrEnum):
     """A model's worker state, as reported to operators."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -83,8 +84,11 @@ class Store(Protocol):
     async def create_prediction(self, prediction: Prediction) -> None:
         """Insert; durable when this returns."""
 
-    async def save_prediction(self, prediction: Prediction) -> None:
-        """Overwrite the stored state of an existing prediction."""
+    async def save_prediction(
+        self, prediction: Prediction, deliveries: Sequence[WebhookDelivery] = ()
+    ) -> None:
+        """Overwrite the stored state of an existing prediction and insert `deliveries`
+        (its webhook rows for this change) in the same transaction: both or neither."""
 
     async def get_prediction(self, account: str, prediction_id: str) -> Prediction | None:
         """One of the account's predictions, or None."""
@@ -110,11 +114,27 @@ class Store(Protocol):
     async def save_delivery(self, delivery: WebhookDelivery) -> None:
         """Record an attempt's outcome."""
 
-    async def due_deliveries(self, now: datetime.datetime, limit: int) -> list[WebhookDelivery]:
-        """For each prediction, its oldest pending delivery if it is due (keeps order)."""
+    async def due_deliveries(
+        self, now: datetime.datetime, limit: int, exclude: Collection[str] = ()
+    ) -> list[WebhookDelivery]:
+        """For each prediction (but those in `exclude`), its oldest pending delivery if it
+        is due: a prediction's rows go in order. Fair across accounts: round-robin by
+        account, the longest-due first within each, so one account's backlog can't fill
+        the page."""
 
     async def list_deliveries(self, account: str, prediction_id: str) -> list[WebhookDelivery]:
         """A prediction's deliveries, oldest first."""
+
+    # retention
+    async def remove_prediction_data(
+        self, completed_before: datetime.datetime, limit: int
+    ) -> list[str]:
+        """Clear input, output and logs of up to `limit` predictions that finished before
+        `completed_before` and still have them (`data_removed` from then on); their ids,
+        so that their output files can be deleted too."""
+
+    async def expired_files(self, now: datetime.datetime, limit: int) -> list[FileRecord]:
+        """Up to `limit` uploaded files whose `expires_at` has passed, oldest first."""
 
     # files
     async def add_file(self, record: FileRecord) -> None:

@@ -7,14 +7,14 @@ import concurrent.futures
 import datetime
 import pathlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 import orjson
 
 from foretell.core.accounts import Account
 from foretell.core.ids import webhook_secret
-from foretell.core.prediction import Prediction
+from foretell.core.prediction import Prediction, remove_data
 from foretell.errors import ForetellError
 from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
 from foretell.store.protocol import FileRecord, Page, WebhookDelivery
@@ -43,6 +43,26 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     seq INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS deliveries_pending ON webhook_deliveries (status, prediction_id, seq);
 """
+
+#: Columns added after the first release, and what they hold for older rows.
+_ADDED_COLUMNS = {
+    "predictions": {"completed_at": "TEXT", "data_removed": "INTEGER NOT NULL DEFAULT 0"},
+    "files": {"expires_at": "TEXT"},
+}
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS predictions_to_clean ON predictions (completed_at)
+    WHERE data_removed = 0 AND completed_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS files_by_expiry ON files (expires_at);
+"""
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+    db.executescript(_INDEXES)
 
 
 class StoreError(ForetellError):
@@ -78,6 +98,7 @@ class SQLiteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
+            _migrate(db)
             db.isolation_level = "DEFERRED"
             self._db = db
 
@@ -137,13 +158,33 @@ class SQLiteStore:
             prediction.created_at.isoformat(),
             dump_prediction(prediction),
         )
-        await self._run(lambda db: db.execute("INSERT INTO predictions VALUES (?,?,?,?,?)", row))
-
-    async def save_prediction(self, prediction: Prediction) -> None:
-        row = (prediction.status.value, dump_prediction(prediction), prediction.id)
         await self._run(
-            lambda db: db.execute("UPDATE predictions SET status=?, data=? WHERE id=?", row)
+            lambda db: db.execute(
+                "INSERT INTO predictions (id, account, status, created_at, data) "
+                "VALUES (?,?,?,?,?)",
+                row,
+            )
         )
+
+    async def save_prediction(
+        self, prediction: Prediction, deliveries: Sequence[WebhookDelivery] = ()
+    ) -> None:
+        completed = prediction.completed_at.isoformat() if prediction.completed_at else None
+        row = (
+            prediction.status.value, dump_prediction(prediction), completed,
+            int(prediction.data_removed), prediction.id,
+        )  # fmt: skip
+
+        def run(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE predictions SET status=?, data=?, completed_at=?, data_removed=? "
+                "WHERE id=?",
+                row,
+            )
+            for delivery in deliveries:
+                _insert_delivery(db, delivery)
+
+        await self._run(run)
 
     async def get_prediction(self, account: str, prediction_id: str) -> Prediction | None:
         def run(db: sqlite3.Connection) -> Prediction | None:
@@ -221,18 +262,7 @@ class SQLiteStore:
     # ---- webhook outbox ------------------------------------------------------------------
 
     async def add_delivery(self, delivery: WebhookDelivery) -> None:
-        def run(db: sqlite3.Connection) -> None:
-            db.execute(
-                "INSERT INTO webhook_deliveries VALUES (?, ?, ?, ?, ?, ?, "
-                "(SELECT coalesce(max(seq), 0) + 1 FROM webhook_deliveries), ?)",
-                (
-                    delivery.id, delivery.prediction_id, delivery.account, delivery.status,
-                    delivery.next_attempt_at.isoformat(), delivery.created_at.isoformat(),
-                    _dump_delivery(delivery),
-                ),
-            )  # fmt: skip
-
-        await self._run(run)
+        await self._run(lambda db: _insert_delivery(db, delivery))
 
     async def save_delivery(self, delivery: WebhookDelivery) -> None:
         row = (
@@ -247,16 +277,25 @@ class SQLiteStore:
             )
         )
 
-    async def due_deliveries(self, now: datetime.datetime, limit: int) -> list[WebhookDelivery]:
+    async def due_deliveries(
+        self, now: datetime.datetime, limit: int, exclude: Collection[str] = ()
+    ) -> list[WebhookDelivery]:
+        skip = ",".join("?" * len(exclude))
+        where = f" AND d.prediction_id NOT IN ({skip})" if exclude else ""
+        # only placeholders are added to the text
+        sql = (
+            "SELECT data FROM (SELECT d.data, d.next_attempt_at, ROW_NUMBER() OVER ("  # noqa: S608
+            "   PARTITION BY d.account ORDER BY d.next_attempt_at, d.seq) AS turn"
+            " FROM webhook_deliveries d JOIN ("
+            "  SELECT prediction_id, min(seq) AS seq FROM webhook_deliveries"
+            "  WHERE status = 'pending' GROUP BY prediction_id) first"
+            " ON d.prediction_id = first.prediction_id AND d.seq = first.seq"
+            f" WHERE d.next_attempt_at <= ?{where})"
+            " ORDER BY turn, next_attempt_at LIMIT ?"
+        )
+
         def run(db: sqlite3.Connection) -> list[WebhookDelivery]:
-            rows = db.execute(
-                "SELECT d.data FROM webhook_deliveries d JOIN ("
-                "  SELECT prediction_id, min(seq) AS seq FROM webhook_deliveries"
-                "  WHERE status = 'pending' GROUP BY prediction_id) first"
-                " ON d.prediction_id = first.prediction_id AND d.seq = first.seq"
-                " WHERE d.next_attempt_at <= ? ORDER BY d.seq LIMIT ?",
-                (now.isoformat(), limit),
-            ).fetchall()
+            rows = db.execute(sql, (now.isoformat(), *exclude, limit)).fetchall()
             return [_load_delivery(row[0]) for row in rows]
 
         return await self._run(run)
@@ -275,8 +314,16 @@ class SQLiteStore:
     # ---- files ---------------------------------------------------------------------------
 
     async def add_file(self, record: FileRecord) -> None:
-        row = (record.id, record.account, record.created_at.isoformat(), _dump_file(record))
-        await self._run(lambda db: db.execute("INSERT INTO files VALUES (?,?,?,?)", row))
+        row = (
+            record.id, record.account, record.created_at.isoformat(), _dump_file(record),
+            record.expires_at.isoformat(),
+        )  # fmt: skip
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO files (id, account, created_at, data, expires_at) VALUES (?,?,?,?,?)",
+                row,
+            )
+        )
 
     async def get_file(self, account: str | None, file_id: str) -> FileRecord | None:
         def run(db: sqlite3.Connection) -> FileRecord | None:
@@ -299,8 +346,51 @@ class SQLiteStore:
 
         return await self._run(run)
 
+    # ---- retention -----------------------------------------------------------------------
+
+    async def remove_prediction_data(
+        self, completed_before: datetime.datetime, limit: int
+    ) -> list[str]:
+        def run(db: sqlite3.Connection) -> list[str]:
+            rows = db.execute(
+                "SELECT id, data FROM predictions WHERE data_removed = 0 "
+                "AND completed_at IS NOT NULL AND completed_at < ? ORDER BY completed_at LIMIT ?",
+                (completed_before.isoformat(), limit),
+            ).fetchall()
+            for row in rows:
+                removed = remove_data(load_prediction(row[1]))
+                db.execute(
+                    "UPDATE predictions SET data = ?, data_removed = 1 WHERE id = ?",
+                    (dump_prediction(removed), row[0]),
+                )
+            return [row[0] for row in rows]
+
+        return await self._run(run)
+
+    async def expired_files(self, now: datetime.datetime, limit: int) -> list[FileRecord]:
+        def run(db: sqlite3.Connection) -> list[FileRecord]:
+            rows = db.execute(
+                "SELECT data FROM files WHERE expires_at < ? ORDER BY expires_at LIMIT ?",
+                (now.isoformat(), limit),
+            ).fetchall()
+            return [_load_file(row[0]) for row in rows]
+
+        return await self._run(run)
+
 
 _DELIVERY_TIMES = ("created_at", "next_attempt_at", "finished_at")
+
+
+def _insert_delivery(db: sqlite3.Connection, delivery: WebhookDelivery) -> None:
+    db.execute(
+        "INSERT INTO webhook_deliveries VALUES (?, ?, ?, ?, ?, ?, "
+        "(SELECT coalesce(max(seq), 0) + 1 FROM webhook_deliveries), ?)",
+        (
+            delivery.id, delivery.prediction_id, delivery.account, delivery.status,
+            delivery.next_attempt_at.isoformat(), delivery.created_at.isoformat(),
+            _dump_delivery(delivery),
+        ),
+    )  # fmt: skip
 
 
 def _dump_delivery(delivery: WebhookDelivery) -> bytes:

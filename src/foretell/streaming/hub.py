@@ -3,13 +3,18 @@
 Readers keep their own position in the log, so a slow reader never slows the model or other
 readers. The log is bounded: past `max_events` the oldest events are dropped, and a reader
 that needed them is told so (it can reconnect with Last-Event-ID and resume where the log
-still starts). Logs of finished predictions are kept for `keep_finished_s`.
+still starts). Logs of finished predictions are kept for `keep_finished_s`, and at most
+`max_finished_events` events of them in all (the oldest finished go first): memory stays
+bounded by size as well as age, and evicting costs O(1) per prediction, however many came
+before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,10 +72,24 @@ class StreamLog:
 class StreamHub:
     """Event logs of live and recently finished predictions."""
 
-    def __init__(self, max_events: int = 100_000, keep_finished_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        max_events: int = 100_000,
+        keep_finished_s: float = 600.0,
+        max_finished_events: int = 1_000_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
         self.max_events = max_events
         self.keep_finished_s = keep_finished_s
+        self.max_finished_events = max_finished_events
         self._logs: dict[str, StreamLog] = {}
+        #: finished predictions in the order they finished: id -> events held
+        self._finished: collections.OrderedDict[str, int] = collections.OrderedDict()
+        self._finished_events = 0
+
+    def __len__(self) -> int:
+        return len(self._logs)
 
     def open(self, prediction_id: str) -> StreamLog:
         """The log of a prediction, created when it is first published to."""
@@ -92,12 +111,23 @@ class StreamHub:
         files: tuple[tuple[str | int, ...], ...] = (),
     ) -> None:
         """Append an event to a prediction's log."""
-        self.open(prediction_id).append(name, data, files)
+        log = self.open(prediction_id)
+        log.append(name, data, files)
+        if name == "done" and prediction_id not in self._finished:
+            log.finished_at = self.clock()
+            self._finished[prediction_id] = len(log.events)
+            self._finished_events += len(log.events)
 
     def _evict(self) -> None:
-        cutoff = time.monotonic() - self.keep_finished_s
-        stale = [
-            pid for pid, log in self._logs.items() if log.finished_at and log.finished_at < cutoff
-        ]
-        for pid in stale:
-            del self._logs[pid]
+        """Drop the oldest finished logs while they are too old or too many: each log is
+        looked at once, when it goes, so the cost doesn't grow with recent traffic."""
+        cutoff = self.clock() - self.keep_finished_s
+        while self._finished:
+            pid, count = next(iter(self._finished.items()))
+            log = self._logs.get(pid)
+            stale = log is None or log.finished_at is None or log.finished_at < cutoff
+            if not stale and self._finished_events <= self.max_finished_events:
+                return
+            del self._finished[pid]
+            self._finished_events -= count
+            self._logs.pop(pid, None)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime
+import functools
 import logging
 import random
+import urllib.parse
 from dataclasses import dataclass, replace
 
 import httpx
@@ -33,9 +36,20 @@ class RetryPolicy:
 
 
 class Deliverer:
-    """The delivery loop; wakes when rows are written, and otherwise every poll interval."""
+    """The delivery loop: starts attempts as rows come due, each on its own task.
+
+    Fair and bounded, so one account's failing or slow receivers never hold back another's:
+    the store hands out due rows round-robin across accounts; at most MAX_IN_FLIGHT attempts
+    run at once, PER_ACCOUNT of one account, PER_RECEIVER to one host; one at a time per
+    prediction (its deliveries keep their order). Every attempt ends in a recorded outcome,
+    whatever happens; a refusal that can't change (a URL that doesn't parse, an address
+    the guard refuses) fails the row at once, with the reason.
+    """
 
     POLL_S = 0.5
+    MAX_IN_FLIGHT = 64
+    PER_ACCOUNT = 16
+    PER_RECEIVER = 4
 
     def __init__(self, store: Store, client: GuardedClient, policy: RetryPolicy) -> None:
         self.store = store
@@ -43,9 +57,13 @@ class Deliverer:
         self.policy = policy
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        #: prediction id -> the attempt in flight for it
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._per_account: collections.Counter[str] = collections.Counter()
+        self._per_receiver: collections.Counter[str] = collections.Counter()
 
     def wake(self) -> None:
-        """New rows are waiting."""
+        """New rows are waiting, or a slot came free."""
         self._wake.set()
 
     def start(self) -> None:
@@ -53,46 +71,80 @@ class Deliverer:
         self._task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Stop; attempts in flight are abandoned (their rows stay pending, sent next time)."""
+        tasks = [t for t in (self._task, *self._in_flight.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
             try:
-                due = await self.store.due_deliveries(utcnow(), 50)
-                if due:
-                    await asyncio.gather(*(self._attempt(d) for d in due))
-                    continue
+                await self._start_due()
             except Exception:  # a store hiccup must not stop deliveries for good
                 log.exception("webhook delivery loop failed; retrying")
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.POLL_S)
             except TimeoutError:
                 pass
 
+    async def _start_due(self) -> None:
+        free = self.MAX_IN_FLIGHT - len(self._in_flight)
+        if free <= 0:
+            return
+        due = await self.store.due_deliveries(utcnow(), free, exclude=tuple(self._in_flight))
+        for delivery in due:
+            receiver = _receiver(delivery.url)
+            if (
+                len(self._in_flight) >= self.MAX_IN_FLIGHT
+                or delivery.prediction_id in self._in_flight
+                or self._per_account[delivery.account] >= self.PER_ACCOUNT
+                or self._per_receiver[receiver] >= self.PER_RECEIVER
+            ):
+                continue
+            self._per_account[delivery.account] += 1
+            self._per_receiver[receiver] += 1
+            task = asyncio.create_task(self._attempt(delivery))
+            self._in_flight[delivery.prediction_id] = task
+            task.add_done_callback(functools.partial(self._finished, delivery, receiver))
+
+    def _finished(self, delivery: WebhookDelivery, receiver: str, _: object) -> None:
+        self._in_flight.pop(delivery.prediction_id, None)
+        self._per_account[delivery.account] -= 1
+        self._per_receiver[receiver] -= 1
+        self.wake()
+
     async def _attempt(self, delivery: WebhookDelivery) -> None:
-        account = await self.store.ensure_account(delivery.account, delivery.account)
         now = utcnow()
+        status, error, permanent = None, None, False
+        try:
+            status = await self._post(delivery, now)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            permanent = _permanent(exc)
+        outcome = self._outcome(delivery, status, error, now, permanent=permanent)
+        try:
+            await self.store.save_delivery(outcome)
+        except Exception:  # the row stays pending and due: it is attempted again
+            log.exception("could not record webhook %s of %s", delivery.id, delivery.prediction_id)
+
+    async def _post(self, delivery: WebhookDelivery, now: datetime.datetime) -> int:
+        account = await self.store.ensure_account(delivery.account, delivery.account)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "foretell-webhooks",
             **signed_headers(account.webhook_secret, delivery.id, now, delivery.payload),
         }
-        status, error = None, None
-        try:
-            response = await asyncio.wait_for(
-                self.client.request(
-                    "POST", delivery.url, content=delivery.payload, headers=headers,
-                    follow_redirects=False,  # Replicate doesn't follow webhook redirects
-                ),
-                self.policy.timeout_s,
-            )  # fmt: skip
-            status = response.status_code
-            await response.aclose()
-        except (BlockedURL, httpx.HTTPError, TimeoutError, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        await self.store.save_delivery(self._outcome(delivery, status, error, now))
+        response = await asyncio.wait_for(
+            self.client.request(
+                "POST", delivery.url, content=delivery.payload, headers=headers,
+                follow_redirects=False,  # Replicate doesn't follow webhook redirects
+            ),
+            self.policy.timeout_s,
+        )  # fmt: skip
+        await response.aclose()
+        return response.status_code
 
     def _outcome(
         self,
@@ -100,6 +152,8 @@ class Deliverer:
         status: int | None,
         error: str | None,
         now: datetime.datetime,
+        *,
+        permanent: bool = False,
     ) -> WebhookDelivery:
         attempts = delivery.attempts + 1
         if status is not None and 200 <= status < 300:
@@ -109,6 +163,11 @@ class Deliverer:
             )  # fmt: skip
         if error is None:
             error = f"HTTP {status}"
+        if permanent:
+            return replace(
+                delivery, status="failed", attempts=attempts, last_status=status,
+                last_error=f"refused, not retried: {error}", finished_at=now,
+            )  # fmt: skip
         age = (now - delivery.created_at).total_seconds()
         if age >= self.policy.max_age_s:
             return replace(
@@ -123,3 +182,19 @@ class Deliverer:
             last_error=error,
             next_attempt_at=next_at,
         )
+
+
+def _receiver(url: str) -> str:
+    """The host a delivery goes to, for the per-receiver bound."""
+    try:
+        return urllib.parse.urlsplit(url).netloc.lower()
+    except ValueError:
+        return url
+
+
+def _permanent(exc: Exception) -> bool:
+    """Whether trying again can't help: the URL is malformed or its address is refused.
+    A name that didn't resolve may resolve later, so that one is retried."""
+    if isinstance(exc, BlockedURL):
+        return not isinstance(exc.__cause__, OSError)
+    return isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol | ValueError)

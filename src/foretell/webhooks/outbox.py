@@ -1,8 +1,10 @@
 """Outbox: turns prediction changes into webhook rows, filtered and throttled like Replicate.
 
-`start` and `completed` are never dropped; `output` and `logs` go at most once per
-THROTTLE_S per prediction, always carrying the latest state (a trailing send follows a burst).
-Rows are written in order by one writer task, so a prediction's deliveries keep their order.
+`start` and `completed` are never dropped: their rows are handed to the dispatcher, which
+commits them in the same transaction as the state change, so a crash can't lose one.
+`output` and `logs` go at most once per THROTTLE_S per prediction, always carrying the
+latest state (a trailing send follows a burst); one writer task stores those rows in order.
+Rows of one prediction are delivered in the order they were written.
 """
 
 from __future__ import annotations
@@ -42,28 +44,28 @@ class Outbox:
         self._writer = asyncio.create_task(self._write_forever())
 
     async def close(self) -> None:
-        """Write what is queued (for up to 5 s), then stop."""
-        for _ in range(500):
-            if self._rows.empty():
-                break
-            await asyncio.sleep(0.01)
+        """Send the throttled sends that are due, write every queued row, then stop."""
+        for pid in list(self._trailing):
+            self._cancel_timer(pid)
+            self._send_latest(pid)
+        await self._rows.join()
         if self._writer is not None:
             self._writer.cancel()
 
+    def rows_for(self, prediction: Prediction, event: str) -> list[WebhookDelivery]:
+        """The rows of a `start` or `completed` change, for the caller to commit with it."""
+        pid = prediction.id
+        self._cancel_trailing(pid)  # this state supersedes a pending throttled send
+        rows = [self._row(prediction, event)] if _wants(prediction, event) else []
+        if event == "completed":
+            self._last_sent.pop(pid, None)
+        return rows
+
     def on_change(self, prediction: Prediction, event: str) -> None:
-        """A prediction started, produced output or logs, or completed."""
-        if prediction.webhook is None:
-            return
-        if event not in (prediction.webhook_events_filter or DEFAULT_EVENTS):
+        """A prediction produced output or logs."""
+        if not _wants(prediction, event):
             return
         pid = prediction.id
-        if event in ("start", "completed"):
-            self._cancel_trailing(pid)
-            self._queue(prediction, event)
-            if event == "completed":
-                self._last_sent.pop(pid, None)
-                self._latest.pop(pid, None)
-            return
         self._latest[pid] = (prediction, event)
         if pid in self._trailing:
             return  # a trailing send is already due; it will carry this state
@@ -82,26 +84,30 @@ class Outbox:
             self._queue(*latest)
 
     def _cancel_trailing(self, pid: str) -> None:
+        self._cancel_timer(pid)
+        self._latest.pop(pid, None)
+
+    def _cancel_timer(self, pid: str) -> None:
         timer = self._trailing.pop(pid, None)
         if timer is not None:
             timer.cancel()
-        self._latest.pop(pid, None)
 
     def _queue(self, prediction: Prediction, event: str) -> None:
+        self._rows.put_nowait(self._row(prediction, event))
+
+    def _row(self, prediction: Prediction, event: str) -> WebhookDelivery:
         assert prediction.webhook is not None
         now = utcnow()
         self._last_sent[prediction.id] = time.monotonic()
-        self._rows.put_nowait(
-            WebhookDelivery(
-                id=f"msg_{file_id()}",
-                prediction_id=prediction.id,
-                account=prediction.account,
-                url=prediction.webhook,
-                event=event,
-                payload=self.render(prediction),
-                created_at=now,
-                next_attempt_at=now,
-            )
+        return WebhookDelivery(
+            id=f"msg_{file_id()}",
+            prediction_id=prediction.id,
+            account=prediction.account,
+            url=prediction.webhook,
+            event=event,
+            payload=self.render(prediction),
+            created_at=now,
+            next_attempt_at=now,
         )
 
     async def _write_forever(self) -> None:
@@ -111,5 +117,14 @@ class Outbox:
                 await self.store.add_delivery(row)
             except Exception:  # keep writing the others; this one is logged
                 log.exception("could not write webhook %s of %s", row.id, row.prediction_id)
-                continue
-            self.wake()
+            else:
+                self.wake()
+            finally:
+                self._rows.task_done()
+
+
+def _wants(prediction: Prediction, event: str) -> bool:
+    """Whether the prediction's webhook subscribed to `event`."""
+    if prediction.webhook is None:
+        return False
+    return event in (prediction.webhook_events_filter or DEFAULT_EVENTS)

@@ -1,0 +1,59 @@
+"""Stopping `foretell serve` on SIGINT or SIGTERM: the first signal stops accepting and lets
+running predictions finish for a grace period; a second one stops at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Generator
+
+import uvicorn
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Shutdown:
+    """What the signals asked for; `requested` then `force`, both asyncio Events."""
+
+    def __init__(self, say: Callable[[str], None], waiting_for: Callable[[], str]) -> None:
+        self.say = say
+        self.waiting_for = waiting_for
+        self.requested = asyncio.Event()
+        self.force = asyncio.Event()
+        self.server: uvicorn.Server | None = None
+
+    def install(self) -> None:
+        """Handle SIGINT and SIGTERM alike (what systemd, Docker and Kubernetes send)."""
+        loop = asyncio.get_running_loop()
+        for sig in SIGNALS:
+            loop.add_signal_handler(sig, self._signalled, sig)
+
+    def remove(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in SIGNALS:
+            loop.remove_signal_handler(sig)
+
+    def _signalled(self, sig: signal.Signals) -> None:
+        if not self.requested.is_set():
+            self.requested.set()
+            self.say(
+                f"{sig.name}: stopping. No new requests; {self.waiting_for()} "
+                "(Ctrl-C again to stop now)"
+            )
+            if self.server is not None:
+                self.server.should_exit = True
+            return
+        self.force.set()
+        self.say(f"{sig.name} again: stopping now")
+        if self.server is not None:
+            self.server.force_exit = True
+
+
+class Server(uvicorn.Server):
+    """uvicorn without its own signal handling (Shutdown has it): uvicorn re-raises a
+    captured SIGTERM after serving, which would kill the process before it cleans up."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
