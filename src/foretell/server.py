@@ -182,9 +182,10 @@ async def _serve_with(
 
 
 async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) -> None:
+    app = create_app(state)
     server = Server(
         uvicorn.Config(
-            create_app(state),
+            app,
             host=config.host,
             port=config.port,
             log_level="warning",
@@ -199,7 +200,8 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
         " (each loads in the background; predictions wait for it)",
         flush=True,
     )
-    await server.serve()
+    async with app.state.mcp.running():  # /mcp's session manager (uvicorn's lifespan is off)
+        await server.serve()
 
 
 def run(config: ServeConfig) -> None:

@@ -47,11 +47,17 @@ def _routes() -> list[BaseRoute]:
 
 def create_app(state: ApiState) -> Starlette:
     """The API app over an assembled ApiState (see foretell.server)."""
+    from foretell.mcp.http import McpEndpoint  # the MCP front end over this same API
+
     routes = _routes()
+    mcp = McpEndpoint()
     # Python client 1.x wants base URLs without /v1, the others with it: serve both.
     # The playground (/, /{owner}/{name}, /p/{id}, llms.txt) comes last: the API wins.
     app = Starlette(
-        routes=[Mount("/v1", routes=routes), *routes, *web_routes()], exception_handlers=HANDLERS
+        routes=[Route("/mcp", mcp), Mount("/v1", routes=routes), *routes, *web_routes()],
+        exception_handlers=HANDLERS,
     )
+    mcp.bind(app)
     app.state.api = state
+    app.state.mcp = mcp  # foretell.server runs its session manager (mcp.running())
     return app
