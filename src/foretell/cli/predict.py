@@ -23,21 +23,44 @@ from foretell.runner import ModelLoadError, PredictionRequest, Runner, WorkerSta
 
 
 def predict_command(
-    model_dir: Annotated[Path, typer.Argument(help="Directory with cog.yaml and predict.py.")],
+    model: Annotated[
+        str,
+        typer.Argument(
+            metavar="MODEL",
+            help="Directory with cog.yaml and predict.py, or a built-in model (foretell/hello).",
+        ),
+    ],
     inputs: Annotated[
         list[str] | None,
-        typer.Option("--input", "-i", help="NAME=VALUE; NAME=@file for a file; repeat for lists."),
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="NAME=VALUE",
+            help="NAME=VALUE; NAME=@file for a file; repeat for lists.",
+        ),
     ] = None,
     output_dir: Annotated[
-        Path, typer.Option("--output-dir", "-o", help="Where file outputs are written.")
+        Path,
+        typer.Option("--output-dir", "-o", metavar="DIR", help="Where file outputs are written."),
     ] = Path("."),
 ) -> None:
     """Run setup() once and one prediction; stream output and logs to the terminal."""
+    model_dir = _model_dir(model)
     try:
         code = asyncio.run(_predict(model_dir, inputs or [], output_dir))
     except KeyboardInterrupt:
         code = 130
     raise typer.Exit(code)
+
+
+def _model_dir(model: str) -> Path:
+    """A built-in model's name (as `serve` takes it) or a directory."""
+    from foretell.models import builtin_models
+
+    builtins = builtin_models()
+    if model in builtins and not Path(model).is_dir():
+        return builtins[model]
+    return Path(model)
 
 
 async def _predict(model_dir: Path, pairs: list[str], output_dir: Path) -> int:
