@@ -102,11 +102,11 @@ def model_markdown(base: str, model: Model, auth: bool) -> str:
 
 
 def _demote(readme: str) -> str:
-    """The README's headings one level down, so they sit under ours."""
+    """The README's headings two levels down, so they sit under our `## README`."""
     lines, fenced = [], False
     for line in readme.splitlines():
         fenced ^= line.startswith("```")
-        lines.append("#" + line if line.startswith("#") and not fenced else line)
+        lines.append("##" + line if line.startswith("#") and not fenced else line)
     return "\n".join(lines)
 
 

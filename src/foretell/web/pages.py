@@ -22,13 +22,14 @@ from foretell.errors import NotFound
 from foretell.web.fields import example_input, input_fields, output_kind
 from foretell.web.markdown import model_markdown, models_markdown, server_guide
 from foretell.web.negotiate import markdown_response, wants_markdown
-from foretell.web.predictions import load_prediction, prediction_markdown
-from foretell.web.readme import render_readme
+from foretell.web.predictions import history_markdown, load_prediction, prediction_markdown
+from foretell.web.readme import inline, render_readme
 from foretell.web.snippets import MARKER, snippets
 
 HERE = pathlib.Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
+templates.env.filters["inline"] = inline
 
 
 def _models(state: ApiState) -> list[Model]:
@@ -126,10 +127,20 @@ async def prediction_page(request: Request) -> Response:
         account = await authenticate(request)
         current = await load_prediction(state, account.username, request.path_params["id"])
         body = render.prediction(render.base_url(request), state, current)
-        return markdown_response(prediction_markdown(body))
+        model = state.model(current.model)
+        stream = model is not None and output_kind(model.openapi_schema) == "stream"
+        return markdown_response(prediction_markdown(body, stream))
     return _page(request, "prediction.html", {"prediction_id": request.path_params["id"]})
 
 
 async def history_page(request: Request) -> Response:
-    """GET /p — your predictions, newest first (loaded by the page's script)."""
+    """GET /p — your predictions, newest first (loaded by the page's script); as markdown,
+    the newest 100 of the token's account."""
+    if wants_markdown(request):
+        state = api_state(request)
+        account = await authenticate(request)
+        page = await state.store.list_predictions(account.username, limit=100)
+        base = render.base_url(request)
+        current = [state.dispatcher.get(p.id) or p for p in page.items]
+        return markdown_response(history_markdown(base, current))
     return _page(request, "history.html", {})

@@ -27,8 +27,12 @@ def _block(value: Any) -> str:
     return f"{fence}\n{text}\n{fence}\n"
 
 
-def prediction_markdown(body: dict[str, Any]) -> str:
-    """The prediction's JSON (Replicate's shape) as a short markdown report."""
+def prediction_markdown(body: dict[str, Any], concatenate: bool) -> str:
+    """The prediction's JSON (Replicate's shape) as a short markdown report; `concatenate`:
+    the output is a text stream, shown joined."""
+    output = body.get("output")
+    if concatenate and isinstance(output, list):
+        output = "".join(str(token) for token in output)
     times = [
         f"- {k.replace('_', ' ')}: {body[k]}"
         for k in ("created_at", "started_at", "completed_at")
@@ -44,7 +48,7 @@ def prediction_markdown(body: dict[str, Any]) -> str:
         "## Input\n",
         _block(body["input"]),
         "## Output\n",
-        _block(body["output"]) if body.get("output") is not None else "(none yet)\n",
+        _block(output) if output is not None else "(none yet)\n",
     ]
     if body.get("error"):
         parts += ["## Error\n", _block(body["error"])]
@@ -53,3 +57,18 @@ def prediction_markdown(body: dict[str, Any]) -> str:
     if body.get("logs"):
         parts += ["## Logs\n", _block(body["logs"])]
     return "\n".join(parts)
+
+
+def history_markdown(base: str, predictions: list[Prediction]) -> str:
+    """Predictions, newest first, as a markdown table linking to each one's page."""
+    if not predictions:
+        return "# Your predictions\n\nNone yet.\n"
+    rows = ["| prediction | model | status | created |", "|---|---|---|---|"]
+    for p in predictions:
+        created = p.created_at.isoformat(timespec="seconds")
+        rows.append(f"| [{p.id}]({base}/p/{p.id}) | `{p.model}` | {p.status.value} | {created} |")
+    return (
+        "# Your predictions\n\nNewest first; the API: `GET /v1/predictions`.\n\n"
+        + "\n".join(rows)
+        + "\n"
+    )

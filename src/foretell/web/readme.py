@@ -9,12 +9,19 @@ from __future__ import annotations
 import html
 import re
 
+from markupsafe import Markup
+
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+|/[^)\s]*|#[^)\s]*)\)")
 _CODE = re.compile(r"`([^`]+)`")
 _BOLD = re.compile(r"\*\*([^*]+)\*\*")
 _ITALIC = re.compile(r"(?<![*\w])\*([^*\s][^*]*)\*(?![*\w])")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+
+
+def inline(text: str) -> Markup:
+    """One line of markdown as safe HTML (descriptions): code spans, links, emphasis."""
+    return Markup(_inline(text))  # noqa: S704 — _inline escapes everything it does not tag
 
 
 def _inline(text: str) -> str:

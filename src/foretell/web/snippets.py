@@ -31,7 +31,7 @@ class Snippet:
 def render_input(language: str, value: dict[str, Any]) -> str:
     """The input as the language writes it (the page's script mirrors this function)."""
     if language == "curl":
-        body = json.dumps({"input": value}, ensure_ascii=False)
+        body = json.dumps({"input": value}, ensure_ascii=False, separators=(",", ":"))
         return body.replace("'", "'\\''")  # inside a single-quoted shell word
     if language == "python":
         return python_literal(value, 0)
@@ -65,17 +65,14 @@ def snippets(base: str, model: str, streaming: bool, auth: bool) -> list[Snippet
 
 def _curl(base: str, model: str, streaming: bool, auth: bool) -> str:
     header = '  -H "Authorization: Bearer $REPLICATE_API_TOKEN" \\\n' if auth else ""
-    lines = (
-        f"curl -s -X POST {base}/v1/models/{model}/predictions \\\n"
-        f"{header}"
-        '  -H "Content-Type: application/json" \\\n'
-        '  -H "Prefer: wait" \\\n'
-        f"  -d '{MARKER}'"
-    )
+    create = f"curl -s -X POST {base}/v1/models/{model}/predictions \\\n{header}"
+    lines = f'{create}  -H "Content-Type: application/json" \\\n  -H "Prefer: wait" \\\n  -d \'{MARKER}\''
     if streaming:
         lines += (
-            "\n\n# stream it as it runs: open the response's urls.stream (no token needed)\n"
-            'curl -N "$STREAM_URL"'
+            "\n\n# or stream it as it runs: create it, then read its urls.stream (no token needed)\n"
+            f"STREAM_URL=$({create}  -H \"Content-Type: application/json\" -d '{MARKER}' \\\n"
+            '  | python3 -c \'import json, sys; print(json.load(sys.stdin)["urls"]["stream"])\')\n'
+            'curl -sN "$STREAM_URL"'
         )
     return lines
 

@@ -26,7 +26,7 @@ function renderInput(language, value) {
 
 export function updateSnippets(input) {
   for (const code of document.querySelectorAll("code[data-template]")) {
-    code.textContent = code.dataset.template.replace(MARKER, renderInput(code.dataset.language, input));
+    code.textContent = code.dataset.template.replaceAll(MARKER, renderInput(code.dataset.language, input));
   }
 }
 

@@ -1,0 +1,295 @@
+"""The playground in a real browser: Debian's chromium, headless, driven by Playwright.
+
+One server (auth on, a streaming, a sleeping and a many-inputs fixture model) and one
+browser for the module. Screenshots go to tests/artifacts/web/.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from collections.abc import Iterator
+
+import pytest
+
+from tests.server import Server, fixture_model, free_port, start_server
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = pathlib.Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's chromium is not installed (scripts/install --dev)", allow_module_level=True
+    )
+
+#: without the background-networking flags chromium dials out, which this network refuses
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ARTIFACTS = pathlib.Path(__file__).parents[1] / "artifacts" / "web"
+RECEIVER = pathlib.Path(__file__).parents[1] / "webhook_receiver.py"
+TIMEOUT_MS = 20_000
+
+
+def png(width: int, height: int) -> bytes:
+    """A small valid PNG (solid teal), without an imaging library."""
+    row = b"\x00" + bytes((0, 128, 128)) * width
+    raw = zlib.compress(row * height)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("web")
+    models = [
+        f"acme/stream={fixture_model(tmp, 'stream_tokens')}",
+        f"acme/sleep={fixture_model(tmp, 'sleep')}",
+        f"acme/inputs={fixture_model(tmp, 'schema_inputs')}",
+        f"acme/image={fixture_model(tmp, 'path_input')}",
+        "foretell/hello",
+    ]
+    server = start_server(tmp / "data", models, "--allow-private-urls")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port, log = free_port(), tmp_path_factory.mktemp("hooks") / "hooks.jsonl"
+    process = subprocess.Popen([sys.executable, str(RECEIVER), str(port), str(log)])
+    yield f"http://127.0.0.1:{port}/hook"
+    process.terminate()
+    process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[playwright_api.Browser]:
+    driver = playwright_api.sync_playwright().start()
+    browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    yield browser
+    browser.close()
+    driver.stop()
+
+
+@pytest.fixture
+def page(browser: playwright_api.Browser, server: Server) -> Iterator[playwright_api.Page]:
+    """A fresh tab (its own session storage), signed in with the server's first token."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.url + "/")
+    page.get_by_label("API token", exact=True).fill(server.token)
+    page.get_by_role("button", name="Sign in", exact=True).last.click()
+    playwright_api.expect(page.locator("#account-name")).to_contain_text("Signed in as")
+    yield page
+    context.close()
+
+
+def shot(page: playwright_api.Page, name: str, full_page: bool = True) -> pathlib.Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    print(f"screenshot: {path}")
+    return path
+
+
+def test_asks_for_a_token_once_and_rejects_a_wrong_one(
+    browser: playwright_api.Browser, server: Server
+) -> None:
+    """A new tab asks for a token, says so when it is wrong, and keeps a right one across pages."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.url + "/")
+    dialog = page.locator("#token-dialog")
+    playwright_api.expect(dialog).to_be_visible()
+    playwright_api.expect(page.get_by_label("API token", exact=True)).to_be_focused()
+    page.get_by_label("API token", exact=True).fill("r8_wrong")
+    page.keyboard.press("Enter")
+    playwright_api.expect(page.locator("#token-error")).to_contain_text("does not know that token")
+    page.get_by_label("API token", exact=True).fill(server.token)
+    page.keyboard.press("Enter")
+    playwright_api.expect(dialog).to_be_hidden()
+    page.goto(server.url + "/p")
+    playwright_api.expect(page.locator("#token-dialog")).to_be_hidden()
+    playwright_api.expect(page.locator("#account-name")).to_contain_text("Signed in as")
+    context.close()
+
+
+def test_model_list_filters_as_you_type(page: playwright_api.Page) -> None:
+    """Typing in the search box leaves only the matching models listed."""
+    page.get_by_label("Search models").fill("hello")
+    playwright_api.expect(page.locator(".model-card:visible")).to_have_count(1)
+    playwright_api.expect(page.locator("#search-count")).to_have_text("1 model")
+    page.locator(".model-card:visible a").click()
+    playwright_api.expect(page).to_have_url(
+        page.url.split("/", 3)[0] + "//" + page.url.split("/")[2] + "/foretell/hello"
+    )
+
+
+def test_form_with_every_input_kind_uploads_a_file_and_runs(
+    page: playwright_api.Page, server: Server
+) -> None:
+    """The form is generated from the schema; a chosen image is previewed, uploaded and run."""
+    page.goto(server.url + "/acme/inputs")
+    playwright_api.expect(page.get_by_label("Count", exact=True)).to_have_value("5")
+    playwright_api.expect(page.get_by_label("Count slider")).to_have_attribute("max", "100")
+    playwright_api.expect(page.get_by_label("Mode")).to_have_value('"fast"')
+    assert page.get_by_label("Api Key").get_attribute("type") == "password"
+    assert page.get_by_label("Flag").get_attribute("type") == "checkbox"
+    page.get_by_label("Text", exact=True).fill("from the browser")
+    page.get_by_label("Api Key").fill("s3cret")
+    page.get_by_label("Level").select_option(label="3")
+    page.get_by_label("Count slider").fill("42")
+    playwright_api.expect(page.get_by_label("Count", exact=True)).to_have_value("42")
+    page.get_by_label("Image", exact=True).set_input_files(
+        files=[{"name": "teal.png", "mimeType": "image/png", "buffer": png(64, 48)}]
+    )
+    playwright_api.expect(page.locator("#in-image-preview img")).to_be_visible()
+    playwright_api.expect(page.locator("#snippet-python")).to_contain_text('"count": 42')
+    page.get_by_role("button", name="Run").click()
+    run = page.locator("#run")
+    playwright_api.expect(run.locator('[data-role="status"]')).to_have_text("succeeded")
+    playwright_api.expect(run.locator('[data-role="output"]')).to_have_text("from the browser")
+    shot(page, "form-run")
+    with server.client() as http:
+        latest = http.get("/v1/predictions").json()["results"][0]
+    assert latest["input"]["count"] == 42 and latest["input"]["level"] == 3
+    assert latest["input"]["api_key"] == "**********"
+    assert "/v1/files/" in latest["input"]["image"]
+
+
+def test_a_bad_value_is_shown_at_its_field(page: playwright_api.Page, server: Server) -> None:
+    """A value the schema refuses is marked on its field, with the reason, and focused."""
+    page.goto(server.url + "/acme/inputs")
+    page.get_by_label("Text", exact=True).fill("x")
+    page.get_by_label("Api Key").fill("k")
+    page.get_by_label("Image", exact=True).set_input_files(
+        files=[{"name": "a.png", "mimeType": "image/png", "buffer": png(2, 2)}]
+    )
+    page.get_by_label("Count", exact=True).fill("500")
+    page.get_by_role("button", name="Run").click()
+    count = page.get_by_label("Count", exact=True)
+    playwright_api.expect(count).to_have_attribute("aria-invalid", "true")
+    playwright_api.expect(count).to_be_focused()
+    playwright_api.expect(page.locator("#in-count-error")).to_be_visible()
+
+
+def test_streaming_output_appears_token_by_token(page: playwright_api.Page, server: Server) -> None:
+    """A streaming model's tokens show up while it is still running, then the run succeeds."""
+    page.goto(server.url + "/acme/stream")
+    page.get_by_label("N", exact=True).fill("12")
+    page.get_by_label("Delay", exact=True).fill("0.15")
+    page.get_by_role("button", name="Run").click()
+    output = page.locator('#run [data-role="output"]')
+    status = page.locator('#run [data-role="status"]')
+    playwright_api.expect(output).to_contain_text("tok2")
+    seen_while_running = output.inner_text()
+    assert status.inner_text() != "succeeded" and "tok11" not in seen_while_running
+    playwright_api.expect(status).to_have_text("succeeded")
+    assert output.inner_text().strip() == " ".join(f"tok{i}" for i in range(12))
+
+
+def test_cancel_stops_a_running_prediction(page: playwright_api.Page, server: Server) -> None:
+    """Cancel on a running prediction ends it as canceled, and Run works again."""
+    page.goto(server.url + "/acme/sleep")
+    page.get_by_label("Seconds").fill("30")
+    page.get_by_role("button", name="Run").click()
+    cancel = page.locator('#run [data-role="cancel"]')
+    playwright_api.expect(cancel).to_be_visible()
+    playwright_api.expect(page.locator('#run [data-role="logs"]')).to_contain_text("going to sleep")
+    started = time.monotonic()
+    cancel.click()
+    playwright_api.expect(page.locator('#run [data-role="status"]')).to_have_text("canceled")
+    assert time.monotonic() - started < 10
+    playwright_api.expect(page.get_by_role("button", name="Run")).to_be_enabled()
+
+
+def test_prediction_page_shows_everything_about_a_run(
+    page: playwright_api.Page, server: Server, receiver: str
+) -> None:
+    """urls.web shows input, output, logs, metrics, timings and the webhook deliveries."""
+    page.goto(server.url + "/foretell/hello")
+    page.get_by_label("Name", exact=True).fill("Ada")
+    page.get_by_label("Delay", exact=True).fill("0")
+    page.locator("summary", has_text="Webhook").click()
+    page.get_by_label("Webhook URL").fill(receiver)
+    page.get_by_role("button", name="Run").click()
+    playwright_api.expect(page.locator('#run [data-role="status"]')).to_have_text("succeeded")
+    page.get_by_role("link", name="Open this prediction’s page").click()
+    playwright_api.expect(page.locator('[data-role="status"]')).to_have_text("succeeded")
+    playwright_api.expect(page.locator('[data-role="output"]')).to_contain_text("Hello Ada!")
+    playwright_api.expect(page.locator("#prediction-input")).to_contain_text('"name": "Ada"')
+    playwright_api.expect(page.locator("#prediction-timings")).to_contain_text("predict_time")
+    deliveries = page.locator("#webhook-deliveries tbody")
+    for _ in range(50):  # deliveries finish after the prediction: reload until they show
+        if "completed" in deliveries.inner_text():
+            break
+        page.reload()
+        playwright_api.expect(page.locator('[data-role="status"]')).to_have_text("succeeded")
+    playwright_api.expect(deliveries).to_contain_text("completed")
+    shot(page, "prediction-page")
+
+
+def test_history_lists_runs_and_never_another_accounts(
+    page: playwright_api.Page, server: Server
+) -> None:
+    """Your history links to your predictions; another account's prediction page stays empty."""
+    other = subprocess.run(
+        [sys.executable, "-m", "foretell", "tokens", "create", "--data-dir", str(server.data_dir),
+         "--account", "mallory"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()[-1]  # fmt: skip
+    with server.client(other) as http:
+        theirs = http.post(
+            "/v1/models/foretell/hello/predictions",
+            json={"input": {"name": "Secret Mallory", "delay": 0}},
+            headers={"Prefer": "wait"},
+        ).json()
+    page.goto(server.url + "/p")
+    playwright_api.expect(page.locator("#history tbody tr").first).to_be_visible()
+    assert "Secret Mallory" not in page.content() and theirs["id"] not in page.content()
+    page.goto(server.url + f"/p/{theirs['id']}")
+    playwright_api.expect(page.locator('[data-role="status"]')).to_have_text(
+        "not found (or not yours)"
+    )
+    assert "Secret Mallory" not in page.content()
+
+
+def test_readable_on_a_phone_and_usable_by_keyboard(
+    page: playwright_api.Page, server: Server
+) -> None:
+    """On a 375 px screen nothing scrolls sideways; Tab starts at the skip link, then the menu."""
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(server.url + "/foretell/hello")
+    page.locator("#run-form").wait_for()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow} px wider than the screen"
+    page.get_by_label("Name", exact=True).fill("Grace")
+    page.get_by_label("Delay", exact=True).fill("0.05")
+    page.get_by_role("button", name="Run").click()
+    playwright_api.expect(page.locator('#run [data-role="status"]')).to_have_text("succeeded")
+    shot(page, "model-page-phone")
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "model-page", full_page=False)  # the README's docs/playground.png
+    page.goto(server.url + "/foretell/hello")
+    page.keyboard.press("Tab")
+    playwright_api.expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Tab")
+    playwright_api.expect(page.get_by_role("link", name="foretell", exact=True)).to_be_focused()
+    unlabelled = page.evaluate(
+        """[...document.querySelectorAll('#run-form input, #run-form select, #run-form textarea')]
+             .filter((e) => !e.labels?.length && !e.getAttribute('aria-label')).map((e) => e.id)"""
+    )
+    assert unlabelled == []
