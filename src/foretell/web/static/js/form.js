@@ -34,6 +34,7 @@ function fieldValue(field, fileUrl) {
   if (isFileField(field)) {
     const urls = [...control.files].map(fileUrl);
     urls.push(...lines(field.querySelector(".file-url").value));
+    if (!urls.length && field.dataset.required) throw new Error("Choose a file or give its URL.");
     if (kind === "file") return urls[0];
     return urls.length ? urls : undefined;
   }
@@ -46,14 +47,15 @@ function fieldValue(field, fileUrl) {
   return text;
 }
 
-function read(form, fileUrl) {
+// With `lenient`, a field that can't be read is left out instead of reported.
+function read(form, fileUrl, lenient) {
   const input = {};
   for (const field of form.querySelectorAll(".field")) {
     try {
       const value = fieldValue(field, fileUrl);
       if (value !== undefined) input[field.dataset.name] = value;
     } catch (e) {
-      throw { field: field.dataset.name, message: e.message };
+      if (!lenient) throw { field: field.dataset.name, message: e.message };
     }
   }
   return input;
@@ -75,11 +77,7 @@ export async function readInput(form, uploads) {
 
 // The input the snippets show: chosen files stand in by name until they are uploaded.
 export function previewInput(form, uploads) {
-  try {
-    return read(form, (file) => uploads.get(fileKey(file)) || `https://example.com/${file.name}`);
-  } catch {
-    return null; // shown as an error when the form is run
-  }
+  return read(form, (file) => uploads.get(fileKey(file)) || `https://example.com/${file.name}`, true);
 }
 
 function showPreview(field) {

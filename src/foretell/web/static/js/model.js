@@ -85,6 +85,5 @@ async function loadHistory() {
 setUpFields(form);
 setUpCopyButtons();
 form.addEventListener("submit", run);
-form.addEventListener("input", () => { const input = previewInput(form, uploads); if (input) updateSnippets(input); });
-form.addEventListener("change", () => { const input = previewInput(form, uploads); if (input) updateSnippets(input); });
+for (const type of ["input", "change"]) form.addEventListener(type, () => updateSnippets(previewInput(form, uploads)));
 whenSignedIn(loadHistory);
