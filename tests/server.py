@@ -118,11 +118,13 @@ def _started(
         if match:
             token = match.group(1)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    while True:
         try:
             httpx.get(url + "/v1/hardware", timeout=1)
             break
         except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("foretell serve does not answer:\n" + "".join(lines)) from None
             time.sleep(0.05)
     if token is None:
         raise RuntimeError("no token printed:\n" + "".join(lines))

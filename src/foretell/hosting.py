@@ -64,7 +64,8 @@ class ModelHost:
         #: extra environment for every worker (a model's own cog.yaml settings win)
         self.env = env or {}
         self._bringups: dict[str, _Bringup] = {}
-        self._tasks: list[asyncio.Task[Any]] = []
+        #: bring-ups and deadline cancels in flight (each removes itself when done)
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def start(self, models: dict[str, pathlib.Path]) -> None:
         """List every model now and bring each up in the background."""
@@ -82,14 +83,15 @@ class ModelHost:
                 default_example=None,
             )
             self._bringups[name] = _Bringup()
-            self._tasks.append(asyncio.create_task(self._bring_up(name, path)))
+            self._track(asyncio.create_task(self._bring_up(name, path)))
 
     async def close(self) -> None:
         """Stop bringing models up (a half-built environment is rebuilt next time)."""
         abort_builds()
-        for task in self._tasks:
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def status(self, name: str) -> dict[str, Any]:
         """The model's setup state as the models API shows it."""
@@ -136,7 +138,11 @@ class ModelHost:
         """Cancel-After passed while the prediction waited (a no-op once it was queued:
         the dispatcher keeps the deadline from then on)."""
         task = asyncio.create_task(self.cancel_waiting(prediction_id, EXPIRED))
-        self._tasks.append(task)
+        self._track(task)
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def waiting_note(self, name: str) -> str:
         """The log line a waiting prediction shows ("" if the model is not starting)."""

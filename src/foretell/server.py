@@ -171,7 +171,7 @@ async def _serve_with(
         await _recover(state, host, public)
         await _serve_http(config, state, shutdown)
     finally:
-        grace = 0.0 if shutdown.force.is_set() else config.shutdown_grace_s
+        grace = shutdown.grace_left(config.shutdown_grace_s)
         await host.close()  # stops environment builds; what waits for them stays queued
         await dispatcher.drain(grace, SHUT_DOWN, shutdown.force)
         await dispatcher.close()
@@ -191,7 +191,7 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
             log_level="warning",
             lifespan="off",
             # requests still open (Prefer: wait) get the grace period too
-            timeout_graceful_shutdown=int(config.shutdown_grace_s) or None,
+            timeout_graceful_shutdown=int(config.shutdown_grace_s),
         )
     )
     shutdown.server = server

@@ -22,6 +22,16 @@ class Shutdown:
         self.requested = asyncio.Event()
         self.force = asyncio.Event()
         self.server: uvicorn.Server | None = None
+        #: loop time of the first signal
+        self.requested_at: float | None = None
+
+    def grace_left(self, grace_s: float) -> float:
+        """What remains of a grace period that began with the first signal."""
+        if self.force.is_set():
+            return 0.0
+        if self.requested_at is None:
+            return grace_s
+        return max(0.0, grace_s - (asyncio.get_running_loop().time() - self.requested_at))
 
     def install(self) -> None:
         """Handle SIGINT and SIGTERM alike (what systemd, Docker and Kubernetes send)."""
@@ -37,6 +47,7 @@ class Shutdown:
     def _signalled(self, sig: signal.Signals) -> None:
         if not self.requested.is_set():
             self.requested.set()
+            self.requested_at = asyncio.get_running_loop().time()
             self.say(
                 f"{sig.name}: stopping. No new requests; {self.waiting_for()} "
                 "(Ctrl-C again to stop now)"

@@ -23,10 +23,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import IO
 
 import foretell
 from foretell.predictor.config import ModelConfig, load_config
 from foretell.predictor.errors import PredictorLoadError
+from foretell.runner.build_progress import BuildTimes, current_step, duration
 from foretell.runner.spec import ModelSpec
 
 Progress = Callable[[str], None]
@@ -123,10 +125,17 @@ def prepare(
         if (target / _READY).exists():
             return worker_environment(str(target / "bin" / "python"), cache)
         started = time.monotonic()
-        progress(f"Creating the environment of {config.root.name}: {len(lines)} requirement(s)…")
-        _build(target, lines, progress, lock_fd)
+        times = BuildTimes(cache / "build-times.json")
+        last = times.last(config.root.name)
+        expected = f"; it took {duration(last)} last time" if last else ""
+        progress(
+            f"Creating the environment of {config.root.name}: {len(lines)} requirement(s)"
+            f"{expected}…"
+        )
+        _build(target, lines, _Timed(progress, started, last), lock_fd)
         elapsed = time.monotonic() - started
-        progress(f"Environment of {config.root.name} ready in {elapsed:.1f} s ({target})")
+        times.record(config.root.name, elapsed)
+        progress(f"Environment of {config.root.name} ready in {duration(elapsed)} ({target})")
     env = worker_environment(str(target / "bin" / "python"), cache)
     return Environment(env.python, env.env, elapsed)
 
@@ -156,12 +165,21 @@ def _build(target: pathlib.Path, lines: list[str], progress: Progress, lock_fd: 
     if uv:
         steps = [
             [*uv, "venv", "--quiet", "--python", sys.executable, str(target)],
-            [*uv, "pip", "install", "--quiet", "--python", python, *lines],
+            [*uv, "pip", "install", "--python", python, *lines],
         ]
     else:
         steps = [
             [sys.executable, "-m", "venv", str(target)],
-            [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *lines],
+            [
+                python,
+                "-m",
+                "pip",
+                "install",
+                "--progress-bar",
+                "off",
+                "--disable-pip-version-check",
+                *lines,
+            ],
         ]
     for step in steps:
         progress("  $ " + " ".join(step[:6]) + (" …" if len(step) > 6 else ""))
@@ -213,7 +231,9 @@ def _run_step(step: list[str], progress: Progress, lock_fd: int) -> tuple[int, s
     stays held until the orphaned installer ends, so no second build writes beside it.
     """
     started = time.monotonic()
-    with tempfile.TemporaryFile("w+") as output:
+    # append mode: the installer shares this file's offset, and reading it must not move
+    # where the installer writes
+    with tempfile.TemporaryFile("a+") as output:
         with _builds.lock:
             if _builds.aborted:
                 return 1, "the server is shutting down"
@@ -228,12 +248,7 @@ def _run_step(step: list[str], progress: Progress, lock_fd: int) -> tuple[int, s
             )
             _builds.running.add(process)
         try:
-            while True:
-                try:
-                    code = process.wait(timeout=HEARTBEAT_S)
-                    break
-                except subprocess.TimeoutExpired:
-                    progress(f"  … still installing ({time.monotonic() - started:.0f} s)")
+            code = _watch(process, output, progress, started)
         finally:
             with _builds.lock:
                 _builds.running.discard(process)
@@ -241,6 +256,37 @@ def _run_step(step: list[str], progress: Progress, lock_fd: int) -> tuple[int, s
                 _stop(process)
         output.seek(0)
         return code, output.read()
+
+
+def _watch(
+    process: subprocess.Popen[str], output: IO[str], progress: Progress, started: float
+) -> int:
+    """Wait for the installer, reporting each new step at once and the current one every
+    HEARTBEAT_S; returns its exit code."""
+    said, said_at = None, time.monotonic()
+    while True:
+        try:
+            return process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            pass
+        output.seek(0)
+        step = current_step(output.read()) or "installing"
+        now = time.monotonic()
+        if step != said or now - said_at >= HEARTBEAT_S:
+            progress(f"  … {step} ({duration(now - started)} in this step)")
+            said, said_at = step, now
+
+
+class _Timed:
+    """Progress lines with the whole build's elapsed time and, if known, last time's."""
+
+    def __init__(self, progress: Progress, started: float, last: float | None) -> None:
+        self.progress, self.started, self.last = progress, started, last
+
+    def __call__(self, line: str) -> None:
+        elapsed = duration(time.monotonic() - self.started)
+        expected = f" of about {duration(self.last)}" if self.last else ""
+        self.progress(f"{line} [{elapsed}{expected}]" if line.startswith("  …") else line)
 
 
 def _build_env() -> dict[str, str]:

@@ -84,8 +84,11 @@ class Deliverer:
                 await self._start_due()
             except Exception:  # a store hiccup must not stop deliveries for good
                 log.exception("webhook delivery loop failed; retrying")
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+            # arrives as the event is set (close() cancels attempts, which wake this loop)
             try:
-                await asyncio.wait_for(self._wake.wait(), self.POLL_S)
+                async with asyncio.timeout(self.POLL_S):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 
