@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import pathlib
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 import pytest
 
@@ -12,6 +13,7 @@ from foretell.core.accounts import hash_token
 from foretell.core.prediction import Prediction, finish, start
 from foretell.core.status import Status
 from foretell.store import FileRecord, Store
+from foretell.store.protocol import WebhookDelivery
 from foretell.store.sqlite import SQLiteStore
 
 ENGINES: dict[str, Callable[[pathlib.Path], Store]] = {
@@ -137,3 +139,81 @@ async def test_files(store: Store) -> None:
     assert [f.id for f in (await store.list_files("ann", limit=10)).items] == ["f1"]
     assert await store.delete_file("ann", "f1") is True
     assert await store.delete_file("ann", "f1") is False
+
+
+def _delivery(n: int, prediction: str, account: str = "ann", at: int = 0) -> WebhookDelivery:
+    when = T0 + datetime.timedelta(seconds=at)
+    return WebhookDelivery(
+        id=f"msg_{n:03d}", prediction_id=prediction, account=account,
+        url="https://example.com/hook", event="completed", payload=b'{"n": %d}' % n,
+        created_at=when, next_attempt_at=when,
+    )  # fmt: skip
+
+
+async def test_final_state_and_its_webhook_commit_together(store: Store) -> None:
+    """save_prediction writes the state and its webhook rows in one transaction: both or
+    neither (a row that can't be written leaves the old state in place)."""
+    created = _prediction(1)
+    await store.create_prediction(created)
+    done = finish(created, Status.SUCCEEDED, T0 + datetime.timedelta(seconds=1), output="ok")
+    await store.save_prediction(done, [_delivery(1, "p001")])
+    assert await store.get_prediction("ann", "p001") == done
+    assert [d.id for d in await store.list_deliveries("ann", "p001")] == ["msg_001"]
+    other = _prediction(2)
+    await store.create_prediction(other)
+    failed = finish(other, Status.FAILED, T0 + datetime.timedelta(seconds=2), error="x")
+    with pytest.raises(Exception):  # the duplicate id is refused by any engine
+        await store.save_prediction(failed, [_delivery(3, "p002"), _delivery(1, "p002")])
+    assert await store.get_prediction("ann", "p002") == other
+    assert await store.list_deliveries("ann", "p002") == []
+
+
+async def test_due_deliveries_keep_order_per_prediction_and_take_turns(store: Store) -> None:
+    """Only a prediction's oldest pending row is due; accounts take turns; `exclude` skips."""
+    for n in range(3):
+        await store.add_delivery(_delivery(n, "p1", account="big", at=n))
+    for n in range(3, 13):
+        await store.add_delivery(_delivery(n, f"q{n}", account="big", at=n))
+    await store.add_delivery(_delivery(50, "s1", account="small", at=40))
+    now = T0 + datetime.timedelta(minutes=1)
+    due = await store.due_deliveries(now, 3)
+    assert "msg_050" in {d.id for d in due}  # the small account's turn comes early
+    everything = await store.due_deliveries(now, 100)
+    assert [d.id for d in everything if d.prediction_id == "p1"] == ["msg_000"]
+    delivered = replace(everything[0], status="delivered", attempts=1)
+    await store.save_delivery(delivered)
+    later = await store.due_deliveries(now, 100, exclude=["s1"])
+    assert "msg_050" not in {d.id for d in later}
+    if everything[0].prediction_id == "p1":
+        assert "msg_001" in {d.id for d in later}
+    assert not await store.due_deliveries(T0 - datetime.timedelta(seconds=1), 100)
+
+
+async def test_retention_clears_old_predictions_and_lists_expired_files(store: Store) -> None:
+    """Predictions finished before the cutoff lose input, output and logs once; running ones
+    are never touched; expired uploads are listed for deletion."""
+    old, recent, running = _prediction(1), _prediction(2), _prediction(3)
+    for p in (old, recent, running):
+        await store.create_prediction(p)
+    await store.save_prediction(
+        finish(old, Status.SUCCEEDED, T0 + datetime.timedelta(seconds=10), output="a")
+    )
+    await store.save_prediction(
+        finish(recent, Status.SUCCEEDED, T0 + datetime.timedelta(hours=2), output="b")
+    )
+    await store.save_prediction(start(running, T0))
+    cutoff = T0 + datetime.timedelta(hours=1)
+    assert await store.remove_prediction_data(cutoff, 10) == ["p001"]
+    assert await store.remove_prediction_data(cutoff, 10) == []
+    cleared = await store.get_prediction("ann", "p001")
+    assert cleared is not None and cleared.data_removed and cleared.output is None
+    assert cleared.input == {} and cleared.status is Status.SUCCEEDED
+    kept = await store.get_prediction("ann", "p002")
+    assert kept is not None and kept.output == "b" and not kept.data_removed
+    record = FileRecord(
+        "f1", "ann", "a.txt", "text/plain", 3, "md5", "sha", {}, T0,
+        T0 + datetime.timedelta(days=1), "/tmp/a.txt",
+    )  # fmt: skip
+    await store.add_file(record)
+    assert await store.expired_files(T0 + datetime.timedelta(hours=23), 10) == []
+    assert await store.expired_files(T0 + datetime.timedelta(days=2), 10) == [record]
