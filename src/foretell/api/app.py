@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from foretell.api import files, models, predictions, streams
 from foretell.api.errors import HANDLERS
+from foretell.api.openapi import openapi_json
 from foretell.api.state import ApiState
 from foretell.web import routes as web_routes
 
@@ -54,7 +55,13 @@ def create_app(state: ApiState) -> Starlette:
     # Python client 1.x wants base URLs without /v1, the others with it: serve both.
     # The playground (/, /{owner}/{name}, /p/{id}, llms.txt) comes last: the API wins.
     app = Starlette(
-        routes=[Route("/mcp", mcp), Mount("/v1", routes=routes), *routes, *web_routes()],
+        routes=[
+            Route("/mcp", mcp),
+            Route("/openapi.json", openapi_json, methods=["GET"]),
+            Mount("/v1", routes=routes),
+            *routes,
+            *web_routes(),
+        ],
         exception_handlers=HANDLERS,
     )
     mcp.bind(app)

@@ -14,7 +14,7 @@ from foretell.errors import BadRequest, TooLarge
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body; 413 as soon as it passes `limit` bytes."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared[:20]) > limit:
         raise TooLarge(f"The request body is larger than the limit of {limit} bytes.")
     chunks, size = [], 0
     async for chunk in request.stream():

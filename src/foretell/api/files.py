@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 import mimetypes
+import re
 from typing import Any
 
 import orjson
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
@@ -19,33 +20,32 @@ from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound, 
 from foretell.store.protocol import FileRecord
 
 FILE_TTL = datetime.timedelta(hours=24)
+#: what one path segment may hold on the file systems we store on
+MAX_FILE_NAME_BYTES = 255
 _NOT_FOUND = "File not found"
 
 
 async def create_file(request: Request) -> Response:
-    """POST /v1/files (multipart: `content`, optional `filename`, `type`, `metadata`)."""
+    """POST /v1/files (multipart: `content`, optional `filename`, `type`, `metadata`).
+
+    `content` is a file part (every client) or a plain text field (Replicate's MCP server);
+    `metadata` is one JSON field or part, or `metadata[key]` fields (Python client 2.x).
+    """
     who = await authenticate(request)
     state = api_state(request)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise BadRequest("Upload files as multipart/form-data with a `content` part.")
     limit = state.settings.max_upload_bytes
     async with request.form(max_part_size=limit) as form:
-        content = form.get("content")
-        if not isinstance(content, UploadFile):
-            raise InvalidRequest([InvalidField("required", "content", "content is required")])
-        data = await content.read()
-        if len(data) > limit:
-            raise TooLarge(f"Files must be less than {limit // (1024 * 1024)}MB in size")
-        name = _text(form.get("filename")) or content.filename or "file"
+        data, part_name, part_type = await _content(form.get("content"), limit)
+        name = check_file_name(_text(form.get("filename")) or part_name or "file")
         content_type = (
             _text(form.get("type"))
-            or (
-                content.content_type if content.content_type != "application/octet-stream" else None
-            )
+            or part_type
             or mimetypes.guess_type(name)[0]
             or "application/octet-stream"
         )
-        metadata = await _metadata(form.get("metadata"))
+        metadata = await _metadata(form)
     file_id, path, md5, sha256 = state.files.save_upload(name, data)
     now = utcnow()
     record = FileRecord(
@@ -56,22 +56,90 @@ async def create_file(request: Request) -> Response:
     return JSONResponse(render.file(request, record), status_code=201)
 
 
+async def _content(value: Any, limit: int) -> tuple[bytes, str | None, str | None]:
+    """The upload's bytes, with the part's own file name and type where it has them."""
+    if isinstance(value, str):  # a text field: its bytes are the file
+        data, name, part_type = value.encode(), None, None
+    elif isinstance(value, UploadFile):
+        data, name = await value.read(), value.filename
+        part_type = value.content_type if value.content_type != "application/octet-stream" else None
+    else:
+        raise InvalidRequest([InvalidField("required", "content", "content is required")])
+    if len(data) > limit:
+        raise TooLarge(f"Files must be less than {limit // (1024 * 1024)}MB in size")
+    return data, name, part_type
+
+
+def check_file_name(name: str) -> str:
+    """`name` if a file can be stored under it (the last path segment is what is kept);
+    422 on `filename` otherwise, before anything is written."""
+    kept = name.replace("\\", "/").rsplit("/", 1)[-1]
+    problem = None
+    if "\x00" in name:
+        problem = "must not contain a NUL character"
+    elif len(name.encode(errors="surrogateescape")) > MAX_FILE_NAME_BYTES:
+        problem = f"must be at most {MAX_FILE_NAME_BYTES} bytes long in UTF-8"
+    elif kept in ("", ".", ".."):
+        problem = "must end in a file name, not a folder"
+    if problem is not None:
+        raise InvalidRequest([InvalidField("format", "filename", problem)])
+    return name
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-async def _metadata(value: Any) -> dict[str, Any]:
-    """`metadata` arrives as a text field (Python client) or a JSON file part (JS client)."""
-    if value is None:
-        return {}
-    raw = await value.read() if isinstance(value, UploadFile) else value
-    try:
-        parsed = orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequest([InvalidField("invalid_type", "metadata", "must be JSON")]) from exc
-    if not isinstance(parsed, dict):
-        raise InvalidRequest([InvalidField("invalid_type", "metadata", "must be a JSON object")])
-    return parsed
+async def _metadata(form: FormData) -> dict[str, Any]:
+    """`metadata` as a JSON text field (Python 1.x) or JSON file part (JS), merged with
+    `metadata[key]` (and `metadata[a][b]`) fields, the nested form Python 2.x sends."""
+    value = form.get("metadata")
+    metadata: dict[str, Any] = {}
+    if value is not None:
+        raw = await value.read() if isinstance(value, UploadFile) else value
+        try:
+            parsed = orjson.loads(raw) if raw else {}
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequest(
+                [InvalidField("invalid_type", "metadata", "must be JSON")]
+            ) from exc
+        if not isinstance(parsed, dict):
+            raise InvalidRequest(
+                [InvalidField("invalid_type", "metadata", "must be a JSON object")]
+            )
+        metadata = parsed
+    for key, item in form.multi_items():
+        if key.startswith("metadata["):
+            text = (
+                (await item.read()).decode(errors="replace")
+                if isinstance(item, UploadFile)
+                else item
+            )
+            _set_nested(metadata, key, text)
+    return metadata
+
+
+def _set_nested(target: dict[str, Any], key: str, value: str) -> None:
+    """metadata[a][b]=v -> target["a"]["b"] = "v"; `[]` appends to a list."""
+    path = key.removeprefix("metadata")
+    if not re.fullmatch(r"(\[[^\[\]]*\])+", path):
+        raise InvalidRequest(
+            [InvalidField("format", key, "metadata fields are named metadata[key]")]
+        )
+    keys = re.findall(r"\[([^\[\]]*)\]", path)
+    node: Any = target
+    for index, name in enumerate(keys):
+        last = index == len(keys) - 1
+        if isinstance(node, list):  # metadata[tags][]=a
+            node.append(value if last else {})
+            node = node[-1]
+            continue
+        if not isinstance(node, dict) or name == "":
+            raise InvalidRequest([InvalidField("format", key, "conflicts with another field")])
+        if last:
+            node[name] = value
+        else:
+            node = node.setdefault(name, [] if keys[index + 1] == "" else {})
 
 
 async def list_files(request: Request) -> Response:

@@ -13,7 +13,7 @@ from typing import Any
 from foretell.api.state import ApiState
 from foretell.core.models import Model
 from foretell.errors import InvalidField, InvalidRequest
-from foretell.outbound import BlockedURL, check_url_shape
+from foretell.outbound import BlockedURL, check_url_shape, parse_url
 from foretell.predictor.errors import InvalidInput
 from foretell.predictor.validate import validate_input
 
@@ -55,6 +55,7 @@ async def plan_files(
             if urllib.parse.urlsplit(url).scheme == "data":
                 _check_data_uri(state, url)
                 continue
+            parse_url(url)  # one syntax check for every URL, this server's own included
             local = await _own_file(state, account, url, base)
             if local is not None:
                 plan.local[url] = local

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_body
+from foretell.api.params import optional_count
 from foretell.api.state import ApiState, api_state
 from foretell.core.models import Model
 from foretell.errors import BadRequest, NotFound
@@ -55,7 +56,7 @@ async def search(request: Request) -> Response:
     query = request.query_params.get("query")
     if not query:
         raise BadRequest('Query parameter "query" is required')
-    limit = min(max(int(request.query_params.get("limit", "20") or 20), 1), 50)
+    limit = min(max(optional_count(request.query_params.get("limit"), "limit", default=20), 1), 50)
     models = _matching(api_state(request), query)[:limit]
     return JSONResponse(
         {

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from foretell.api import render
+from foretell.api.params import parse_count
 from foretell.api.state import ApiState, api_state
 from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction
@@ -34,6 +35,7 @@ async def stream_prediction(request: Request) -> Response:
         render.stream_mac_text(account, prediction_id), request.path_params["tag"]
     ):
         raise NotFound(_GONE)
+    start = _resume_from(request)
     stored = await state.store.get_prediction(account, prediction_id)
     if stored is None:
         raise NotFound(_GONE)
@@ -45,7 +47,6 @@ async def stream_prediction(request: Request) -> Response:
             if live or not stored.status.is_terminal
             else _replay(state, stored)
         )
-    start = _resume_from(request)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(
         _events(request, state, log, start), media_type="text/event-stream", headers=headers
@@ -53,8 +54,12 @@ async def stream_prediction(request: Request) -> Response:
 
 
 def _resume_from(request: Request) -> int:
-    last = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
-    return int(last) + 1 if last and last.isdigit() else 0
+    """Where a reconnecting reader resumes: after the event it names (header or query)."""
+    header = request.headers.get("last-event-id", "").strip()
+    if header:
+        return parse_count(header, "Last-Event-ID") + 1
+    query = request.query_params.get("last_event_id", "").strip()
+    return parse_count(query, "last_event_id") + 1 if query else 0
 
 
 def _replay(state: ApiState, prediction: Prediction) -> StreamLog:

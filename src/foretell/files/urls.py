@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import time
 
+_MAX_EXPIRY_DIGITS = 18
+
 
 class UrlSigner:
     """HMAC-SHA256 signatures over a path and an expiry time."""
@@ -22,13 +24,12 @@ class UrlSigner:
 
     def verify(self, path: str, expiry: str, signature: str, now: float | None = None) -> bool:
         """Whether the signature is ours and the URL has not expired."""
-        try:
-            expires = int(expiry)
-        except ValueError:
+        if not (expiry.isascii() and expiry.isdigit() and len(expiry) <= _MAX_EXPIRY_DIGITS):
             return False
+        expires = int(expiry)
         if expires < (now if now is not None else time.time()):
             return False
-        return hmac.compare_digest(self._signature(path, expires), signature)
+        return same_tag(self._signature(path, expires), signature)
 
     def _signature(self, path: str, expiry: int) -> str:
         return self.mac(f"{path}\n{expiry}")
@@ -40,4 +41,10 @@ class UrlSigner:
 
     def check_mac(self, text: str, tag: str) -> bool:
         """Whether `tag` is mac(text), in constant time."""
-        return hmac.compare_digest(self.mac(text), tag)
+        return same_tag(self.mac(text), tag)
+
+
+def same_tag(expected: str, given: str) -> bool:
+    """Constant-time equality of a tag we made and one a client sent. Compared as UTF-8
+    bytes: compare_digest raises on non-ASCII str, and such a tag is simply not ours."""
+    return hmac.compare_digest(expected.encode(), given.encode(errors="surrogateescape"))
