@@ -114,7 +114,9 @@ def _print_inputs(model: str, found: dict[str, Any], schema: dict[str, Any]) -> 
     for column in ("name", "type", "default", "description"):
         table.add_column(column, overflow="fold")
     for field_ in input_fields(schema):
-        limits = [f"{k} {field_[k]}" for k in ("minimum", "maximum", "enum") if k in field_]
+        limits = [f"{k} {field_[k]}" for k in ("minimum", "maximum") if k in field_]
+        if "enum" in field_:
+            limits.append("one of " + ", ".join(map(str, field_["enum"])))
         kind = field_["type"] + (" (required)" if field_["required"] else "")
         default = json.dumps(field_["default"]) if "default" in field_ else ""
         text = " ".join([field_.get("description", ""), *(f"[{x}]" for x in limits)]).strip()

@@ -186,7 +186,7 @@ class Printer:
                 if event.event == "logs":
                     status.stop()
                     self.close()
-                    sys.stderr.write(event.data + "\n")
+                    sys.stderr.write(event.data if event.data.endswith("\n") else event.data + "\n")
                     sys.stderr.flush()
                 elif event.event == "output" and self.is_iterator:
                     status.stop()

@@ -139,6 +139,9 @@ def prediction_summary(p: dict[str, Any]) -> dict[str, Any]:
         "created_at": p.get("created_at"),
         "completed_at": p.get("completed_at"),
     }
+    output = p.get("output")
+    if isinstance(output, list) and output and all(isinstance(x, str) for x in output):
+        summary["text"] = "".join(output)  # a streamed text model's pieces, joined
     if p.get("status") not in TERMINAL:
         summary["hint"] = "still running: call get_prediction with this id later"
     return summary
