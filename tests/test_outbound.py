@@ -47,6 +47,70 @@ def test_refused_targets(url: str) -> None:
         check_url_shape(url, STRICT)
 
 
+EMBEDDED_V4 = [
+    "https://[::127.0.0.1]/x",  # IPv4-compatible
+    "https://[::7f00:1]/x",  # the same, in hex
+    "https://[::10.0.0.1]/x",
+    "https://[64:ff9b::127.0.0.1]/x",  # NAT64, well-known prefix
+    "https://[64:ff9b::a9fe:a9fe]/x",  # NAT64 of 169.254.169.254
+    "https://[64:ff9b:1::8.8.8.8]/x",  # local-use NAT64: refused whatever it carries
+    "https://[64:ff9b:1:ff::7f00:1]/x",
+    "https://[2002:7f00:1::]/x",  # 6to4 of 127.0.0.1
+    "https://[2002:a9fe:a9fe::1]/x",  # 6to4 of 169.254.169.254
+    "https://[2002:c0a8:101::]/x",  # 6to4 of 192.168.1.1
+    "https://[::ffff:0:127.0.0.1]/x",  # IPv4-translated
+    "https://[::ffff:0:a00:1]/x",  # IPv4-translated 10.0.0.1, in hex
+    "https://[fec0::1]/x",  # site-local
+    "https://[fec0::8.8.8.8]/x",
+    "https://[feff:ffff::1]/x",  # the top of fec0::/10
+]
+
+
+@pytest.mark.parametrize("url", EMBEDDED_V4)
+def test_ipv6_spellings_of_refused_ipv4_and_site_local_are_refused(url: str) -> None:
+    """An IPv6 address carrying a refused IPv4 address, or site-local, is refused."""
+    with pytest.raises(BlockedURL, match="private, loopback"):
+        check_url_shape(url, STRICT)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://[::8.8.8.8]/x", "https://[64:ff9b::8.8.8.8]/x", "https://[2002:808:808::]/x",
+     "https://[::ffff:0:8.8.8.8]/x", "https://[2606:4700:4700::1111]/x"],
+)  # fmt: skip
+def test_ipv6_spellings_of_public_ipv4_pass(url: str) -> None:
+    """The same spellings of a public IPv4 address pass: the IPv4 rule decides."""
+    check_url_shape(url, STRICT)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://[::1", "not a valid URL"),
+        ("https://[zzz]/", "not a valid URL"),
+        ("https://exa mple.com/", "not a valid host name"),
+        ("https://" + "a" * 100_000 + ".com/", "not a valid host name"),
+        ("https://" + "a" * 64 + ".com/", "not a valid host name"),
+        ("https://a\x00b.com/", "not a valid host name"),
+        ("https://example.com:0/", "port must be from 1 to 65535"),
+        ("https://example.com:65536/", "not a valid URL"),
+        ("https://example.com:99999999999/", "not a valid URL"),
+        ("https://example.com:http/", "not a valid URL"),
+        ("https://user@/x", "no host"),
+    ],
+)
+def test_malformed_urls_are_refused_with_a_reason(url: str, why: str) -> None:
+    """Malformed hosts and ports are a BlockedURL that says what is wrong."""
+    with pytest.raises(BlockedURL, match=why):
+        outbound.parse_url(url)
+
+
+def test_international_names_pass() -> None:
+    """A host name in another script passes (it is looked up in its IDNA form)."""
+    check_url_shape("https://bücher.example/x", STRICT)
+    check_url_shape("https://example.com:8443/x", STRICT)
+
+
 def test_public_https_passes_the_shape_check() -> None:
     """An https URL to a public name or address is allowed through the shape check."""
     check_url_shape("https://example.com/cat.png", STRICT)

@@ -154,3 +154,52 @@ def test_other_accounts_predictions_are_invisible(server: Server) -> None:
         _problem(client.get(f"/v1/predictions/{mine['id']}"), 404)
         assert all(p["id"] != mine["id"] for p in client.get("/v1/predictions").json()["results"])
         assert client.get("/v1/account").json()["username"] == "acme"
+
+
+_MALFORMED_URLS = [
+    "https://[::1",
+    "https://[zzz]/",
+    "https://exa mple.com/a.txt",
+    "https://" + "a" * 100_000 + "/a.txt",
+    "https://example.com:0/a.txt",
+    "https://example.com:65536/a.txt",
+    "https://example.com:99999999999/a.txt",
+    "https://[::127.0.0.1]/a.txt",
+    "https://[fec0::1]/a.txt",
+]
+
+
+@pytest.mark.parametrize("url", _MALFORMED_URLS)
+def test_malformed_webhook_is_422_and_creates_nothing(server: Server, url: str) -> None:
+    """A webhook URL with a broken or refused host or port is a 422 on `webhook`."""
+    with server.client() as client:
+        before = {p["id"] for p in client.get("/v1/predictions").json()["results"]}
+        body = _problem(
+            client.post("/v1/models/acme/echo/predictions", json={"input": {}, "webhook": url}),
+            422,
+        )
+        assert [f["field"] for f in body["invalid_fields"]] == ["webhook"]
+        assert {p["id"] for p in client.get("/v1/predictions").json()["results"]} == before
+
+
+@pytest.mark.parametrize("url", _MALFORMED_URLS)
+def test_malformed_file_input_url_is_422(server: Server, url: str) -> None:
+    """A file input URL with a broken or refused host or port is a 422 on that input."""
+    with server.client() as client:
+        body = _problem(
+            client.post("/v1/models/acme/path_input/predictions", json={"input": {"image": url}}),
+            422,
+        )
+    assert [f["field"] for f in body["invalid_fields"]] == ["input.image"]
+
+
+def test_own_looking_url_with_a_bad_port_is_422(server: Server) -> None:
+    """A /v1/files URL of this server's host with a port out of range is a 422, not a
+    lookup."""
+    url = server.url.rsplit(":", 1)[0] + ":70000/v1/files/abc"
+    with server.client() as client:
+        body = _problem(
+            client.post("/v1/models/acme/path_input/predictions", json={"input": {"image": url}}),
+            422,
+        )
+    assert body["invalid_fields"][0]["field"] == "input.image"
