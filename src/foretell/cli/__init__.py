@@ -78,11 +78,16 @@ def _plain_metavars(command: Any) -> None:
         _plain_metavars(sub)
 
 
+def command() -> Any:
+    """The click command `foretell` runs: the typer app with plain metavars in its help."""
+    built = typer.main.get_command(app)
+    _plain_metavars(built)
+    return built
+
+
 def main() -> None:
     """Entry point of the `foretell` console script."""
-    command = typer.main.get_command(app)
-    _plain_metavars(command)
-    command()
+    command()(prog_name="foretell")
 
 
-__all__ = ["app", "main"]
+__all__ = ["app", "command", "main"]
