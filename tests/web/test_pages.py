@@ -58,7 +58,8 @@ def test_model_page_has_form_snippets_and_readme(server: Server) -> None:
     text = httpx.get(server.url + "/foretell/hello", headers=HTML).text
     for name in ("name", "language", "repeat", "delay"):
         assert f'<label for="in-{name}">' in text
-    assert '<option value="&#34;fr&#34;">fr</option>' in text
+    assert '<option value="&#34;fr&#34;" selected>fr</option>' in text  # the default example
+    assert 'id="in-name" name="name"' in text and 'value="Ada"' in text
     assert 'type="range"' in text and 'min="1" max="20"' in text
     plain = html.unescape(text)
     assert 'client.stream("foretell/hello"' in plain and "replicate.stream" in plain

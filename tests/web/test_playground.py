@@ -33,6 +33,8 @@ ARGS = [
 ARTIFACTS = pathlib.Path(__file__).parents[1] / "artifacts" / "web"
 RECEIVER = pathlib.Path(__file__).parents[1] / "webhook_receiver.py"
 TIMEOUT_MS = 20_000
+#: assertions wait as long as actions (expect's own default is 5 s: too short on a busy CI box)
+playwright_api.expect.set_options(timeout=TIMEOUT_MS)
 
 
 def png(width: int, height: int) -> bytes:
@@ -88,12 +90,18 @@ def page(browser: playwright_api.Browser, server: Server) -> Iterator[playwright
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(server.url + "/")
+    visit(page, server.url + "/")
     page.get_by_label("API token", exact=True).fill(server.token)
     page.get_by_role("button", name="Sign in", exact=True).last.click()
     playwright_api.expect(page.locator("#account-name")).to_contain_text("Signed in as")
     yield page
     context.close()
+
+
+def visit(page: playwright_api.Page, url: str) -> None:
+    """Open a page and wait until its script is set up (under load it lags the load event)."""
+    page.goto(url)
+    page.locator("body[data-ready]").wait_for()
 
 
 def shot(page: playwright_api.Page, name: str, full_page: bool = True) -> pathlib.Path:
@@ -111,7 +119,7 @@ def test_asks_for_a_token_once_and_rejects_a_wrong_one(
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(server.url + "/")
+    visit(page, server.url + "/")
     dialog = page.locator("#token-dialog")
     playwright_api.expect(dialog).to_be_visible()
     playwright_api.expect(page.get_by_label("API token", exact=True)).to_be_focused()
@@ -121,7 +129,7 @@ def test_asks_for_a_token_once_and_rejects_a_wrong_one(
     page.get_by_label("API token", exact=True).fill(server.token)
     page.keyboard.press("Enter")
     playwright_api.expect(dialog).to_be_hidden()
-    page.goto(server.url + "/p")
+    visit(page, server.url + "/p")
     playwright_api.expect(page.locator("#token-dialog")).to_be_hidden()
     playwright_api.expect(page.locator("#account-name")).to_contain_text("Signed in as")
     context.close()
@@ -142,7 +150,7 @@ def test_form_with_every_input_kind_uploads_a_file_and_runs(
     page: playwright_api.Page, server: Server
 ) -> None:
     """The form is generated from the schema; a chosen image is previewed, uploaded and run."""
-    page.goto(server.url + "/acme/inputs")
+    visit(page, server.url + "/acme/inputs")
     playwright_api.expect(page.get_by_label("Count", exact=True)).to_have_value("5")
     playwright_api.expect(page.get_by_label("Count slider")).to_have_attribute("max", "100")
     playwright_api.expect(page.get_by_label("Mode")).to_have_value('"fast"')
@@ -180,7 +188,7 @@ def wav(seconds: float = 0.2, rate: int = 8000) -> bytes:
 
 def test_file_outputs_show_as_image_and_audio(page: playwright_api.Page, server: Server) -> None:
     """An image output is shown and an audio output gets a player, each with a download link."""
-    page.goto(server.url + "/acme/echo-file")
+    visit(page, server.url + "/acme/echo-file")
     for name, mime, body, tag in [
         ("teal.png", "image/png", png(32, 32), "img"),
         ("quiet.wav", "audio/wav", wav(), "audio"),
@@ -201,7 +209,7 @@ def test_file_outputs_show_as_image_and_audio(page: playwright_api.Page, server:
 
 def test_lists_take_lines_and_several_files(page: playwright_api.Page, server: Server) -> None:
     """List inputs take one item per line (typed by the schema) and several files at once."""
-    page.goto(server.url + "/acme/lists")
+    visit(page, server.url + "/acme/lists")
     playwright_api.expect(page.get_by_label("Numbers", exact=True)).to_have_value("1\n2")
     page.get_by_label("Words", exact=True).fill("alpha\nbeta\n\ngamma")
     page.get_by_label("Numbers", exact=True).fill("3\n4")
@@ -226,7 +234,7 @@ def test_lists_take_lines_and_several_files(page: playwright_api.Page, server: S
 def test_a_bad_value_is_shown_at_its_field(page: playwright_api.Page, server: Server) -> None:
     """A missing file or a value the schema refuses is marked on its field, with the reason,
     and focused: checked in the page first, and by the server's 422 where the page can't."""
-    page.goto(server.url + "/acme/inputs")
+    visit(page, server.url + "/acme/inputs")
     page.get_by_label("Text", exact=True).fill("x")
     page.get_by_label("Api Key").fill("k")
     page.get_by_role("button", name="Run").click()
@@ -251,7 +259,7 @@ def test_a_bad_value_is_shown_at_its_field(page: playwright_api.Page, server: Se
 
 def test_streaming_output_appears_token_by_token(page: playwright_api.Page, server: Server) -> None:
     """A streaming model's tokens show up while it is still running, then the run succeeds."""
-    page.goto(server.url + "/acme/stream")
+    visit(page, server.url + "/acme/stream")
     page.get_by_label("N", exact=True).fill("12")
     page.get_by_label("Delay", exact=True).fill("0.15")
     page.get_by_role("button", name="Run").click()
@@ -266,7 +274,7 @@ def test_streaming_output_appears_token_by_token(page: playwright_api.Page, serv
 
 def test_cancel_stops_a_running_prediction(page: playwright_api.Page, server: Server) -> None:
     """Cancel on a running prediction ends it as canceled, and Run works again."""
-    page.goto(server.url + "/acme/sleep")
+    visit(page, server.url + "/acme/sleep")
     page.get_by_label("Seconds").fill("30")
     page.get_by_role("button", name="Run").click()
     cancel = page.locator('#run [data-role="cancel"]')
@@ -283,7 +291,7 @@ def test_prediction_page_shows_everything_about_a_run(
     page: playwright_api.Page, server: Server, receiver: str
 ) -> None:
     """urls.web shows input, output, logs, metrics, timings and the webhook deliveries."""
-    page.goto(server.url + "/foretell/hello")
+    visit(page, server.url + "/foretell/hello")
     page.get_by_label("Name", exact=True).fill("Ada")
     page.get_by_label("Delay", exact=True).fill("0")
     page.locator("summary", has_text="Webhook").click()
@@ -292,7 +300,7 @@ def test_prediction_page_shows_everything_about_a_run(
     playwright_api.expect(page.locator('#run [data-role="status"]')).to_have_text("succeeded")
     page.get_by_role("link", name="Open this prediction’s page").click()
     playwright_api.expect(page.locator('[data-role="status"]')).to_have_text("succeeded")
-    playwright_api.expect(page.locator('[data-role="output"]')).to_contain_text("Hello Ada!")
+    playwright_api.expect(page.locator('[data-role="output"]')).to_contain_text("Bonjour Ada!")
     playwright_api.expect(page.locator("#prediction-input")).to_contain_text('"name": "Ada"')
     playwright_api.expect(page.locator("#prediction-timings")).to_contain_text("predict_time")
     deliveries = page.locator("#webhook-deliveries tbody")
@@ -320,10 +328,10 @@ def test_history_lists_runs_and_never_another_accounts(
             json={"input": {"name": "Secret Mallory", "delay": 0}},
             headers={"Prefer": "wait"},
         ).json()
-    page.goto(server.url + "/p")
+    visit(page, server.url + "/p")
     playwright_api.expect(page.locator("#history tbody tr").first).to_be_visible()
     assert "Secret Mallory" not in page.content() and theirs["id"] not in page.content()
-    page.goto(server.url + f"/p/{theirs['id']}")
+    visit(page, server.url + f"/p/{theirs['id']}")
     playwright_api.expect(page.locator('[data-role="status"]')).to_have_text(
         "not found (or not yours)"
     )
@@ -335,7 +343,7 @@ def test_readable_on_a_phone_and_usable_by_keyboard(
 ) -> None:
     """On a 375 px screen nothing scrolls sideways; Tab starts at the skip link, then the menu."""
     page.set_viewport_size({"width": 375, "height": 800})
-    page.goto(server.url + "/foretell/hello")
+    visit(page, server.url + "/foretell/hello")
     page.locator("#run-form").wait_for()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow} px wider than the screen"
@@ -347,7 +355,7 @@ def test_readable_on_a_phone_and_usable_by_keyboard(
     page.set_viewport_size({"width": 1200, "height": 900})
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "model-page", full_page=False)  # the README's docs/playground.png
-    page.goto(server.url + "/foretell/hello")
+    visit(page, server.url + "/foretell/hello")
     page.keyboard.press("Tab")
     playwright_api.expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     page.keyboard.press("Tab")

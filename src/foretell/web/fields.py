@@ -94,6 +94,12 @@ def _kind(prop: dict[str, Any], name: str) -> str:
     return "json"
 
 
+def _item_kind(items: dict[str, Any], name: str) -> str:
+    """A list's item kind: each item is one line, so never a multi-line box."""
+    kind = _kind(items, name)
+    return "text" if kind == "textarea" else kind
+
+
 def _is_long(prop: dict[str, Any], name: str) -> bool:
     default = prop.get("default")
     if isinstance(default, str) and (len(default) >= _LONG_TEXT or "\n" in default):
@@ -130,7 +136,7 @@ def input_fields(schema: dict[str, Any]) -> list[Field]:
                 max_length=prop.get("maxLength"),
                 pattern=prop.get("pattern"),
                 choices=tuple(prop.get("enum", ())),
-                item_kind=_kind(items, name) if items else None,
+                item_kind=_item_kind(items, name) if items else None,
                 deprecated=bool(prop.get("deprecated")),
                 json_type=prop.get("type"),
             )

@@ -94,6 +94,8 @@ async def model_page(request: Request) -> Response:
         "fields": fields,
         "output_kind": kind,
         "example": example,
+        # the form starts as the default example (as on Replicate), never with placeholders
+        "initial": dict((model.default_example or {}).get("input") or {}),
         "snippets": [(s, s.fill(example)) for s in code],
         "marker": MARKER,
         "readme": render_readme(model.readme, shift=2) if model.readme else None,

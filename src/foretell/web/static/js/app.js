@@ -59,4 +59,7 @@ function setUpAuth() {
 setUpAuth();
 const page = document.getElementById("main").dataset.page;
 const modules = { index: "./index.js", model: "./model.js", prediction: "./prediction.js", history: "./history.js" };
-if (modules[page]) import(modules[page]);
+// body[data-ready] says the page's script is set up (tests wait for it)
+const ready = () => { document.body.dataset.ready = "true"; };
+if (modules[page]) import(modules[page]).then(ready);
+else ready();

@@ -87,3 +87,5 @@ setUpCopyButtons();
 form.addEventListener("submit", run);
 for (const type of ["input", "change"]) form.addEventListener(type, () => updateSnippets(previewInput(form, uploads)));
 whenSignedIn(loadHistory);
+document.getElementById("run-button").disabled = form.dataset.described !== "true";
+updateSnippets(previewInput(form, uploads));
