@@ -54,7 +54,6 @@ async function run(event) {
     document.getElementById("run-placeholder").hidden = true;
     runBox.hidden = false;
     view.follow(prediction);
-    runBox.querySelector('[data-role="status"]').focus?.();
   } catch (e) {
     button.disabled = false;
     if (e.field) { showFieldErrors(form, [e]); return; }
