@@ -90,12 +90,15 @@ def page(browser: playwright_api.Browser, server: Server) -> Iterator[playwright
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
     visit(page, server.url + "/")
     page.get_by_label("API token", exact=True).fill(server.token)
     page.get_by_role("button", name="Sign in", exact=True).last.click()
     playwright_api.expect(page.locator("#account-name")).to_contain_text("Signed in as")
     yield page
     context.close()
+    assert script_errors == [], "the page's script threw"
 
 
 def visit(page: playwright_api.Page, url: str) -> None:
