@@ -75,7 +75,10 @@ class McpEndpoint:
         host = headers.get("host") or "127.0.0.1"
         auth = headers.get("authorization")
         assert self.api is not None, "McpEndpoint.bind() was not called"
+        # the scheme the caller used (https behind a proxy uvicorn trusts), for the result URLs
+        request = getattr(ctx.request_context, "request", None)
+        scheme = getattr(getattr(request, "url", None), "scheme", None) or "http"
         config = ClientConfig(
-            base_url=f"http://{host}", headers={"Authorization": auth} if auth else {}
+            base_url=f"{scheme}://{host}", headers={"Authorization": auth} if auth else {}
         )
         return Client(config, transport=httpx.ASGITransport(app=self.api))
