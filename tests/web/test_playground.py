@@ -159,9 +159,12 @@ def test_form_with_every_input_kind_uploads_a_file_and_runs(
     playwright_api.expect(page.get_by_label("Mode")).to_have_value('"fast"')
     assert page.get_by_label("Api Key").get_attribute("type") == "password"
     assert page.get_by_label("Flag").get_attribute("type") == "checkbox"
+    ids = page.eval_on_selector_all("[id]", "all => all.map((e) => e.id)")
+    assert len(ids) == len(set(ids)), "every id on the page is unique"
     page.get_by_label("Text", exact=True).fill("from the browser")
     page.get_by_label("Api Key").fill("s3cret")
     page.get_by_label("Level").select_option(label="3")
+    page.get_by_label("Flag").check()
     page.get_by_label("Count slider").fill("42")
     playwright_api.expect(page.get_by_label("Count", exact=True)).to_have_value("42")
     page.get_by_label("Image", exact=True).set_input_files(
@@ -177,6 +180,8 @@ def test_form_with_every_input_kind_uploads_a_file_and_runs(
     with server.client() as http:
         latest = http.get("/v1/predictions").json()["results"][0]
     assert latest["input"]["count"] == 42 and latest["input"]["level"] == 3
+    assert latest["input"]["flag"] is True
+    assert "seed" not in latest["input"]  # an empty optional box is left out
     assert latest["input"]["api_key"] == "**********"
     assert "/v1/files/" in latest["input"]["image"]
 
