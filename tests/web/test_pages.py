@@ -100,6 +100,7 @@ def test_server_llms_txt_is_the_api_workflow(server: Server) -> None:
                  "Chain models", "before they expire"):  # fmt: skip
         assert step in md
     assert f"GET {server.url}/v1/models" in md and "3600 s" in md
+    assert f"{server.url}/mcp" in md and f"{server.url}/openapi.json" in md
     assert f"[acme/choices]({server.url}/acme/choices/llms.txt)" in md
 
 

@@ -180,6 +180,8 @@ curl -s -X POST {base}/v1/models/{name}/predictions{hdr} \\
 ```
 
 History: `GET {base}/v1/predictions` (newest first, `next` cursor). Browser playground: {base}/
+OpenAPI document of this API: {base}/openapi.json. MCP clients: connect to {base}/mcp
+(streamable HTTP, the same token), or run `foretell mcp` (stdio).
 
 ## Models
 
