@@ -82,6 +82,20 @@ def parse_ref(text: str) -> ModelRef:
     return ref
 
 
+async def resolve(client: Client, ref: ModelRef) -> tuple[ModelRef, dict[str, Any]]:
+    """The reference to run and its schema. Replicate runs a community model only by version
+    (`/models/{owner}/{name}/predictions` is for official ones), so pin its latest version
+    unless the API marks the model official (foretell marks every model so)."""
+    if ref.version:
+        return ref, await client.schema(ref)
+    found = await client.model(ref.owner or "", ref.name or "")
+    version = found.get("latest_version") or {}
+    openapi = dict(version.get("openapi_schema") or {})
+    if not found.get("is_official") and version.get("id"):
+        ref = ModelRef(ref.owner, ref.name, version["id"])
+    return ref, openapi
+
+
 def checked_inputs(
     pairs: list[str], openapi: dict[str, Any], values: dict[str, Any] | None = None
 ) -> dict[str, Any]:

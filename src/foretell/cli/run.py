@@ -21,6 +21,7 @@ from foretell.cli.remote import (
     dumps,
     output_schemas,
     parse_ref,
+    resolve,
     run_async,
     save_files,
     save_outputs,
@@ -99,12 +100,12 @@ def run_command(
 
     async def work() -> int:
         async with connect(base_url, token) as client:
-            openapi = await client.schema(ref)
+            pinned, openapi = await resolve(client, ref)
             sets = input_sets(inputs or [], input_set or [], jsonl)
             if len(sets) > 1 or jsonl is not None:
-                return await run_batch(client, ref, openapi, sets, options, parallel)
+                return await run_batch(client, pinned, openapi, sets, options, parallel)
             raw = checked_inputs(sets[0].pairs, openapi, sets[0].values)
-            return await run_one(client, ref, openapi, raw, options)
+            return await run_one(client, pinned, openapi, raw, options)
 
     run_async(work)
 
