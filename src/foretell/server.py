@@ -195,9 +195,11 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
         )
     )
     shutdown.server = server
+    url = f"http://{config.host}:{config.port}"
     print(
-        f"foretell is serving {len(state.models)} model(s) at http://{config.host}:{config.port}"
-        " (each loads in the background; predictions wait for it)",
+        f"foretell is serving {len(state.models)} model(s) at {url}"
+        " (each loads in the background; predictions wait for it)\n"
+        f"  playground {url}/ · API docs {url}/openapi.json · for agents {url}/llms.txt, {url}/mcp",
         flush=True,
     )
     async with app.state.mcp.running():  # /mcp's session manager (uvicorn's lifespan is off)

@@ -158,3 +158,21 @@ def test_tampered_own_output_url_as_input_is_422(server: Server) -> None:
             "/v1/models/acme/path_input/predictions", json={"input": {"image": url}}
         )
         _problem(response, 422, "input.image")
+
+
+@pytest.mark.parametrize("route", ["/v1/predictions", "/v1/files", "/v1/models", "/predictions"])
+@pytest.mark.parametrize("value", ["null", "abc", "0", "101", _HUGE])
+def test_bad_listing_limit_is_422(server: Server, route: str, value: str) -> None:
+    """Every listing reads `?limit=` (1-100): anything else is a 422 naming `limit`."""
+    with server.client() as client:
+        _problem(client.get(route, params={"limit": value}), 422, "limit")
+
+
+def test_listing_limit_pages_through_everything(server: Server) -> None:
+    """`?limit=N` gives pages of N, and the `next` link keeps the limit."""
+    with server.client() as client:
+        for _ in range(3):
+            client.post("/v1/models/acme/echo/predictions", json={"input": {}})
+        page = client.get("/v1/predictions", params={"limit": "2"}).json()
+        assert len(page["results"]) == 2 and "limit=2" in page["next"]
+        assert len(client.get(page["next"]).json()["results"]) >= 1

@@ -217,3 +217,16 @@ async def test_retention_clears_old_predictions_and_lists_expired_files(store: S
     await store.add_file(record)
     assert await store.expired_files(T0 + datetime.timedelta(hours=23), 10) == []
     assert await store.expired_files(T0 + datetime.timedelta(days=2), 10) == [record]
+
+
+async def test_tokens_are_listed_and_revoked_by_hash_prefix(store: Store) -> None:
+    """Tokens are listed by hash; a prefix that names exactly one revokes it."""
+    await store.ensure_account("ann", "Ann")
+    await store.add_token("ann", "aaaa1111", "first")
+    await store.add_token("ann", "aaaa2222", "second")
+    assert [t.hash for t in await store.list_tokens()] == ["aaaa1111", "aaaa2222"]
+    assert sorted(await store.revoke_tokens("aaaa")) == ["aaaa1111", "aaaa2222"]  # ambiguous
+    assert len(await store.list_tokens()) == 2
+    assert await store.revoke_tokens("aaaa2") == ["aaaa2222"]
+    assert await store.account_for_token("aaaa2222") is None
+    assert await store.revoke_tokens("ffff") == []

@@ -14,6 +14,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from foretell.api import render
 from foretell.api.auth import authenticate
+from foretell.api.params import page_limit
 from foretell.api.state import api_state
 from foretell.core.prediction import utcnow
 from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound, TooLarge
@@ -147,7 +148,9 @@ async def list_files(request: Request) -> Response:
     who = await authenticate(request)
     try:
         page = await api_state(request).store.list_files(
-            who.username, limit=100, cursor=request.query_params.get("cursor")
+            who.username,
+            limit=page_limit(request.query_params.get("limit")),
+            cursor=request.query_params.get("cursor"),
         )
     except ValueError as exc:
         raise BadRequest(str(exc)) from exc

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_body
-from foretell.api.params import optional_count
+from foretell.api.params import optional_count, page_limit
 from foretell.api.state import ApiState, api_state
 from foretell.core.models import Model
 from foretell.errors import BadRequest, NotFound
@@ -33,7 +33,8 @@ def _render(request: Request, m: Model) -> dict[str, Any]:
 async def list_models(request: Request) -> Response:
     """GET /v1/models — every hosted model."""
     await authenticate(request)
-    models = sorted(api_state(request).models.values(), key=lambda m: m.full_name)
+    limit = page_limit(request.query_params.get("limit"))
+    models = sorted(api_state(request).models.values(), key=lambda m: m.full_name)[:limit]
     return JSONResponse(render.page(request, [_render(request, m) for m in models], None))
 
 

@@ -33,3 +33,12 @@ def optional_count(
     if text is None:
         return default
     return parse_count(text, name, minimum=minimum, maximum=maximum)
+
+
+#: the most items one page of a listing holds (and its default), as Replicate's
+PAGE_SIZE = 100
+
+
+def page_limit(text: str | None) -> int:
+    """A listing's `?limit=`: 1 to PAGE_SIZE, PAGE_SIZE when absent; 422 otherwise."""
+    return optional_count(text, "limit", default=PAGE_SIZE, minimum=1, maximum=PAGE_SIZE)

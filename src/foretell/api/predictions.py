@@ -14,6 +14,7 @@ from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
 from foretell.api.durations import parse_deadline, parse_prefer_wait
 from foretell.api.inputs import FilePlan, plan_files
+from foretell.api.params import page_limit
 from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
 from foretell.core.ids import prediction_id
@@ -35,7 +36,15 @@ async def create_prediction(request: Request) -> Response:
     body = await read_json_object(request)
     _reject_unknown_fields(body, _FIELDS | {"version"})
     if not isinstance(body.get("version"), str) or not body["version"]:
-        raise InvalidRequest([InvalidField("required", "", "version is required")])
+        raise InvalidRequest(
+            [
+                InvalidField(
+                    "required",
+                    "version",
+                    "version is required: a version id, owner/name:version or owner/name",
+                )
+            ]
+        )
     model = _model_for_version(api_state(request), body["version"])
     return await _create(request, account, model, body)
 
@@ -242,7 +251,7 @@ async def list_predictions(request: Request) -> Response:
     try:
         page = await state.store.list_predictions(
             account.username,
-            limit=100,
+            limit=page_limit(params.get("limit")),
             cursor=params.get("cursor"),
             created_after=_time(params.get("created_after"), "created_after"),
             created_before=_time(params.get("created_before"), "created_before"),

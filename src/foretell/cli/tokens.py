@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
-import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -66,16 +65,12 @@ def list_command(data_dir: DataDirOption = pathlib.Path(".foretell")) -> None:
     """Every token: its id (the start of its hash; the token itself is never stored)."""
     _require_db(data_dir)
 
-    def rows(db: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
-        query = "SELECT hash, account, label, created_at FROM tokens ORDER BY created_at"
-        return [tuple(row) for row in db.execute(query).fetchall()]
-
-    found = _with_store(data_dir, lambda store: store._run(rows))
+    found = _with_store(data_dir, lambda store: store.list_tokens())
     table = Table(title=f"{len(found)} token(s) in {data_dir}")
     for column in ("id", "account", "label", "created"):
         table.add_column(column)
-    for token_hash, account, label, created in found:
-        table.add_row(token_hash[:ID_LENGTH], account, label, created)
+    for record in found:
+        table.add_row(record.hash[:ID_LENGTH], record.account, record.label, record.created_at)
     Console().print(table)
 
 
@@ -93,14 +88,7 @@ def revoke_command(
         print_error("Ambiguous id", "give at least 8 characters of the id `tokens list` shows")
         raise typer.Exit(2)
 
-    def revoke(db: sqlite3.Connection) -> list[str]:
-        hashes = [row[0] for row in db.execute("SELECT hash FROM tokens").fetchall()]
-        matches = [h for h in hashes if h.startswith(prefix)]
-        if len(matches) == 1:
-            db.execute("DELETE FROM tokens WHERE hash = ?", (matches[0],))
-        return matches
-
-    matches = _with_store(data_dir, lambda store: store._run(revoke))
+    matches = _with_store(data_dir, lambda store: store.revoke_tokens(prefix))
     if not matches:
         print_error("No such token", f"{token[:ID_LENGTH]}… is not a token of {data_dir}")
         raise typer.Exit(1)

@@ -25,7 +25,11 @@ class LocalFiles:
         folder = self.root / "uploads" / new_id
         folder.mkdir()
         path = folder / (pathlib.Path(name).name or "file")
-        path.write_bytes(data)
+        try:
+            path.write_bytes(data)
+        except BaseException:  # disk full, a name the file system refuses: leave nothing
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return new_id, path, hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()  # noqa: S324 — md5 is the etag format clients expect
 
     def delete_upload(self, upload_id: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from foretell.store.protocol import FileRecord, Page, Store, WebhookDelivery
+from foretell.store.protocol import FileRecord, Page, Store, TokenRecord, WebhookDelivery
 from foretell.store.sqlite import SQLiteStore
 
 
@@ -15,4 +15,12 @@ def open_store(url: str) -> Store:
     raise ValueError(f"unsupported store URL {url!r}: use sqlite:///PATH")
 
 
-__all__ = ["FileRecord", "Page", "SQLiteStore", "Store", "WebhookDelivery", "open_store"]
+__all__ = [
+    "FileRecord",
+    "Page",
+    "SQLiteStore",
+    "Store",
+    "TokenRecord",
+    "WebhookDelivery",
+    "open_store",
+]

@@ -29,6 +29,16 @@ class FileRecord:
 
 
 @dataclass(frozen=True)
+class TokenRecord:
+    """A stored API token: its hash, its account, a label and when it was made."""
+
+    hash: str
+    account: str
+    label: str
+    created_at: str
+
+
+@dataclass(frozen=True)
 class WebhookDelivery:
     """One webhook request in the outbox: written before it is sent, updated per attempt."""
 
@@ -79,6 +89,14 @@ class Store(Protocol):
 
     async def count_tokens(self) -> int:
         """How many tokens exist (0 on a fresh data dir)."""
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        """Every token's record (never the token itself: only its hash is stored), oldest
+        first."""
+
+    async def revoke_tokens(self, hash_prefix: str) -> list[str]:
+        """The hashes of the tokens whose hash starts with `hash_prefix`; when exactly one
+        does, it is deleted (requests that send it get 401 from then on)."""
 
     # predictions
     async def create_prediction(self, prediction: Prediction) -> None:

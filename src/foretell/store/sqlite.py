@@ -17,7 +17,7 @@ from foretell.core.ids import webhook_secret
 from foretell.core.prediction import Prediction, remove_data
 from foretell.errors import ForetellError
 from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
-from foretell.store.protocol import FileRecord, Page, WebhookDelivery
+from foretell.store.protocol import FileRecord, Page, TokenRecord, WebhookDelivery
 
 T = TypeVar("T")
 
@@ -147,6 +147,25 @@ class SQLiteStore:
 
     async def count_tokens(self) -> int:
         return await self._run(lambda db: db.execute("SELECT count(*) FROM tokens").fetchone()[0])
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        query = "SELECT hash, account, label, created_at FROM tokens ORDER BY created_at"
+        return await self._run(
+            lambda db: [TokenRecord(*row) for row in db.execute(query).fetchall()]
+        )
+
+    async def revoke_tokens(self, hash_prefix: str) -> list[str]:
+        def run(db: sqlite3.Connection) -> list[str]:
+            rows = db.execute(
+                "SELECT hash FROM tokens WHERE substr(hash, 1, ?) = ?",
+                (len(hash_prefix), hash_prefix),
+            ).fetchall()
+            matches = [row[0] for row in rows]
+            if len(matches) == 1:
+                db.execute("DELETE FROM tokens WHERE hash = ?", (matches[0],))
+            return matches
+
+        return await self._run(run)
 
     # ---- predictions ---------------------------------------------------------------------
 

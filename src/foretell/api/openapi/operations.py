@@ -80,6 +80,10 @@ UNAVAILABLE = problem("The model can't take predictions now")
 _ID = path_param("id", "The prediction's id")
 _OWNER, _NAME = path_param("owner", "Model owner"), path_param("name", "Model name")
 _CURSOR = query_param("cursor", "The page to fetch, from a `next` or `previous` link")
+_LIMIT = query_param(
+    "limit", "At most this many items (1-100, default 100)",
+    {"type": "integer", "minimum": 1, "maximum": 100},
+)  # fmt: skip
 _CREATE_HEADERS = (
     header("Prefer", "`wait` or `wait=N` (1-60): hold the response until done or N seconds"),
     header("Cancel-After", "Cancel the prediction after this long: `90`, `90s`, `1h30m`"),
@@ -98,8 +102,8 @@ PREDICTIONS = [
     ),
     Operation(
         "get", "/predictions", "predictions.list", "List predictions, newest first",
-        {200: json("PredictionPage"), 400: BAD},
-        (_CURSOR,
+        {200: json("PredictionPage"), 400: BAD, 422: INVALID},
+        (_CURSOR, _LIMIT,
          query_param("created_after", "RFC 3339", {"type": "string", "format": "date-time"}),
          query_param("created_before", "RFC 3339", {"type": "string", "format": "date-time"})),
         tags=("predictions",),
@@ -122,7 +126,7 @@ PREDICTIONS = [
 MODELS = [
     Operation(
         "get", "/models", "models.list", "List the hosted models",
-        {200: json("ModelPage")}, tags=("models",),
+        {200: json("ModelPage"), 422: INVALID}, (_LIMIT,), tags=("models",),
         extra={"x-foretell-query": "QUERY /models with the search text as the body searches "
                "the models (OpenAPI 3.1 has no QUERY method)"},
     ),
@@ -199,7 +203,7 @@ FILES = [
     ),
     Operation(
         "get", "/files", "files.list", "List uploaded files, newest first",
-        {200: json("FilePage"), 400: BAD}, (_CURSOR,), tags=("files",),
+        {200: json("FilePage"), 400: BAD, 422: INVALID}, (_CURSOR, _LIMIT), tags=("files",),
     ),
     Operation(
         "get", "/files/{id}", "files.get", "Get a file's details",
