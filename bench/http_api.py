@@ -1,0 +1,258 @@
+"""HTTP benchmark: foretell serve vs bare Starlette and Cog 0.23.1, all measured in one run.
+
+Usage: .venv/bin/python bench/http_api.py [--quick] [--seconds 5] [--repeats 3]. Every
+server runs at the same time and the figures are taken round-robin, each `--repeats` times,
+so the same noise hits all of them; compare numbers only within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import pathlib
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+
+from http_load import (
+    Drain,
+    Sequential,
+    Window,
+    create_and_drain,
+    sequential,
+    sse_latencies,
+    wrk,
+)
+from http_servers import (
+    COG_VERSION,
+    Foretell,
+    Target,
+    start_cog,
+    start_foretell,
+    start_starlette,
+)
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+IDLE_S = 3.0
+COLUMNS = ("Starlette", "Cog sync", "Cog async (64)", "foretell sync", "foretell async (64)")
+
+
+def spread(values: Sequence[float], fmt: str) -> str:
+    """The median, and the range when there are several repeats."""
+    if not values:
+        return "—"
+    middle = format(statistics.median(values), fmt)
+    if len(values) == 1:
+        return middle
+    return f"{middle} ({format(min(values), fmt)}–{format(max(values), fmt)})"
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class Run:
+    """The servers of one run and everything measured on them."""
+
+    def __init__(self, tmp: pathlib.Path, seconds: float, repeats: int, n_seq: int) -> None:
+        self.tmp, self.seconds, self.repeats, self.n_seq = tmp, seconds, repeats, n_seq
+        self.scripts = tmp / "lua"
+        self.scripts.mkdir()
+        self.started: list[Target] = []
+        try:
+            self.starlette = self._keep(start_starlette(tmp))
+            self.cog_sync = self._keep(start_cog("cog sync", "sync", tmp))
+            self.cog_async = self._keep(start_cog("cog async", "async", tmp, concurrency=64))
+            self.foretell: Foretell = start_foretell(tmp / "data")
+        except BaseException:
+            self.stop()
+            raise
+        self.started.append(self.foretell.target("sync"))
+        self.targets: list[Target] = [
+            self.starlette, self.cog_sync, self.cog_async,
+            self.foretell.target("sync"), self.foretell.target("async"),
+        ]  # fmt: skip
+        self.windows: dict[tuple[str, int], list[Window]] = {}
+        self.idle: dict[str, list[float]] = {}
+        self.idle_cpu: dict[str, float] = {}
+        self.sequential: dict[str, list[Sequential]] = {}
+
+    def _keep(self, target: Target) -> Target:
+        self.started.append(target)
+        return target
+
+    def stop(self) -> None:
+        for target in self.started:
+            target.stop()
+
+    def request_response(self) -> None:
+        """Sequential (c=1) and c=8 / c=32 windows, round-robin over the servers."""
+        for target in self.targets:
+            wrk(target, 8, 1, self.scripts)  # warm up (imports, caches, connection pools)
+            self.idle[target.name] = target.rss_mib()
+        # CPU the servers burn doing nothing (timers, polling): part of every figure below.
+        before = {t.name: t.cpu_s() for t in self.targets}
+        time.sleep(IDLE_S)
+        self.idle_cpu = {t.name: (t.cpu_s() - before[t.name]) / IDLE_S for t in self.targets}
+        for repeat in range(self.repeats):
+            for target in self.targets:
+                timed = sequential(target, self.n_seq)
+                self.sequential.setdefault(target.name, []).append(timed)
+            for connections in (1, 8, 32):
+                for target in self.targets:
+                    window = wrk(target, connections, self.seconds, self.scripts)
+                    self.windows.setdefault((target.name, connections), []).append(window)
+            print(f"request/response: repeat {repeat + 1} of {self.repeats} done", flush=True)
+
+    def drains(self) -> list[Drain]:
+        target = self.foretell.target("async", wait=False)
+        db = self.foretell.data_dir / "foretell.db"
+        return [
+            create_and_drain(target, db, self.seconds, self.scripts) for _ in range(self.repeats)
+        ]
+
+    def sse(self, n: int) -> tuple[list[list[float]], list[list[float]]]:
+        ours, bare = [], []
+        stream = self.foretell.target("stream", wait=False)
+        sse_url = self.starlette.url.removesuffix("/predictions") + "/sse"
+        for _ in range(self.repeats):
+            bare.append(sse_latencies(sse_url, None, n))
+            ours.append(sse_latencies(stream.url, stream.headers, n))
+        return ours, bare
+
+    def sustained(self, windows: int, seconds: float) -> list[tuple[Window, float]]:
+        """Back-to-back windows on one server: c=8 `Prefer: wait`, RSS after each."""
+        target = self.foretell.target("async")
+        results = []
+        for _ in range(windows):
+            window = wrk(target, 8, seconds, self.scripts)
+            results.append((window, sum(target.rss_mib())))
+        return results
+
+
+def request_table(run: Run) -> Table:
+    table = Table(box=box.MARKDOWN)
+    table.add_column("measure")
+    for column in COLUMNS:
+        table.add_column(column, justify="right")
+
+    def row(label: str, connections: int, value: Callable[[Window], float], fmt: str) -> None:
+        cells = []
+        for target in run.targets:
+            windows = run.windows.get((target.name, connections), [])
+            cells.append(spread([value(w) for w in windows], fmt))
+        table.add_row(label, *cells)
+
+    per_sequential: tuple[tuple[str, Callable[[Sequential], float], str], ...] = (
+        ("sequential p50 ms, OK answers only (Python keep-alive client)", lambda s: s.p50_ms, ".2f"),
+        ("sequential p99 ms, OK answers only", lambda s: s.p99_ms, ".2f"),
+        ("sequential: answers rejected (non-2xx)", lambda s: s.rejected, ",.0f"),
+    )  # fmt: skip
+    for label, get, fmt in per_sequential:
+        cells = [spread([get(s) for s in run.sequential[t.name]], fmt) for t in run.targets]
+        table.add_row(f"{label} (of {run.n_seq})" if "rejected" in label else label, *cells)
+    row("wrk c=1 (keep-alive) OK req/s", 1, lambda w: w.ok_rps, ",.0f")
+    row("wrk c=1 rejected (non-2xx) /s", 1, lambda w: w.rejected_rps, ",.0f")
+    row("wrk c=1 latency p50 ms (all answers)", 1, lambda w: w.p50_ms, ".2f")
+    row("wrk c=1 latency p99 ms (all answers)", 1, lambda w: w.p99_ms, ".2f")
+    for c in (8, 32):
+        row(f"c={c} OK req/s (foretell: Prefer: wait)", c, lambda w: w.ok_rps, ",.0f")
+        row(f"c={c} rejected (non-2xx) /s", c, lambda w: w.rejected_rps, ",.0f")
+        row(f"c={c} latency p50 ms (all answers)", c, lambda w: w.p50_ms, ".1f")
+        row(f"c={c} latency p99 ms (all answers)", c, lambda w: w.p99_ms, ".1f")
+    for c in (1, 8, 32):
+        row(f"server CPU ms per OK answer, c={c}", c, lambda w: w.cpu_ms_per_ok, ".3f")
+    idle = []
+    for target in run.targets:
+        sizes = run.idle[target.name]
+        parts = " + ".join(f"{s:.0f}" for s in sizes)
+        idle.append(f"{sum(sizes):.0f} ({parts})" if len(sizes) > 1 else f"{sizes[0]:.0f}")
+    table.add_row("idle RSS MiB (server + workers)", *idle)
+    table.add_row(
+        f"idle CPU % of a core ({IDLE_S:g} s, no requests)",
+        *(f"{run.idle_cpu[t.name] * 100:.1f}" for t in run.targets),
+    )
+    return table
+
+
+def other_table(
+    run: Run,
+    drains: list[Drain],
+    sse: tuple[list[list[float]], list[list[float]]],
+    sustained: list[tuple[Window, float]],
+) -> Table:
+    table = Table(box=box.MARKDOWN)
+    for column in ("measure", "foretell", "baseline, same run"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        "async create (no Prefer: wait, c=8) 201s/s",
+        spread([d.create_rps for d in drains], ",.0f"),
+        "— (Cog has no queue: 409 when its slots are full)",
+    )
+    for label, values, fmt in (
+        ("  drain: predictions finished/s, first create → queue empty", [d.finished_rps for d in drains], ",.0f"),
+        ("  still queued or running when the create window ended", [d.queued for d in drains], ",.0f"),
+        ("  ms from the window's end until the queue was empty", [d.tail_s * 1e3 for d in drains], ",.0f"),
+        ("  server CPU ms per prediction (create + run)", [d.cpu_ms_per_prediction for d in drains], ".3f"),
+    ):  # fmt: skip
+        table.add_row(label, spread(values, fmt), "")
+    ours, bare = sse
+    for label, q in (("p50", 0.5), ("p99", 0.99)):
+        table.add_row(
+            f"100-token SSE, create → done, {label} ms",
+            spread([pct(s, q) * 1e3 for s in ours], ".2f"),
+            spread([pct(s, q) * 1e3 for s in bare], ".2f") + " Starlette, 100 events",
+        )
+    first = sustained[0][0]
+    for i, (window, rss) in enumerate(sustained, 1):
+        table.add_row(
+            f"sustained window {i}: c=8 OK req/s, p99 ms, CPU ms/pred, RSS MiB",
+            f"{window.ok_rps:,.0f}, {window.p99_ms:.1f}, {window.cpu_ms_per_ok:.3f}, {rss:.0f}",
+            "",
+        )
+    last = sustained[-1][0]
+    table.add_row("sustained: last / first window req/s", f"{last.ok_rps / first.ok_rps:.2f}", "")
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="2 s windows, 1 repeat (smoke test)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each wrk window")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sse", type=int, default=200, help="streams timed per repeat")
+    parser.add_argument("-n", type=int, default=1000, help="sequential requests timed per repeat")
+    args = parser.parse_args()
+    seconds, repeats, n_sse, n_seq, sustained_s = args.seconds, args.repeats, args.sse, args.n, 10.0
+    if args.quick:
+        seconds, repeats, n_sse, n_seq, sustained_s = 2.0, 1, 30, 200, 2.0
+    started = datetime.datetime.now(datetime.UTC)
+    load = os.getloadavg()
+    run = Run(
+        pathlib.Path(tempfile.mkdtemp(prefix="foretell-bench-http-")), seconds, repeats, n_seq
+    )
+    try:
+        run.request_response()
+        drains = run.drains()
+        sse = run.sse(n_sse)
+        sustained = run.sustained(6, sustained_s)
+    finally:
+        run.stop()
+    console = Console(width=220)
+    console.print(
+        f"{started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, {platform.python_version()}, "
+        f"Cog {COG_VERSION}; load average {load[0]:.2f} at start, "
+        f"{os.getloadavg()[0]:.2f} at the end; {seconds:g} s windows × {repeats}"
+    )
+    console.print(request_table(run))
+    console.print(other_table(run, drains, sse, sustained))
+
+
+if __name__ == "__main__":
+    main()
