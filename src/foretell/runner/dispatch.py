@@ -24,7 +24,7 @@ from foretell.files.local import LocalFiles
 from foretell.outbound import GuardedClient
 from foretell.predictor.files import safe_name
 from foretell.queue.protocol import WorkQueue
-from foretell.runner.errors import UnknownModel
+from foretell.runner.errors import StepFailed, UnknownModel, say
 from foretell.runner.handle import PredictionHandle
 from foretell.runner.runner import Runner
 from foretell.runner.spec import PredictionRequest
@@ -52,10 +52,6 @@ class Webhooks(Protocol):
 
     def wake(self) -> None:
         """Rows were committed: deliver them."""
-
-
-class StepFailed(Exception):
-    """A step of handling a prediction failed; the message is what the user is told."""
 
 
 class Dispatcher:
@@ -224,7 +220,7 @@ class Dispatcher:
         except Exception as exc:
             if not isinstance(exc, StepFailed):
                 log.exception("handling prediction %s failed", pid)
-                exc = StepFailed(f"foretell failed while running this prediction: {_say(exc)}")
+                exc = StepFailed(f"foretell failed while running this prediction: {say(exc)}")
             if pid in self._handles:
                 await self.runner.cancel(pid)  # don't leave it running unseen
             await self._end(pid, Done(pid, "failed", error=str(exc)))
@@ -266,7 +262,7 @@ class Dispatcher:
             name = pathlib.PurePosixPath(urllib.parse.urlsplit(url).path).name or "input"
             return await self.outbound.download(url, directory / safe_name(name))
         except Exception as exc:
-            raise StepFailed(f"Could not download the input file {url}: {_say(exc)}") from exc
+            raise StepFailed(f"Could not download the input file {url}: {say(exc)}") from exc
 
     def _apply_stream(self, prediction_id: str, event: Output | Log) -> None:
         """Output and logs: in memory only (persisted by the flusher), so no await per token."""
@@ -335,7 +331,7 @@ class Dispatcher:
         except Exception as exc:
             log.exception("keeping the outputs of %s failed", prediction_id)
             raise StepFailed(
-                f"foretell could not keep this prediction's output: {_say(exc)}"
+                f"foretell could not keep this prediction's output: {say(exc)}"
             ) from exc
         return value
 
@@ -400,9 +396,3 @@ class Dispatcher:
                 await self._flush()
             except Exception:  # the live copies stay authoritative; try again next tick
                 log.exception("persisting running predictions failed")
-
-
-def _say(exc: BaseException) -> str:
-    """An exception as one line a user can read."""
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -13,3 +13,13 @@ class ModelLoadError(RunnerError):
 
 class UnknownModel(RunnerError, KeyError):
     """No model of that name is hosted by this runner."""
+
+
+class StepFailed(Exception):
+    """A step of handling a prediction failed; the message is what the user is told."""
+
+
+def say(exc: BaseException) -> str:
+    """An exception as one line a user can read."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -10,59 +10,23 @@ import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
-import orjson
-
 from foretell.core.accounts import Account
 from foretell.core.ids import webhook_secret
 from foretell.core.prediction import Prediction, remove_data
 from foretell.errors import ForetellError
 from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
 from foretell.store.protocol import FileRecord, Page, TokenRecord, WebhookDelivery
+from foretell.store.rows import (
+    dump_delivery,
+    dump_file,
+    insert_delivery,
+    load_delivery,
+    load_file,
+    now_text,
+)
+from foretell.store.sqlite_schema import migrate
 
 T = TypeVar("T")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    username TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL,
-    webhook_secret TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (
-    hash TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES accounts(username),
-    label TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS predictions (
-    id TEXT PRIMARY KEY, account TEXT NOT NULL, status TEXT NOT NULL,
-    created_at TEXT NOT NULL, data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS predictions_by_account
-    ON predictions (account, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS predictions_by_status ON predictions (status);
-CREATE TABLE IF NOT EXISTS files (
-    id TEXT PRIMARY KEY, account TEXT NOT NULL, created_at TEXT NOT NULL, data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS files_by_account ON files (account, created_at DESC, id DESC);
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    id TEXT PRIMARY KEY, prediction_id TEXT NOT NULL, account TEXT NOT NULL,
-    status TEXT NOT NULL, next_attempt_at TEXT NOT NULL, created_at TEXT NOT NULL,
-    seq INTEGER NOT NULL, data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS deliveries_pending ON webhook_deliveries (status, prediction_id, seq);
-"""
-
-#: Columns added after the first release, and what they hold for older rows.
-_ADDED_COLUMNS = {
-    "predictions": {"completed_at": "TEXT", "data_removed": "INTEGER NOT NULL DEFAULT 0"},
-    "files": {"expires_at": "TEXT"},
-}
-_INDEXES = """
-CREATE INDEX IF NOT EXISTS predictions_to_clean ON predictions (completed_at)
-    WHERE data_removed = 0 AND completed_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS files_by_expiry ON files (expires_at);
-"""
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    for table, columns in _ADDED_COLUMNS.items():
-        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        for name, kind in columns.items():
-            if name not in have:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-    db.executescript(_INDEXES)
 
 
 class StoreError(ForetellError):
@@ -97,8 +61,7 @@ class SQLiteStore:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
-            _migrate(db)
+            migrate(db)
             db.isolation_level = "DEFERRED"
             self._db = db
 
@@ -117,7 +80,7 @@ class SQLiteStore:
         def run(db: sqlite3.Connection) -> Account:
             db.execute(
                 "INSERT OR IGNORE INTO accounts VALUES (?, ?, 'user', ?, ?)",
-                (username, name, webhook_secret(), _now()),
+                (username, name, webhook_secret(), now_text()),
             )
             row = db.execute(
                 "SELECT username, name, webhook_secret, type FROM accounts WHERE username = ?",
@@ -130,7 +93,7 @@ class SQLiteStore:
     async def add_token(self, username: str, token_hash: str, label: str = "") -> None:
         await self._run(
             lambda db: db.execute(
-                "INSERT INTO tokens VALUES (?, ?, ?, ?)", (token_hash, username, label, _now())
+                "INSERT INTO tokens VALUES (?, ?, ?, ?)", (token_hash, username, label, now_text())
             )
         )
 
@@ -201,7 +164,7 @@ class SQLiteStore:
                 row,
             )
             for delivery in deliveries:
-                _insert_delivery(db, delivery)
+                insert_delivery(db, delivery)
 
         await self._run(run)
 
@@ -281,13 +244,13 @@ class SQLiteStore:
     # ---- webhook outbox ------------------------------------------------------------------
 
     async def add_delivery(self, delivery: WebhookDelivery) -> None:
-        await self._run(lambda db: _insert_delivery(db, delivery))
+        await self._run(lambda db: insert_delivery(db, delivery))
 
     async def save_delivery(self, delivery: WebhookDelivery) -> None:
         row = (
             delivery.status,
             delivery.next_attempt_at.isoformat(),
-            _dump_delivery(delivery),
+            dump_delivery(delivery),
             delivery.id,
         )
         await self._run(
@@ -315,7 +278,7 @@ class SQLiteStore:
 
         def run(db: sqlite3.Connection) -> list[WebhookDelivery]:
             rows = db.execute(sql, (now.isoformat(), *exclude, limit)).fetchall()
-            return [_load_delivery(row[0]) for row in rows]
+            return [load_delivery(row[0]) for row in rows]
 
         return await self._run(run)
 
@@ -326,7 +289,7 @@ class SQLiteStore:
                 "ORDER BY seq",
                 (account, prediction_id),
             ).fetchall()
-            return [_load_delivery(row[0]) for row in rows]
+            return [load_delivery(row[0]) for row in rows]
 
         return await self._run(run)
 
@@ -334,7 +297,7 @@ class SQLiteStore:
 
     async def add_file(self, record: FileRecord) -> None:
         row = (
-            record.id, record.account, record.created_at.isoformat(), _dump_file(record),
+            record.id, record.account, record.created_at.isoformat(), dump_file(record),
             record.expires_at.isoformat(),
         )  # fmt: skip
         await self._run(
@@ -349,12 +312,12 @@ class SQLiteStore:
             row = db.execute("SELECT account, data FROM files WHERE id = ?", (file_id,)).fetchone()
             if row is None or (account is not None and row[0] != account):
                 return None
-            return _load_file(row[1])
+            return load_file(row[1])
 
         return await self._run(run)
 
     async def list_files(self, account: str, *, limit: int, cursor: str | None = None) -> Page:
-        return await self._page("files", ["account = ?"], [account], limit, cursor, _load_file)
+        return await self._page("files", ["account = ?"], [account], limit, cursor, load_file)
 
     async def delete_file(self, account: str, file_id: str) -> bool:
         def run(db: sqlite3.Connection) -> bool:
@@ -392,55 +355,6 @@ class SQLiteStore:
                 "SELECT data FROM files WHERE expires_at < ? ORDER BY expires_at LIMIT ?",
                 (now.isoformat(), limit),
             ).fetchall()
-            return [_load_file(row[0]) for row in rows]
+            return [load_file(row[0]) for row in rows]
 
         return await self._run(run)
-
-
-_DELIVERY_TIMES = ("created_at", "next_attempt_at", "finished_at")
-
-
-def _insert_delivery(db: sqlite3.Connection, delivery: WebhookDelivery) -> None:
-    db.execute(
-        "INSERT INTO webhook_deliveries VALUES (?, ?, ?, ?, ?, ?, "
-        "(SELECT coalesce(max(seq), 0) + 1 FROM webhook_deliveries), ?)",
-        (
-            delivery.id, delivery.prediction_id, delivery.account, delivery.status,
-            delivery.next_attempt_at.isoformat(), delivery.created_at.isoformat(),
-            _dump_delivery(delivery),
-        ),
-    )  # fmt: skip
-
-
-def _dump_delivery(delivery: WebhookDelivery) -> bytes:
-    data = dict(delivery.__dict__)
-    data["payload"] = delivery.payload.decode()
-    for key in _DELIVERY_TIMES:
-        data[key] = data[key].isoformat() if data[key] else None
-    return orjson.dumps(data)
-
-
-def _load_delivery(raw: bytes) -> WebhookDelivery:
-    data = orjson.loads(raw)
-    data["payload"] = data["payload"].encode()
-    for key in _DELIVERY_TIMES:
-        data[key] = datetime.datetime.fromisoformat(data[key]) if data[key] else None
-    return WebhookDelivery(**data)
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat()
-
-
-def _dump_file(record: FileRecord) -> bytes:
-    data = dict(record.__dict__)
-    data["created_at"] = record.created_at.isoformat()
-    data["expires_at"] = record.expires_at.isoformat()
-    return orjson.dumps(data)
-
-
-def _load_file(raw: bytes) -> FileRecord:
-    data = orjson.loads(raw)
-    data["created_at"] = datetime.datetime.fromisoformat(data["created_at"])
-    data["expires_at"] = datetime.datetime.fromisoformat(data["expires_at"])
-    return FileRecord(**data)
