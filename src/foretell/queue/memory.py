@@ -1,20 +1,137 @@
-"""The embedded shape's queue: an asyncio queue inside the server process."""
+"""The embedded shape's queue: per-model FIFOs and leases inside the server process."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import heapq
+import itertools
+import time
+from collections.abc import Callable, Collection
+from dataclasses import replace
 
-from foretell.queue.protocol import WorkItem
+from foretell.queue.protocol import Lease, LeaseLost, WorkItem
 
 
 class MemoryQueue:
-    """Unbounded FIFO; durability comes from the store, which recovery re-reads on start."""
+    """Unbounded FIFO per model; durability comes from the store, which recovery re-reads on
+    start. Leases expire on the injected clock (monotonic by default)."""
 
-    def __init__(self) -> None:
-        self._items: asyncio.Queue[WorkItem] = asyncio.Queue()
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._waiting: dict[str, collections.deque[WorkItem]] = collections.defaultdict(
+            collections.deque
+        )
+        #: prediction id -> the lease that holds it now
+        self._held: dict[str, Lease] = {}
+        #: (expires_at, token, prediction id): the earliest expiry first, stale rows skipped
+        self._expiries: list[tuple[float, str, str]] = []
+        self._attempts: dict[str, int] = {}
+        self._tokens = itertools.count(1)
+        # checked and waited on under its lock, so a put between the two can't be missed
+        self._arrived = asyncio.Condition()
 
     async def put(self, item: WorkItem) -> None:
-        self._items.put_nowait(item)
+        async with self._arrived:
+            self._waiting[item.runner_model].append(item)
+            self._arrived.notify_all()
 
-    async def get(self) -> WorkItem:
-        return await self._items.get()
+    async def claim(
+        self, models: Collection[str], lease_s: float, wait_s: float = 0.0
+    ) -> Lease | None:
+        deadline = self.clock() + wait_s
+        async with self._arrived:
+            while True:
+                lease = self._claim_now(models, lease_s)
+                if lease is not None or self.clock() >= deadline:
+                    return lease
+                try:
+                    async with asyncio.timeout(self._next_wake(deadline)):
+                        await self._arrived.wait()
+                except TimeoutError:
+                    pass
+
+    def _next_wake(self, deadline: float) -> float:
+        """Seconds until the claim must look again: its deadline or the next expiry."""
+        soonest = deadline
+        if self._expiries:
+            soonest = min(soonest, self._expiries[0][0])
+        return max(0.0, soonest - self.clock())
+
+    def _claim_now(self, models: Collection[str], lease_s: float) -> Lease | None:
+        expired = self._expired(models)
+        if expired is not None:
+            return self._lease(expired, lease_s)
+        for model in models:
+            waiting = self._waiting.get(model)
+            if waiting:
+                return self._lease(waiting.popleft(), lease_s)
+        return None
+
+    def _expired(self, models: Collection[str]) -> WorkItem | None:
+        """An item of `models` whose lease has run out (stale heap rows are dropped)."""
+        now = self.clock()
+        kept: list[tuple[float, str, str]] = []
+        found = None
+        while self._expiries and self._expiries[0][0] <= now:
+            row = heapq.heappop(self._expiries)
+            held = self._held.get(row[2])
+            if held is None or held.token != row[1] or held.expires_at > now:
+                continue  # acked, released or extended since (an extension has its own row)
+            if found is None and held.item.runner_model in models:
+                found = held.item
+                del self._held[row[2]]
+            else:
+                kept.append(row)
+        for row in kept:
+            heapq.heappush(self._expiries, row)
+        return found
+
+    def _lease(self, item: WorkItem, lease_s: float) -> Lease:
+        pid = item.prediction.id
+        self._attempts[pid] = self._attempts.get(pid, 0) + 1
+        lease = Lease(item, str(next(self._tokens)), self.clock() + lease_s, self._attempts[pid])
+        self._hold(lease)
+        return lease
+
+    def _hold(self, lease: Lease) -> None:
+        self._held[lease.item.prediction.id] = lease
+        heapq.heappush(self._expiries, (lease.expires_at, lease.token, lease.item.prediction.id))
+
+    def _holding(self, lease: Lease) -> bool:
+        held = self._held.get(lease.item.prediction.id)
+        return held is not None and held.token == lease.token and held.expires_at > self.clock()
+
+    async def extend(self, lease: Lease, lease_s: float) -> Lease:
+        if not self._holding(lease):
+            raise LeaseLost(lease.item.prediction.id)
+        extended = replace(lease, expires_at=self.clock() + lease_s)
+        self._hold(extended)
+        return extended
+
+    async def ack(self, lease: Lease) -> None:
+        if not self._holding(lease):
+            raise LeaseLost(lease.item.prediction.id)
+        pid = lease.item.prediction.id
+        del self._held[pid]
+        self._attempts.pop(pid, None)
+
+    async def release(self, lease: Lease) -> None:
+        if not self._holding(lease):
+            return
+        del self._held[lease.item.prediction.id]
+        async with self._arrived:
+            self._waiting[lease.item.runner_model].appendleft(lease.item)
+            self._arrived.notify_all()
+
+    async def remove(self, prediction_id: str) -> bool:
+        for waiting in self._waiting.values():
+            for item in waiting:
+                if item.prediction.id == prediction_id:
+                    waiting.remove(item)
+                    self._attempts.pop(prediction_id, None)
+                    return True
+        return False
+
+    async def depth(self, model: str) -> int:
+        return len(self._waiting.get(model, ()))

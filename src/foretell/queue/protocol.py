@@ -1,7 +1,8 @@
-"""The WorkQueue protocol: predictions waiting for a runner, in order."""
+"""The WorkQueue protocol: predictions waiting for a runner, per model, claimed with leases."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,11 +20,57 @@ class WorkItem:
     remote_files: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Lease:
+    """One claim of an item: valid until `expires_at` (the queue's clock) unless extended."""
+
+    item: WorkItem
+    #: tells this claim from a later one of the same item (after this one expired)
+    token: str
+    expires_at: float
+    #: how many times the item has been claimed, this claim included
+    attempt: int = 1
+
+
+class LeaseLost(Exception):
+    """The lease expired and the item was claimed again (or acked, or canceled): the holder
+    must stop working on it and must not write its result."""
+
+
 class WorkQueue(Protocol):
-    """FIFO of work. `put` returns once the item is queued; `get` waits for the next one."""
+    """Work per model, held by the queue until a runner with a free slot claims it.
+
+    Delivery is at least once: an item whose lease expires (its runner died, or stopped
+    heartbeating) is claimable again, with a new token; the old holder learns it has lost
+    the item from `extend` or `ack` raising LeaseLost.
+    """
 
     async def put(self, item: WorkItem) -> None:
-        """Queue an item (never blocks for long; the queue is unbounded)."""
+        """Queue an item behind the others of its model (never blocks for long)."""
 
-    async def get(self) -> WorkItem:
-        """The oldest item, waiting until there is one."""
+    async def claim(
+        self, models: Collection[str], lease_s: float, wait_s: float = 0.0
+    ) -> Lease | None:
+        """The oldest claimable item of one of `models` (an expired lease's item first),
+        leased for `lease_s` seconds; waits up to `wait_s` for one; None if none came.
+        Call it only when a slot for that model is free: the queue, not the runner's
+        memory, holds what waits."""
+
+    async def extend(self, lease: Lease, lease_s: float) -> Lease:
+        """Heartbeat: the lease, valid for `lease_s` more seconds (LeaseLost if it isn't
+        held any more)."""
+
+    async def ack(self, lease: Lease) -> None:
+        """The item is done: it leaves the queue for good (LeaseLost if the lease isn't
+        held any more; the new holder's result is the one that counts)."""
+
+    async def release(self, lease: Lease) -> None:
+        """Give the item back unfinished: claimable again at once, ahead of newer items
+        (a no-op if the lease isn't held any more)."""
+
+    async def remove(self, prediction_id: str) -> bool:
+        """Take a queued (unclaimed) item out, so it never runs (a cancel): True if it was
+        waiting; False if it is claimed or unknown."""
+
+    async def depth(self, model: str) -> int:
+        """How many items of `model` wait (claimed ones not counted)."""

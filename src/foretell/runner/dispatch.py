@@ -38,6 +38,9 @@ PERSIST_INTERVAL_S = 0.25
 #: (prediction id, SSE event name, data, file locations in data)
 EventListener = Callable[[str, str, Any, tuple[tuple[str | int, ...], ...]], None]
 
+#: how long a claim is held before it is acked (at once, today)
+CLAIM_LEASE_S = 30.0
+
 EXPIRED = "Prediction canceled: it ran past its Cancel-After deadline."
 
 
@@ -115,8 +118,14 @@ class Dispatcher:
             task.cancel()
 
     async def _consume(self, queue: WorkQueue) -> None:
+        # Claimed and acked at once: the runner queues per model itself and the live copy is
+        # authoritative here. Claiming only when a slot is free comes with the seam.
         while True:
-            item = await queue.get()
+            lease = await queue.claim(self.runner.model_names, CLAIM_LEASE_S, wait_s=60.0)
+            if lease is None:
+                continue
+            await queue.ack(lease)
+            item = lease.item
             self.submit(item.prediction, item.runner_model, item.local_files, item.remote_files)
 
     def submit(

@@ -6,6 +6,7 @@ import os
 import pathlib
 import shutil
 import tempfile
+from collections.abc import KeysView
 from types import TracebackType
 from typing import Any
 
@@ -76,6 +77,11 @@ class Runner:
         model = HostedModel(spec, self.scratch)
         self._models[spec.name] = model
         await model.start(defer_setup=defer_setup)
+
+    @property
+    def model_names(self) -> KeysView[str]:
+        """The hosted models' names: a live view (models added later are in it)."""
+        return self._models.keys()
 
     def _model(self, name: str) -> HostedModel:
         try:
