@@ -230,3 +230,19 @@ async def test_tokens_are_listed_and_revoked_by_hash_prefix(store: Store) -> Non
     assert await store.revoke_tokens("aaaa2") == ["aaaa2222"]
     assert await store.account_for_token("aaaa2222") is None
     assert await store.revoke_tokens("ffff") == []
+
+
+async def test_transition_is_compare_and_set(store: Store) -> None:
+    """A write that expects a status the prediction has left loses: nothing is written, not
+    even its webhook rows, and a finished prediction never changes again."""
+    created = _prediction(1)
+    await store.create_prediction(created)
+    running = start(created, T0 + datetime.timedelta(seconds=1))
+    assert await store.transition(running, [Status.STARTING]) is True
+    canceled = finish(running, Status.CANCELED, T0 + datetime.timedelta(seconds=2))
+    assert await store.transition(canceled, [Status.STARTING, Status.PROCESSING]) is True
+    stale = finish(running, Status.SUCCEEDED, T0 + datetime.timedelta(seconds=3), output="late")
+    open_states = [Status.STARTING, Status.PROCESSING]
+    assert await store.transition(stale, open_states, [_delivery(1, "p001")]) is False
+    assert await store.get_prediction("ann", "p001") == canceled
+    assert await store.list_deliveries("ann", "p001") == []

@@ -175,21 +175,21 @@ async def test_a_failed_save_is_retried_by_the_flusher(
     p = await _stored(store)
     dispatcher.submit(p, "acme/echo", {})
     await runner.submitted.wait()
-    real = store.save_prediction
+    real = store.transition
     calls = 0
 
-    async def flaky(prediction: Prediction, deliveries: Any = ()) -> None:
+    async def flaky(prediction: Prediction, states: Any, deliveries: Any = ()) -> bool:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise OSError("disk full")
-        await real(prediction, deliveries)
+        return await real(prediction, states, deliveries)
 
-    monkeypatch.setattr(store, "save_prediction", flaky)
+    monkeypatch.setattr(store, "transition", flaky)
     runner.handles[p.id].deliver(Done(p.id, "succeeded", output="ok"))
     await dispatcher.wait(p.id, 10)
     assert dispatcher.get(p.id) is not None  # kept until it is saved
-    await dispatcher._flush()
+    await dispatcher.copies.flush()
     stored = await store.get_prediction("ann", p.id)
     assert stored is not None and stored.status is Status.SUCCEEDED
     assert dispatcher.get(p.id) is None

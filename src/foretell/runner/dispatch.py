@@ -26,14 +26,12 @@ from foretell.predictor.files import safe_name
 from foretell.queue.protocol import WorkQueue
 from foretell.runner.errors import StepFailed, UnknownModel, say
 from foretell.runner.handle import PredictionHandle
+from foretell.runner.live import LiveCopies
 from foretell.runner.runner import Runner
 from foretell.runner.spec import PredictionRequest
 from foretell.store.protocol import Store, WebhookDelivery
 
 log = logging.getLogger("foretell.dispatch")
-
-#: While a prediction runs, its stored copy lags the live one by at most this long.
-PERSIST_INTERVAL_S = 0.25
 
 #: (prediction id, SSE event name, data, file locations in data)
 EventListener = Callable[[str, str, Any, tuple[tuple[str | int, ...], ...]], None]
@@ -67,15 +65,14 @@ class Dispatcher:
         self.store = store
         self.files = files
         self.outbound = outbound
-        self.live: dict[str, Prediction] = {}
+        self.copies = LiveCopies(store, self._committed)
+        #: the live copy of each prediction handled here (fresher than the store's)
+        self.live = self.copies.by_id
         self.webhooks: Webhooks | None = None
         self.event_listeners: list[EventListener] = []
         self._finished: dict[str, asyncio.Event] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._handles: dict[str, PredictionHandle] = {}
-        self._dirty: set[str] = set()
-        #: webhook rows whose state change could not be saved yet (committed with it later)
-        self._unsaved_rows: dict[str, list[WebhookDelivery]] = {}
         self._reasons: dict[str, str] = {}
         #: canceled before the dispatcher had them: they must never run
         self._canceled_early: set[str] = set()
@@ -85,7 +82,7 @@ class Dispatcher:
     def start(self, queue: WorkQueue) -> None:
         """Take work from `queue` and persist running predictions periodically."""
         self._background = [
-            asyncio.create_task(self._flush_forever()),
+            asyncio.create_task(self.copies.flush_forever()),
             asyncio.create_task(self._consume(queue)),
         ]
 
@@ -93,7 +90,7 @@ class Dispatcher:
         """Persist what is pending and stop (see `drain` for ending running predictions)."""
         for task in self._background:
             task.cancel()
-        await self._flush()
+        await self.copies.flush()
 
     async def drain(self, grace_s: float, error: str, force: asyncio.Event | None = None) -> None:
         """Let running predictions finish for up to `grace_s` (or until `force` is set),
@@ -278,13 +275,13 @@ class Dispatcher:
         current = self.live[prediction_id]
         if isinstance(event, Log):
             changed = append_logs(current, event.text)
-            self._update(changed)
+            self.copies.update(changed)
             self._emit(prediction_id, "logs", event.text)
             self._changed(changed, "logs")
         else:
             value = self._keep_files(prediction_id, event.value, event.files)
             changed = append_output(current, value, event.files)
-            self._update(changed)
+            self.copies.update(changed)
             self._emit(prediction_id, "output", value, event.files)
             self._changed(changed, "output")
 
@@ -292,7 +289,7 @@ class Dispatcher:
         current = self.live[prediction_id]
         if isinstance(event, Started):
             started = start(current, utcnow())
-            await self._save(started, now=True, rows=self._rows(started, "start"))
+            await self.copies.save(started, self._rows(started, "start"))
         elif isinstance(event, Done):
             await self._end(prediction_id, event)
 
@@ -312,7 +309,7 @@ class Dispatcher:
             )  # fmt: skip
         except StepFailed as exc:
             final = finish(current, Status.FAILED, utcnow(), error=str(exc), metrics=done.metrics)
-        await self._save(final, now=True, rows=self._rows(final, "completed"))
+        await self.copies.save(final, self._rows(final, "completed"))
         if final.status is Status.SUCCEEDED and not final.iterator and final.output is not None:
             self._emit(final.id, "output", final.output, [list(loc) for loc in final.output_files])
         if final.status is Status.FAILED:
@@ -322,7 +319,7 @@ class Dispatcher:
         if timer is not None:
             timer.cancel()
         self._reasons.pop(prediction_id, None)
-        if prediction_id not in self._dirty:  # saved; else the flusher retries, then drops it
+        if self.copies.saved(prediction_id):  # else the flusher retries, then drops it
             self.live.pop(prediction_id, None)
         finished = self._finished.pop(prediction_id, None)
         if finished is not None:
@@ -358,50 +355,6 @@ class Dispatcher:
         if self.webhooks is not None:
             self.webhooks.on_change(prediction, event)
 
-    def _update(self, prediction: Prediction) -> None:
-        self.live[prediction.id] = prediction
-        self._dirty.add(prediction.id)
-
-    async def _save(
-        self, prediction: Prediction, *, now: bool, rows: list[WebhookDelivery] | None = None
-    ) -> None:
-        self._update(prediction)
-        if not now:
-            return
-        try:
-            await self.store.save_prediction(prediction, rows or ())
-        except Exception:  # the flusher keeps trying; the live copy stays authoritative
-            log.exception("saving prediction %s failed; retrying", prediction.id)
-            if rows:
-                self._unsaved_rows.setdefault(prediction.id, []).extend(rows)
-            return
-        self._dirty.discard(prediction.id)
-        if rows and self.webhooks is not None:
+    def _committed(self) -> None:
+        if self.webhooks is not None:
             self.webhooks.wake()
-
-    async def _flush(self) -> None:
-        dirty, self._dirty = self._dirty, set()
-        for prediction_id in dirty:
-            prediction = self.live.get(prediction_id)
-            if prediction is None:
-                continue
-            rows = self._unsaved_rows.pop(prediction_id, [])
-            try:
-                await self.store.save_prediction(prediction, rows)
-            except Exception:
-                self._dirty.add(prediction_id)
-                if rows:
-                    self._unsaved_rows[prediction_id] = rows
-                raise
-            if rows and self.webhooks is not None:
-                self.webhooks.wake()
-            if prediction.status.is_terminal:
-                self.live.pop(prediction_id, None)
-
-    async def _flush_forever(self) -> None:
-        while True:
-            await asyncio.sleep(PERSIST_INTERVAL_S)
-            try:
-                await self._flush()
-            except Exception:  # the live copies stay authoritative; try again next tick
-                log.exception("persisting running predictions failed")

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from foretell.core.accounts import Account
 from foretell.core.prediction import Prediction
+from foretell.core.status import Status
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,17 @@ class Store(Protocol):
     ) -> None:
         """Overwrite the stored state of an existing prediction and insert `deliveries`
         (its webhook rows for this change) in the same transaction: both or neither."""
+
+    async def transition(
+        self,
+        prediction: Prediction,
+        from_states: Collection[Status],
+        deliveries: Sequence[WebhookDelivery] = (),
+    ) -> bool:
+        """Compare-and-set: write `prediction`'s new state (and `deliveries`, in the same
+        transaction) only if the stored status is one of `from_states`. False, with nothing
+        written, if it isn't — another writer got there first (a finished prediction never
+        changes again), and this writer has lost."""
 
     async def get_prediction(self, account: str, prediction_id: str) -> Prediction | None:
         """One of the account's predictions, or None."""

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from foretell.core.accounts import Account
 from foretell.core.ids import webhook_secret
 from foretell.core.prediction import Prediction, remove_data
+from foretell.core.status import Status
 from foretell.errors import ForetellError
 from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
 from foretell.store.protocol import FileRecord, Page, TokenRecord, WebhookDelivery
@@ -151,22 +152,40 @@ class SQLiteStore:
     async def save_prediction(
         self, prediction: Prediction, deliveries: Sequence[WebhookDelivery] = ()
     ) -> None:
+        await self._write_prediction(prediction, None, deliveries)
+
+    async def transition(
+        self,
+        prediction: Prediction,
+        from_states: Collection[Status],
+        deliveries: Sequence[WebhookDelivery] = (),
+    ) -> bool:
+        return await self._write_prediction(prediction, tuple(from_states), deliveries)
+
+    async def _write_prediction(
+        self,
+        prediction: Prediction,
+        from_states: tuple[Status, ...] | None,
+        deliveries: Sequence[WebhookDelivery],
+    ) -> bool:
         completed = prediction.completed_at.isoformat() if prediction.completed_at else None
-        row = (
+        sql = "UPDATE predictions SET status=?, data=?, completed_at=?, data_removed=? WHERE id=?"
+        params: list[Any] = [
             prediction.status.value, dump_prediction(prediction), completed,
             int(prediction.data_removed), prediction.id,
-        )  # fmt: skip
+        ]  # fmt: skip
+        if from_states is not None:
+            sql += f" AND status IN ({','.join('?' * len(from_states))})"
+            params += [state.value for state in from_states]
 
-        def run(db: sqlite3.Connection) -> None:
-            db.execute(
-                "UPDATE predictions SET status=?, data=?, completed_at=?, data_removed=? "
-                "WHERE id=?",
-                row,
-            )
+        def run(db: sqlite3.Connection) -> bool:
+            if db.execute(sql, params).rowcount == 0:
+                return False
             for delivery in deliveries:
                 insert_delivery(db, delivery)
+            return True
 
-        await self._run(run)
+        return await self._run(run)
 
     async def get_prediction(self, account: str, prediction_id: str) -> Prediction | None:
         def run(db: sqlite3.Connection) -> Prediction | None:

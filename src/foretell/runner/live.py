@@ -1,0 +1,94 @@
+"""The live copy of every prediction the dispatcher runs, and its throttled writes to the
+store: output and logs in memory (written every PERSIST_INTERVAL_S), state changes at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from foretell.core.prediction import Prediction
+from foretell.core.status import Status
+from foretell.store.protocol import Store, WebhookDelivery
+
+log = logging.getLogger("foretell.dispatch")
+
+#: While a prediction runs, its stored copy lags the live one by at most this long.
+PERSIST_INTERVAL_S = 0.25
+
+#: the states a prediction can still leave
+OPEN = (Status.STARTING, Status.PROCESSING)
+
+
+class LiveCopies:
+    """Predictions by id, fresher than the store's; a write that fails is retried by the
+    flusher (with the webhook rows that must commit with it) until it succeeds."""
+
+    def __init__(self, store: Store, committed: Callable[[], None]) -> None:
+        self.store = store
+        #: called after webhook rows were committed
+        self.committed = committed
+        self.by_id: dict[str, Prediction] = {}
+        self._dirty: set[str] = set()
+        #: webhook rows whose state change could not be saved yet (committed with it later)
+        self._unsaved_rows: dict[str, list[WebhookDelivery]] = {}
+
+    def update(self, prediction: Prediction) -> None:
+        """A newer live copy, written by the next flush."""
+        self.by_id[prediction.id] = prediction
+        self._dirty.add(prediction.id)
+
+    def saved(self, prediction_id: str) -> bool:
+        """Whether the live copy has reached the store."""
+        return prediction_id not in self._dirty
+
+    async def save(self, prediction: Prediction, rows: list[WebhookDelivery]) -> None:
+        """Write now (a state change), with its webhook rows; on failure the flusher retries."""
+        self.update(prediction)
+        try:
+            await self._write(prediction, rows)
+        except Exception:  # the flusher keeps trying; the live copy stays authoritative
+            log.exception("saving prediction %s failed; retrying", prediction.id)
+            if rows:
+                self._unsaved_rows.setdefault(prediction.id, []).extend(rows)
+            return
+        self._dirty.discard(prediction.id)
+        if rows:
+            self.committed()
+
+    async def _write(self, prediction: Prediction, rows: list[WebhookDelivery]) -> None:
+        """Persist; a final state only over an unfinished one (compare-and-set), so a
+        prediction that another writer already ended keeps that end."""
+        if not prediction.status.is_terminal:
+            await self.store.save_prediction(prediction, rows)
+        elif not await self.store.transition(prediction, OPEN, rows):
+            log.warning("%s had already ended elsewhere; this end is dropped", prediction.id)
+
+    async def flush(self) -> None:
+        """Write every changed live copy; finished ones are dropped once written."""
+        dirty, self._dirty = self._dirty, set()
+        for prediction_id in dirty:
+            prediction = self.by_id.get(prediction_id)
+            if prediction is None:
+                continue
+            rows = self._unsaved_rows.pop(prediction_id, [])
+            try:
+                await self._write(prediction, rows)
+            except Exception:
+                self._dirty.add(prediction_id)
+                if rows:
+                    self._unsaved_rows[prediction_id] = rows
+                raise
+            if rows:
+                self.committed()
+            if prediction.status.is_terminal:
+                self.by_id.pop(prediction_id, None)
+
+    async def flush_forever(self) -> None:
+        """Flush every PERSIST_INTERVAL_S until cancelled."""
+        while True:
+            await asyncio.sleep(PERSIST_INTERVAL_S)
+            try:
+                await self.flush()
+            except Exception:  # the live copies stay authoritative; try again next tick
+                log.exception("persisting running predictions failed")
