@@ -65,10 +65,17 @@ class Run:
         self.scripts = tmp / "lua"
         self.scripts.mkdir()
         self.started: list[Target] = []
+        # Cog's async server can wedge under load (requests hang, SIGTERM ignored): restart it.
+        self.factories: dict[str, Callable[[], Target]] = {
+            "starlette": lambda: start_starlette(tmp),
+            "cog sync": lambda: start_cog("cog sync", "sync", tmp),
+            "cog async": lambda: start_cog("cog async", "async", tmp, concurrency=64),
+        }
+        self.restarts = dict.fromkeys(self.factories, 0)
         try:
-            self.starlette = self._keep(start_starlette(tmp))
-            self.cog_sync = self._keep(start_cog("cog sync", "sync", tmp))
-            self.cog_async = self._keep(start_cog("cog async", "async", tmp, concurrency=64))
+            self.starlette = self._keep(self.factories["starlette"]())
+            self.cog_sync = self._keep(self.factories["cog sync"]())
+            self.cog_async = self._keep(self.factories["cog async"]())
             self.foretell: Foretell = start_foretell(tmp / "data")
         except BaseException:
             self.stop()
@@ -91,6 +98,30 @@ class Run:
         for target in self.started:
             target.stop()
 
+    def _restart(self, target: Target) -> Target:
+        if target.name not in self.factories:
+            raise RuntimeError(f"{target.name} stopped answering (see {self.tmp})")
+        print(f"{target.name} stopped answering: restarting it", flush=True)
+        self.restarts[target.name] += 1
+        target.stop()
+        fresh = self.factories[target.name]()
+        self.started[self.started.index(target)] = fresh
+        self.targets[self.targets.index(target)] = fresh
+        return fresh
+
+    def _sequential(self, target: Target) -> Sequential:
+        try:
+            return sequential(target, self.n_seq)
+        except OSError:  # timed out: the server hangs
+            return sequential(self._restart(target), self.n_seq)
+
+    def _window(self, target: Target, connections: int) -> Window:
+        """A wrk window; one that leaves the server hanging is run again on a fresh one."""
+        window = wrk(target, connections, self.seconds, self.scripts)
+        if target.answers():
+            return window
+        return wrk(self._restart(target), connections, self.seconds, self.scripts)
+
     def request_response(self) -> None:
         """Sequential (c=1) and c=8 / c=32 windows, round-robin over the servers."""
         for target in self.targets:
@@ -101,12 +132,12 @@ class Run:
         time.sleep(IDLE_S)
         self.idle_cpu = {t.name: (t.cpu_s() - before[t.name]) / IDLE_S for t in self.targets}
         for repeat in range(self.repeats):
-            for target in self.targets:
-                timed = sequential(target, self.n_seq)
+            for target in list(self.targets):
+                timed = self._sequential(target)
                 self.sequential.setdefault(target.name, []).append(timed)
             for connections in (1, 8, 32):
-                for target in self.targets:
-                    window = wrk(target, connections, self.seconds, self.scripts)
+                for target in list(self.targets):
+                    window = self._window(target, connections)
                     self.windows.setdefault((target.name, connections), []).append(window)
             print(f"request/response: repeat {repeat + 1} of {self.repeats} done", flush=True)
 
@@ -174,6 +205,10 @@ def request_table(run: Run) -> Table:
         parts = " + ".join(f"{s:.0f}" for s in sizes)
         idle.append(f"{sum(sizes):.0f} ({parts})" if len(sizes) > 1 else f"{sizes[0]:.0f}")
     table.add_row("idle RSS MiB (server + workers)", *idle)
+    table.add_row(
+        "restarted: stopped answering after a window",
+        *(str(run.restarts.get(t.name, 0)) for t in run.targets),
+    )
     table.add_row(
         f"idle CPU % of a core ({IDLE_S:g} s, no requests)",
         *(f"{run.idle_cpu[t.name] * 100:.1f}" for t in run.targets),

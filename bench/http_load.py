@@ -187,7 +187,7 @@ class Sequential:
 def sequential(target: Target, n: int) -> Sequential:
     """n timed requests after 50 untimed; wrk's percentiles would mix in Cog's fast 409s."""
     url = urllib.parse.urlsplit(target.url)
-    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
     headers = {"Content-Type": "application/json", **target.headers}
     body = target.body.encode()
     samples, rejected = [], 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import re
@@ -59,13 +60,29 @@ class Target:
         return sizes
 
     def stop(self) -> None:
+        """SIGTERM, then SIGKILL for the whole tree (a wedged coglet ignores SIGTERM)."""
+        tree = self.tree()
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=10)
+                return
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                pass
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait()
+
+    def answers(self, timeout: float = 10) -> bool:
+        """Whether one prediction still gets an answer within `timeout` seconds."""
+        try:
+            response = httpx.post(
+                self.url, content=self.body, headers=self.headers, timeout=timeout
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code < 500
 
 
 def process_tree(root: int) -> list[int]:
