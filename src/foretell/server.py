@@ -209,4 +209,10 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
 def run(config: ServeConfig) -> None:
     """Blocking entry point for the CLI."""
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    asyncio.run(serve(config))
+    # uvloop when it is installed (uvicorn[standard] brings it): a faster event loop
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(config))
+    else:
+        uvloop.run(serve(config))

@@ -56,7 +56,6 @@ class LocalFiles:
         return path
 
     def output_dir(self, prediction_id: str) -> pathlib.Path:
-        """Where the worker writes a prediction's raw outputs before they're kept."""
-        path = self.root / "incoming" / prediction_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """Where the worker writes a prediction's raw outputs before they're kept; not made
+        here (the worker makes it when the model returns a file: most predictions don't)."""
+        return self.root / "incoming" / prediction_id

@@ -232,8 +232,10 @@ class Dispatcher:
             await self._end(pid, Done(pid, "failed", error=str(exc)))
         finally:
             self._handles.pop(pid, None)
-            shutil.rmtree(output_dir, ignore_errors=True)
-            shutil.rmtree(inputs_dir, ignore_errors=True)
+            if output_dir.exists():  # only when the model returned files
+                shutil.rmtree(output_dir, ignore_errors=True)
+            if remote_files:
+                shutil.rmtree(inputs_dir, ignore_errors=True)
 
     async def _run_on_runner(
         self,
