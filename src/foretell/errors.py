@@ -2,11 +2,16 @@
 
 ForetellError
  ├── BadRequest        malformed request: bad JSON, wrong content type, bad header   400
+ │    └── InvalidCursor  a list cursor this server did not hand out                   400
  ├── Unauthenticated   missing or unknown token                                      401
  ├── NotFound          no such prediction, model, version or file (for this account) 404
  ├── TooLarge          body or upload over the configured limit                      413
  ├── InvalidRequest    the body is well-formed but invalid (422, with invalid_fields)
+ ├── StoreError        the database failed (each engine maps its own errors to it)   500
  └── Unavailable       the model can't take work right now                           503
+
+Engines translate their failures here, each in one place: SQLiteStore._run turns every
+sqlite3.Error into StoreError; store/codec.py raises InvalidCursor for a cursor it can't read.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ class BadRequest(ForetellError):
     title = "Bad request"
 
 
+class InvalidCursor(BadRequest):
+    """A list's `cursor` isn't one this server handed out (or it was altered)."""
+
+
 class Unauthenticated(ForetellError):
     """No token, or a token that matches no account."""
 
@@ -71,6 +80,13 @@ class InvalidRequest(ForetellError):
         self.fields = fields
         self.title = title
         super().__init__("".join(f"- {f.field}: {f.description}\n" for f in fields))
+
+
+class StoreError(ForetellError):
+    """The database failed (disk full, corrupt file); the message says which operation."""
+
+    status = 500
+    title = "Storage error"
 
 
 class Unavailable(ForetellError):

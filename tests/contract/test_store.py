@@ -12,6 +12,7 @@ import pytest
 from foretell.core.accounts import hash_token
 from foretell.core.prediction import Prediction, finish, start
 from foretell.core.status import Status
+from foretell.errors import InvalidCursor
 from foretell.store import FileRecord, Store
 from foretell.store.protocol import WebhookDelivery
 from foretell.store.sqlite import SQLiteStore
@@ -110,9 +111,9 @@ async def test_listing_filters_by_creation_time(store: Store) -> None:
     assert [p.id for p in page.items] == ["p002", "p001"]
 
 
-async def test_bad_cursor_is_a_value_error(store: Store) -> None:
-    """A cursor that isn't ours raises ValueError (the API turns it into a 400)."""
-    with pytest.raises(ValueError, match="invalid cursor"):
+async def test_bad_cursor_is_invalid_cursor(store: Store) -> None:
+    """A cursor that isn't ours raises InvalidCursor (a BadRequest: the API answers 400)."""
+    with pytest.raises(InvalidCursor, match="invalid cursor"):
         await store.list_predictions("ann", limit=3, cursor="garbage!")
 
 

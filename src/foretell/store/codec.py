@@ -11,6 +11,7 @@ import orjson
 
 from foretell.core.prediction import Prediction
 from foretell.core.status import Status
+from foretell.errors import InvalidCursor
 
 _TIMES = ("created_at", "started_at", "completed_at", "deadline")
 
@@ -47,7 +48,7 @@ def encode_cursor(direction: str, created_at: str, item_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[str, str, str]:
-    """(direction, created_at, id) of a cursor; ValueError if it isn't one of ours."""
+    """(direction, created_at, id) of a cursor; InvalidCursor if it isn't one of ours."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         direction, created_at, item_id = text.split("|", 2)
@@ -55,5 +56,7 @@ def decode_cursor(cursor: str) -> tuple[str, str, str]:
         if direction not in ("n", "p"):
             raise ValueError(direction)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"invalid cursor {cursor!r}") from exc
+        raise InvalidCursor(
+            f"invalid cursor {cursor!r}: use the `next` or `previous` URL of a page as it is"
+        ) from exc
     return direction, created_at, item_id

@@ -14,7 +14,7 @@ from foretell.core.accounts import Account
 from foretell.core.ids import webhook_secret
 from foretell.core.prediction import Prediction, remove_data
 from foretell.core.status import Status
-from foretell.errors import ForetellError
+from foretell.errors import StoreError
 from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
 from foretell.store.protocol import FileRecord, Page, TokenRecord, WebhookDelivery
 from foretell.store.rows import (
@@ -28,13 +28,6 @@ from foretell.store.rows import (
 from foretell.store.sqlite_schema import migrate
 
 T = TypeVar("T")
-
-
-class StoreError(ForetellError):
-    """The database failed (disk full, corrupt file); the message says which operation."""
-
-    status = 500
-    title = "Storage error"
 
 
 class SQLiteStore:
