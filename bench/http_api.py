@@ -12,6 +12,7 @@ import datetime
 import os
 import pathlib
 import platform
+import shutil
 import statistics
 import tempfile
 import time
@@ -277,8 +278,12 @@ def main() -> None:
         drains = run.drains()
         sse = run.sse(n_sse)
         sustained = run.sustained(6, sustained_s)
+    except BaseException:
+        print(f"servers' logs and data are in {run.tmp}")
+        raise
     finally:
         run.stop()
+    shutil.rmtree(run.tmp, ignore_errors=True)
     console = Console(width=220)
     console.print(
         f"{started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, {platform.python_version()}, "
