@@ -22,9 +22,38 @@ RULES: dict[str, tuple[str, ...]] = {
 LAZY_ALLOWED = {"foretell.predictor": ("yaml", "pydantic", "numpy")}
 CORE_FORBIDDEN = ("asyncio", "sqlite3", "socket", "subprocess", "threading")
 
+#: the engines: concrete classes only server.py (and the CLI) may put together
+ENGINE_MODULES = ("foretell.store.sqlite", "foretell.queue.memory", "foretell.files.local")
+ENGINE_NAMES = frozenset(
+    {"Dispatcher", "LocalFiles", "MemoryQueue", "ModelHost", "Runner", "SQLiteStore", "StreamHub"}
+)
+#: part -> foretell modules it must never import (prefix match), TYPE_CHECKING included.
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "foretell.api": (
+        "foretell.runner",
+        "foretell.hosting",
+        "foretell.server",
+        "foretell.cli",
+        "foretell.worker",
+        "foretell.streaming.hub",
+        *ENGINE_MODULES,
+    ),
+    "foretell.admission": ("foretell.api", "foretell.runner", "foretell.hosting"),
+    "foretell.hosting": ("foretell.api",),
+    "foretell.store": ("foretell.api", "foretell.runner", "foretell.queue", "foretell.files"),
+    "foretell.queue": ("foretell.api", "foretell.runner", "foretell.store", "foretell.files"),
+    "foretell.files": ("foretell.api", "foretell.runner", "foretell.store", "foretell.queue"),
+    "foretell.streaming": ("foretell.api", "foretell.runner", "foretell.hosting"),
+    "foretell.webhooks": ("foretell.api", "foretell.runner", "foretell.hosting"),
+    "foretell.runner": ("foretell.api", "foretell.hosting", "foretell.server"),
+}
+
 
 def _modules(part: str) -> list[Path]:
-    return sorted((SRC / part.replace(".", "/")).rglob("*.py"))
+    path = SRC / part.replace(".", "/")
+    if path.with_suffix(".py").is_file():  # a one-module part, like foretell.hosting
+        return [path.with_suffix(".py")]
+    return sorted(path.rglob("*.py"))
 
 
 def _imports(path: Path) -> list[tuple[str, bool]]:
@@ -66,6 +95,43 @@ def test_part_imports_only_what_design_allows(part: str) -> None:
             if not ok:
                 violations.append(f"{path.relative_to(SRC)} imports {module}")
     assert violations == []
+
+
+@pytest.mark.parametrize("part", sorted(FORBIDDEN))
+def test_part_never_imports_what_design_forbids(part: str) -> None:
+    """Each part stays off the layers DESIGN.md keeps it from (no import cycle, no engine in
+    the API): they meet only in server.py."""
+    violations = [
+        f"{path.relative_to(SRC)} imports {module}"
+        for path in _modules(part)
+        for module, _ in _imports(path)
+        if module.startswith(FORBIDDEN[part])
+    ]
+    assert _modules(part) and violations == []
+
+
+def test_api_names_no_engine() -> None:
+    """The API types what it uses by protocols: it imports no engine class, from any module."""
+    violations = []
+    for path in _modules("foretell.api"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom):
+                names = {alias.name for alias in node.names} & ENGINE_NAMES
+                violations += [f"{path.relative_to(SRC)} imports {n}" for n in sorted(names)]
+    assert violations == []
+
+
+def test_importing_the_api_loads_no_runner() -> None:
+    """Loading the whole HTTP app pulls in neither the runner nor the model host (engines
+    still load: the store, queue and files packages re-export theirs from __init__)."""
+    code = "import sys\nimport foretell.api.app\nprint(' '.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = result.stdout.split()
+    banned = ("foretell.runner", "foretell.hosting", "foretell.server")
+    assert "foretell.api.app" in loaded
+    assert [m for m in loaded if m.startswith(banned)] == []
 
 
 def test_core_does_no_io() -> None:

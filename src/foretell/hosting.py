@@ -14,28 +14,30 @@ import datetime
 import hashlib
 import logging
 import pathlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 
-from foretell.api import render
-from foretell.api.inputs import plan_files
-from foretell.api.state import ApiState
+from foretell.admission import Admission
 from foretell.core.ids import version_id
 from foretell.core.models import Model
-from foretell.core.prediction import Prediction, utcnow
+from foretell.core.prediction import Prediction
 from foretell.core.status import Status
+from foretell.core.times import timestamp, utcnow
 from foretell.errors import InvalidRequest
 from foretell.predictor.errors import PredictorLoadError
-from foretell.queue import WorkItem
-from foretell.runner import ModelLoadError
+from foretell.queue import WorkItem, WorkQueue
+from foretell.runner import ModelLoadError, Runner
 from foretell.runner.environments import abort_builds, spec_for_directory
 from foretell.runner.spec import WorkerState
+from foretell.store.protocol import Store
 
 log = logging.getLogger("foretell.hosting")
 
 Progress = Callable[[str], None]
+#: ends a stored prediction that never reached the runner (the dispatcher's end_unrun)
+EndUnrun = Callable[[Prediction, Status, str | None], Awaitable[None]]
 EXPIRED = "Prediction canceled: its Cancel-After deadline passed while the model was starting."
 
 
@@ -54,12 +56,25 @@ class _Bringup:
 
 
 class ModelHost:
-    """Owns the hosted models' lifecycle; `state.models` always lists every model."""
+    """Owns the hosted models' lifecycle; `models` (the API's registry) lists every model."""
 
     def __init__(
-        self, state: ApiState, progress: Progress = print, env: dict[str, str] | None = None
+        self,
+        models: dict[str, Model],
+        runner: Runner,
+        store: Store,
+        queue: WorkQueue,
+        end_unrun: EndUnrun,
+        admission: Admission,
+        progress: Progress = print,
+        env: dict[str, str] | None = None,
     ) -> None:
-        self.state = state
+        self.models = models
+        self.runner = runner
+        self.store = store
+        self.queue = queue
+        self.end_unrun = end_unrun
+        self.admission = admission
         self.progress = progress
         #: extra environment for every worker (a model's own cog.yaml settings win)
         self.env = env or {}
@@ -71,7 +86,7 @@ class ModelHost:
         """List every model now and bring each up in the background."""
         for name, path in models.items():
             owner, short = name.split("/", 1)
-            self.state.models[name] = Model(
+            self.models[name] = Model(
                 owner,
                 short,
                 source_version(path, name),
@@ -100,13 +115,13 @@ class ModelHost:
             return {"status": "unknown"}
         phase, error = bringup.phase, bringup.error
         if phase == "described":
-            info = self.state.dispatcher.runner.state_info(name)
+            info = self.runner.state_info(name)
             phase, error = info.state.value, info.error
         return {
             "status": phase,
             "error": error,
-            "started_at": render.timestamp(bringup.since),
-            "ready_at": render.timestamp(bringup.ready_at),
+            "started_at": timestamp(bringup.since),
+            "ready_at": timestamp(bringup.ready_at),
             "waiting_predictions": len(bringup.waiting),
             "progress": bringup.progress if phase == "preparing" else None,
         }
@@ -130,7 +145,7 @@ class ModelHost:
         for bringup in self._bringups.values():
             found = bringup.waiting.pop(prediction_id, None)
             if found is not None:
-                await self.state.dispatcher.end_unrun(found[0], Status.CANCELED, reason)
+                await self.end_unrun(found[0], Status.CANCELED, reason)
                 return True
         return False
 
@@ -151,7 +166,7 @@ class ModelHost:
             return ""
         doing = "building its environment" if bringup.phase == "preparing" else "loading"
         return (
-            f"Waiting for {name} to start ({doing} since {render.timestamp(bringup.since)}); "
+            f"Waiting for {name} to start ({doing} since {timestamp(bringup.since)}); "
             "this prediction runs as soon as it is ready.\n"
         )
 
@@ -167,8 +182,8 @@ class ModelHost:
             spec = await asyncio.to_thread(spec_for_directory, path, name, progress)
             spec = dataclasses.replace(spec, env={**self.env, **spec.env})
             bringup.phase = "starting"
-            await self.state.dispatcher.runner.add_model(spec)
-            schema = await self.state.dispatcher.runner.wait_described(name)
+            await self.runner.add_model(spec)
+            schema = await self.runner.wait_described(name)
         except (PredictorLoadError, ModelLoadError) as exc:
             await self._failed(name, str(exc))
             return
@@ -176,8 +191,8 @@ class ModelHost:
             log.exception("bringing up %s failed", name)
             await self._failed(name, f"{type(exc).__name__}: {exc}")
             return
-        model = self.state.models[name]
-        self.state.models[name] = dataclasses.replace(
+        model = self.models[name]
+        self.models[name] = dataclasses.replace(
             model,
             openapi_schema=schema,
             default_example=default_example(path, name, model.version),
@@ -187,7 +202,7 @@ class ModelHost:
         self.progress(f"  {name}:{model.version} imported in {elapsed:.1f} s; running setup()")
         for prediction, base in list(bringup.waiting.values()):
             await self._admit(bringup, prediction, base)
-        settled = await self.state.dispatcher.runner.wait_ready(name)
+        settled = await self.runner.wait_ready(name)
         if settled in (WorkerState.READY, WorkerState.BUSY):
             bringup.ready_at = utcnow()
         elapsed = asyncio.get_running_loop().time() - started
@@ -204,19 +219,21 @@ class ModelHost:
 
     async def _fail(self, prediction: Prediction, error: str) -> None:
         message = f"The model {prediction.model} could not start: {error}"
-        await self.state.dispatcher.end_unrun(prediction, Status.FAILED, message)
+        await self.end_unrun(prediction, Status.FAILED, message)
 
     async def _admit(self, bringup: _Bringup, prediction: Prediction, base: str) -> None:
         """Check a waiting prediction's input now that the schema is known, then queue it."""
         if bringup.waiting.pop(prediction.id, None) is None:
             return  # canceled meanwhile
-        model = self.state.models[prediction.model]
+        model = self.models[prediction.model]
         try:
-            plan = await plan_files(self.state, prediction.account, model, prediction.input, base)
+            plan = await self.admission.plan_files(
+                prediction.account, model, prediction.input, base
+            )
         except InvalidRequest as exc:
             problems = "; ".join(f"{f.field}: {f.description}" for f in exc.fields)
             error = f"Invalid input (checked once the model had started): {problems}"
-            await self.state.dispatcher.end_unrun(prediction, Status.FAILED, error)
+            await self.end_unrun(prediction, Status.FAILED, error)
             return
         waited = (utcnow() - prediction.created_at).total_seconds()
         ready = dataclasses.replace(
@@ -224,10 +241,8 @@ class ModelHost:
             iterator=model.is_iterator,
             logs=prediction.logs + f"The model was ready after {waited:.1f} s.\n",
         )
-        await self.state.store.save_prediction(ready)
-        await self.state.queue.put(
-            WorkItem(ready, model.runner_name, plan.local, tuple(plan.remote))
-        )
+        await self.store.save_prediction(ready)
+        await self.queue.put(WorkItem(ready, model.runner_name, plan.local, tuple(plan.remote)))
 
 
 def source_version(path: pathlib.Path, name: str) -> str:

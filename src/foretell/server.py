@@ -96,7 +96,7 @@ def _progress(line: str) -> None:
     print(line, flush=True)
 
 
-async def _recover(state: ApiState, host: ModelHost, base: str) -> None:
+async def _recover(state: ApiState, host: ModelHost, dispatcher: Dispatcher, base: str) -> None:
     """Requeue what never started; fail what was running when the server died (with its
     `completed` webhook, like any other end)."""
     for prediction in await state.store.unfinished_predictions():
@@ -107,7 +107,7 @@ async def _recover(state: ApiState, host: ModelHost, base: str) -> None:
         reason = (
             RESTARTED if model is not None else f"The model {prediction.model} is no longer served."
         )
-        await state.dispatcher.end_unrun(prediction, Status.FAILED, reason)
+        await dispatcher.end_unrun(prediction, Status.FAILED, reason)
 
 
 def _running(dispatcher: Dispatcher, grace_s: float) -> Callable[[], str]:
@@ -151,7 +151,10 @@ async def _serve_with(
     state = ApiState(
         store, queue, dispatcher, files, signer, config.settings, hub, outbound
     )  # fmt: skip
-    host = ModelHost(state, _progress, thread_limits(config.model_threads))
+    host = ModelHost(
+        state.models, runner, store, queue, dispatcher.end_unrun, state.admission,
+        _progress, thread_limits(config.model_threads),
+    )  # fmt: skip
     state.host = host
     host.start(config.models)
     public = config.public_url or f"http://{config.host}:{config.port}"
@@ -168,7 +171,7 @@ async def _serve_with(
     shutdown = Shutdown(_progress, _running(dispatcher, config.shutdown_grace_s))
     shutdown.install()
     try:
-        await _recover(state, host, public)
+        await _recover(state, host, dispatcher, public)
         await _serve_http(config, state, shutdown)
     finally:
         grace = shutdown.grace_left(config.shutdown_grace_s)

@@ -16,7 +16,7 @@ from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.params import page_limit
 from foretell.api.state import api_state
-from foretell.core.prediction import utcnow
+from foretell.core.times import utcnow
 from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound, TooLarge
 from foretell.store.protocol import FileRecord
 
@@ -146,14 +146,11 @@ def _set_nested(target: dict[str, Any], key: str, value: str) -> None:
 async def list_files(request: Request) -> Response:
     """GET /v1/files — newest first."""
     who = await authenticate(request)
-    try:
-        page = await api_state(request).store.list_files(
-            who.username,
-            limit=page_limit(request.query_params.get("limit")),
-            cursor=request.query_params.get("cursor"),
-        )
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
+    page = await api_state(request).store.list_files(  # a bad cursor raises InvalidCursor
+        who.username,
+        limit=page_limit(request.query_params.get("limit")),
+        cursor=request.query_params.get("cursor"),
+    )
     results = [render.file(request, record) for record in page.items]
     return JSONResponse(render.page(request, results, page.next_cursor, page.previous_cursor))
 

@@ -9,18 +9,19 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from foretell.admission import FilePlan
 from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
 from foretell.api.durations import parse_deadline, parse_prefer_wait
-from foretell.api.inputs import FilePlan, plan_files
 from foretell.api.params import page_limit
 from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
 from foretell.core.ids import prediction_id
 from foretell.core.models import Model
-from foretell.core.prediction import Prediction, utcnow
+from foretell.core.prediction import Prediction
 from foretell.core.refs import InvalidModelRef, ModelRef
+from foretell.core.times import timestamp, utcnow
 from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound
 from foretell.outbound import BlockedURL, OutboundPolicy, check_url_shape
 from foretell.queue.protocol import WorkItem
@@ -103,7 +104,7 @@ async def _create(
     base = render.base_url(request)
     plan: FilePlan | None = None
     if model.is_described:
-        plan = await plan_files(state, account.username, model, raw_input, base)
+        plan = await state.admission.plan_files(account.username, model, raw_input, base)
     webhook, events = _webhook(body, state.outbound.policy)
     now = utcnow()
     prediction = Prediction(
@@ -232,11 +233,9 @@ async def list_webhook_deliveries(request: Request) -> Response:
             "attempts": d.attempts,
             "last_status": d.last_status,
             "last_error": d.last_error,
-            "created_at": render.timestamp(d.created_at),
-            "next_attempt_at": render.timestamp(d.next_attempt_at)
-            if d.status == "pending"
-            else None,
-            "finished_at": render.timestamp(d.finished_at),
+            "created_at": timestamp(d.created_at),
+            "next_attempt_at": timestamp(d.next_attempt_at) if d.status == "pending" else None,
+            "finished_at": timestamp(d.finished_at),
         }
         for d in deliveries
     ]
@@ -248,16 +247,13 @@ async def list_predictions(request: Request) -> Response:
     account = await authenticate(request)
     state = api_state(request)
     params = request.query_params
-    try:
-        page = await state.store.list_predictions(
-            account.username,
-            limit=page_limit(params.get("limit")),
-            cursor=params.get("cursor"),
-            created_after=_time(params.get("created_after"), "created_after"),
-            created_before=_time(params.get("created_before"), "created_before"),
-        )
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
+    page = await state.store.list_predictions(  # a bad cursor raises InvalidCursor: a 400
+        account.username,
+        limit=page_limit(params.get("limit")),
+        cursor=params.get("cursor"),
+        created_after=_time(params.get("created_after"), "created_after"),
+        created_before=_time(params.get("created_before"), "created_before"),
+    )
     results = []
     for stored in page.items:
         current = state.dispatcher.get(stored.id) or stored

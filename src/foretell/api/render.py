@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -12,17 +11,11 @@ from foretell.api.state import ApiState
 from foretell.core.models import Model
 from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction
+from foretell.core.times import timestamp
 from foretell.store.protocol import FileRecord
 from foretell.webhooks.outbox import DEFAULT_EVENTS
 
 SECRET_MASK = "**********"  # noqa: S105 — the mask shown instead of a secret
-
-
-def timestamp(value: datetime.datetime | None) -> str | None:
-    """RFC 3339 in UTC with microseconds and `Z`, which every client parses."""
-    if value is None:
-        return None
-    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def base_url(request: Request) -> str:

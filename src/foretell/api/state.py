@@ -1,23 +1,21 @@
-"""What the API layer works with: the store, the dispatcher, hosted models, files, settings."""
+"""What the API layer works with: the store, the dispatcher, hosted models, files, settings.
+
+Each collaborator is typed by what the API needs of it (foretell.api.protocols), never by an
+engine class: server.py is where the concrete ones meet."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
+from foretell.admission import Admission
+from foretell.api.protocols import EventLogs, FileStore, ModelLifecycle, Predictions
 from foretell.core.models import Model
-from foretell.files.local import LocalFiles
 from foretell.files.urls import UrlSigner
 from foretell.outbound import GuardedClient
 from foretell.queue.protocol import WorkQueue
-from foretell.runner.dispatch import Dispatcher
 from foretell.store.protocol import Store
-from foretell.streaming.hub import StreamHub
-
-if TYPE_CHECKING:
-    from foretell.hosting import ModelHost
 
 
 @dataclass
@@ -39,15 +37,24 @@ class ApiState:
 
     store: Store
     queue: WorkQueue
-    dispatcher: Dispatcher
-    files: LocalFiles
+    #: predictions in flight (the dispatcher, in the embedded shape)
+    dispatcher: Predictions
+    files: FileStore
     signer: UrlSigner
     settings: Settings
-    hub: StreamHub
+    hub: EventLogs
     outbound: GuardedClient
     models: dict[str, Model] = field(default_factory=dict)
     #: brings models up; None where models are added ready-made
-    host: ModelHost | None = None
+    host: ModelLifecycle | None = None
+
+    @property
+    def admission(self) -> Admission:
+        """Input checks with this server's files, signer, URL policy and limits."""
+        return Admission(
+            self.signer, self.files, self.store, self.outbound.policy,
+            self.settings.max_data_uri_bytes,
+        )  # fmt: skip
 
     def model(self, full_name: str) -> Model | None:
         """A hosted model by `owner/name`."""

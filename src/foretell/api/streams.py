@@ -19,8 +19,8 @@ from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction
 from foretell.core.status import Status, done_event
 from foretell.errors import NotFound
+from foretell.streaming import StreamEvent, StreamLog
 from foretell.streaming.frames import KEEP_ALIVE, OPENING, frame
-from foretell.streaming.hub import StreamEvent, StreamLog
 
 #: Seconds of silence before a `:` keep-alive comment (FORETELL_SSE_KEEPALIVE_S to change).
 KEEP_ALIVE_S = float(os.environ.get("FORETELL_SSE_KEEPALIVE_S", "15"))

@@ -112,7 +112,7 @@ def check_input(openapi: dict[str, Any], raw: dict[str, Any]) -> None:
     """Raise InputError with the lines a 422 from foretell would carry."""
     if not openapi:
         return  # a model still loading has no schema yet: the server checks it later
-    from foretell.api.inputs import check_input as server_check
+    from foretell.admission import check_input as server_check
 
     model = Model("", "", "", openapi, datetime.datetime.now(datetime.UTC))
     try:

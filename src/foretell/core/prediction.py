@@ -7,13 +7,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from foretell.core.status import Status, transition
+from foretell.core.times import utcnow as utcnow  # re-exported: most callers import it here
 
 FileLocation = list[str | int]
-
-
-def utcnow() -> datetime.datetime:
-    """Now, in UTC."""
-    return datetime.datetime.now(datetime.UTC)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,17 @@
+"""Time in UTC, and the one text form every API timestamp takes."""
+
+from __future__ import annotations
+
+import datetime
+
+
+def utcnow() -> datetime.datetime:
+    """Now, in UTC."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+def timestamp(value: datetime.datetime | None) -> str | None:
+    """RFC 3339 in UTC with microseconds and `Z`, which every client parses."""
+    if value is None:
+        return None
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
