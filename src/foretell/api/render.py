@@ -10,10 +10,9 @@ from starlette.requests import Request
 from foretell.api.state import ApiState
 from foretell.core.models import Model
 from foretell.core.outputs import replace_at
-from foretell.core.prediction import Prediction
+from foretell.core.prediction import WEBHOOK_EVENTS, Prediction
 from foretell.core.times import timestamp
 from foretell.store.protocol import FileRecord
-from foretell.webhooks.outbox import DEFAULT_EVENTS
 
 SECRET_MASK = "**********"  # noqa: S105 — the mask shown instead of a secret
 
@@ -60,7 +59,7 @@ def prediction(base: str, state: ApiState, p: Prediction) -> dict[str, Any]:
     if p.webhook is not None:
         body["webhook"] = p.webhook
         events = p.webhook_events_filter
-        body["webhook_events_filter"] = list(events if events is not None else DEFAULT_EVENTS)
+        body["webhook_events_filter"] = list(events if events is not None else WEBHOOK_EVENTS)
     if p.deadline is not None:
         body["deadline"] = timestamp(p.deadline)
     if p.data_removed:  # as Replicate shows a prediction after its retention cleanup

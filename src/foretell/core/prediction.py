@@ -11,6 +11,9 @@ from foretell.core.times import utcnow as utcnow  # re-exported: most callers im
 
 FileLocation = list[str | int]
 
+#: webhook events a prediction is subscribed to when its webhook_events_filter is unset
+WEBHOOK_EVENTS = ("start", "output", "logs", "completed")
+
 
 @dataclass(frozen=True)
 class Prediction:

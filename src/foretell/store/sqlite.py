@@ -59,7 +59,10 @@ class SQLiteStore:
             db.isolation_level = "DEFERRED"
             self._db = db
 
-        await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+        except sqlite3.Error as exc:  # a corrupt or unreadable file at start
+            raise StoreError(f"can't open the database {self.path}: {exc}") from exc
 
     async def close(self) -> None:
         if self._db is not None:

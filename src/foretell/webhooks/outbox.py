@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable
 
 from foretell.core.ids import file_id
-from foretell.core.prediction import Prediction, utcnow
+from foretell.core.prediction import WEBHOOK_EVENTS, Prediction, utcnow
 from foretell.store.protocol import Store, WebhookDelivery
 
 log = logging.getLogger("foretell.webhooks")
 
 THROTTLE_S = 0.5
-DEFAULT_EVENTS = ("start", "output", "logs", "completed")
+DEFAULT_EVENTS = WEBHOOK_EVENTS
 
 Render = Callable[[Prediction], bytes]
 
