@@ -37,7 +37,7 @@ def test_bad_cancel_after_is_422_and_creates_nothing(server: Server, value: str)
         response = client.post(
             "/v1/models/acme/echo/predictions",
             json={"input": {}},
-            headers={"Cancel-After": value.encode()},  # as sent: UTF-8 bytes
+            headers={b"Cancel-After": value.encode()},  # as sent: UTF-8 bytes
         )
         _problem(response, 422, "Cancel-After")
         assert _prediction_ids(client) == before
@@ -73,7 +73,7 @@ def test_bad_prefer_wait_is_422_and_creates_nothing(server: Server, value: str) 
         response = client.post(
             "/v1/models/acme/echo/predictions",
             json={"input": {}},
-            headers={"Prefer": value.encode()},
+            headers={b"Prefer": value.encode()},
         )
         _problem(response, 422, "Prefer")
         assert _prediction_ids(client) == before
@@ -106,7 +106,9 @@ def test_bad_last_event_id_is_422(server: Server, value: str) -> None:
     with server.client() as client:
         created = client.post("/v1/models/acme/echo/predictions", json={"input": {}}).json()
         stream = created["urls"]["stream"]
-        _problem(httpx.get(stream, headers={"Last-Event-ID": value.encode()}), 422, "Last-Event-ID")
+        _problem(
+            httpx.get(stream, headers={b"Last-Event-ID": value.encode()}), 422, "Last-Event-ID"
+        )
         _problem(httpx.get(stream, params={"last_event_id": value}), 422, "last_event_id")
 
 

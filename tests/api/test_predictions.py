@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -14,10 +15,10 @@ def _version(client: httpx.Client, model: str) -> str:
     return str(client.get(f"/v1/models/{model}").json()["latest_version"]["id"])
 
 
-def _wait_done(client: httpx.Client, prediction_id: str, timeout: float = 20) -> dict:
+def _wait_done(client: httpx.Client, prediction_id: str, timeout: float = 20) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = client.get(f"/v1/predictions/{prediction_id}").json()
+        body: dict[str, Any] = client.get(f"/v1/predictions/{prediction_id}").json()
         if body["status"] in ("succeeded", "failed", "canceled"):
             return body
         time.sleep(0.05)

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import httpx
-import replicate
+from replicate.client import Client
 
 from tests.server import Server
 
@@ -27,7 +27,7 @@ def _events(text: str) -> list[tuple[str, str, str]]:
 
 def test_official_python_client_streams_tokens_as_they_come(server: Server) -> None:
     """replicate.stream yields each token when the model yields it."""
-    client = replicate.Client(api_token=server.token, base_url=server.url)
+    client = Client(api_token=server.token, base_url=server.url)
     start, arrivals = time.monotonic(), []
     for event in client.stream("acme/stream_tokens", input={"n": 4, "delay": 0.3}):
         if getattr(event.event, "value", event.event) == "output":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 
@@ -11,7 +12,7 @@ from foretell.client import Client, ClientConfig
 from foretell.core.refs import ModelRef
 
 VERSION = "a" * 64
-SCHEMA = {"components": {"schemas": {"Input": {"properties": {}}}}}
+SCHEMA: dict[str, Any] = {"components": {"schemas": {"Input": {"properties": {}}}}}
 
 
 def replicate_like(official: bool, seen: list[tuple[str, str, str]]) -> httpx.MockTransport:

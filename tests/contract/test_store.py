@@ -90,7 +90,8 @@ async def test_listing_is_newest_first_with_cursors(store: Store) -> None:
             break
         cursor = page.next_cursor
     assert seen == [f"p{n:03d}" for n in range(6, -1, -1)]
-    back, cursor = [], page.previous_cursor
+    back: list[str] = []
+    cursor = page.previous_cursor
     while cursor is not None:
         page = await store.list_predictions("ann", limit=3, cursor=cursor)
         back = [p.id for p in page.items] + back

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import replicate
+from replicate.client import Client
 
 from foretell.models import builtin_models
 from tests.server import Server, start_server, wait_done, wait_for_models
@@ -28,7 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.mark.parametrize("name", sorted(builtin_models()))
 def test_default_example_runs_as_is(server: Server, name: str) -> None:
     """The models API serves a default_example whose input succeeds unchanged."""
-    client = replicate.Client(api_token=server.token, base_url=server.url)
+    client = Client(api_token=server.token, base_url=server.url)
     wait_for_models(server, timeout=BUILD_TIMEOUT_S)  # the first start builds environments
     model = client.models.get(name)
     example = model.default_example

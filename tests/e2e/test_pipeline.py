@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import replicate
+from replicate.client import Client
 
 from foretell.models import builtin_models
 from tests.server import Server, start_server
@@ -26,10 +26,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def test_ocr_then_speech_by_output_url(server: Server) -> None:
     """client.run returns file outputs; the second run takes the first one's URL as is."""
-    client = replicate.Client(api_token=server.token, base_url=server.url)
+    client = Client(api_token=server.token, base_url=server.url)
     sample = pathlib.Path(builtin_models()["foretell/ocr"]) / "sample.png"
     with sample.open("rb") as image:
         page = client.run("foretell/ocr", input={"image": image})
+    assert isinstance(page, dict)  # an object output, not an iterator
     assert page["text"].strip()
     # str(): over https the client hands back FileOutput objects; their str() is the URL
     speech = client.run(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import replicate
+from replicate.client import Client
 from replicate.exceptions import ReplicateError
 
 from tests.server import Server, fixture_model, start_server
@@ -29,31 +29,39 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture
-def client(server: Server) -> replicate.Client:
-    return replicate.Client(api_token=server.token, base_url=server.url)
+def client(server: Server) -> Client:
+    return Client(api_token=server.token, base_url=server.url)
 
 
-def test_run_by_model_name(client: replicate.Client) -> None:
+def _latest_version(client: Client, name: str) -> str:
+    """The id of a model's latest version, as the client reads it."""
+    latest = client.models.get(name).latest_version
+    assert latest is not None, name
+    return latest.id
+
+
+def test_run_by_model_name(client: Client) -> None:
     """replicate.run("owner/name") returns the model's output."""
     output = client.run("foretell/hello", input={"name": "Ada", "delay": 0})
     assert "".join(output) == "Hello Ada! \nHello Ada! \nHello Ada! "
 
 
-def test_run_by_version_returns_an_iterator_for_iterator_models(client: replicate.Client) -> None:
+def test_run_by_version_returns_an_iterator_for_iterator_models(client: Client) -> None:
     """With owner/name:version the client reads the schema and yields tokens."""
-    version = client.models.get("foretell/hello").latest_version.id
+    version = _latest_version(client, "foretell/hello")
     output = client.run(f"foretell/hello:{version}", input={"name": "Bo", "delay": 0, "repeat": 1})
     assert "".join(output) == "Hello Bo! "
 
 
 def test_file_input_is_uploaded_and_output_file_downloads(
-    client: replicate.Client, tmp_path: pathlib.Path
+    client: Client, tmp_path: pathlib.Path
 ) -> None:
     """A local file goes up through /v1/files; the output file URL downloads without auth."""
     text = tmp_path / "words.txt"
     text.write_text("one two two\n")
     with text.open("rb") as handle:
         output = client.run("foretell/wordcount", input={"text": handle})
+    assert isinstance(output, dict)  # an object output, not an iterator
     assert output["top_words"] == ["two", "one"]
     # The client wraps only https: URLs as FileOutput; over plain http it's the URL string.
     report = output["report"]
@@ -61,12 +69,13 @@ def test_file_input_is_uploaded_and_output_file_downloads(
     assert httpx.get(url).text == "two\t2\none\t1\n"
 
 
-def test_create_wait_and_cancel(client: replicate.Client) -> None:
+def test_create_wait_and_cancel(client: Client) -> None:
     """predictions.create, wait, cancel and reload behave as on Replicate."""
-    version = client.models.get("acme/sleep").latest_version.id
+    version = _latest_version(client, "acme/sleep")
     prediction = client.predictions.create(version=version, input={"seconds": 0.2})
-    assert prediction.status == "starting"
+    created = prediction.status  # apart: mypy would keep `== "starting"` past wait()
     prediction.wait()
+    assert created == "starting"
     assert prediction.status == "succeeded" and prediction.output == "woke up"
     slow = client.predictions.create(version=version, input={"seconds": 30})
     time.sleep(0.5)
@@ -75,7 +84,7 @@ def test_create_wait_and_cancel(client: replicate.Client) -> None:
     assert slow.status == "canceled"
 
 
-def test_validation_error_is_a_replicate_error(client: replicate.Client) -> None:
+def test_validation_error_is_a_replicate_error(client: Client) -> None:
     """A 422 surfaces as ReplicateError with Replicate's title and status."""
     with pytest.raises(ReplicateError) as info:
         client.run("foretell/hello", input={"repeat": 99})
@@ -83,13 +92,11 @@ def test_validation_error_is_a_replicate_error(client: replicate.Client) -> None
     assert info.value.title == "Input validation failed"
 
 
-def test_models_files_account_and_pagination(
-    client: replicate.Client, tmp_path: pathlib.Path
-) -> None:
+def test_models_files_account_and_pagination(client: Client, tmp_path: pathlib.Path) -> None:
     """Models, versions, files, account, hardware and paginated listings parse in the client."""
     model = client.models.get("foretell/hello")
     assert model.owner == "foretell"
-    assert [v.id for v in model.versions.list()] == [model.latest_version.id]
+    assert [v.id for v in model.versions.list()] == [_latest_version(client, "foretell/hello")]
     assert {m.name for m in client.models.list().results} >= {"hello", "wordcount"}
     upload = tmp_path / "a.txt"
     upload.write_text("x")

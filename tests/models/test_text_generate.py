@@ -59,7 +59,8 @@ def generate(server: Server, **inputs: Any) -> dict[str, Any]:
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, str]]:
     """(event, data) pairs of an SSE stream; multi-line data is joined with newlines."""
-    name, data = "message", []
+    name = "message"
+    data: list[str] = []
     for line in response.iter_lines():
         if not line:
             if data or name != "message":

@@ -13,10 +13,14 @@ import sys
 import time
 import zlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.server import Server, fixture_model, free_port, start_server
+
+if TYPE_CHECKING:  # at run time the module may be missing: then the tests skip
+    from playwright.sync_api import Browser, FilePayload, Page
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
@@ -50,6 +54,11 @@ def png(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
+def upload(name: str, mime: str, body: bytes) -> FilePayload:
+    """A file for set_input_files, given from memory."""
+    return {"name": name, "mimeType": mime, "buffer": body}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("web")
@@ -76,7 +85,7 @@ def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[playwright_api.Browser]:
+def browser() -> Iterator[Browser]:
     driver = playwright_api.sync_playwright().start()
     browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
     yield browser
@@ -85,7 +94,7 @@ def browser() -> Iterator[playwright_api.Browser]:
 
 
 @pytest.fixture
-def page(browser: playwright_api.Browser, server: Server) -> Iterator[playwright_api.Page]:
+def page(browser: Browser, server: Server) -> Iterator[Page]:
     """A fresh tab (its own session storage), signed in with the server's first token."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
@@ -101,13 +110,13 @@ def page(browser: playwright_api.Browser, server: Server) -> Iterator[playwright
     assert script_errors == [], "the page's script threw"
 
 
-def visit(page: playwright_api.Page, url: str) -> None:
+def visit(page: Page, url: str) -> None:
     """Open a page and wait until its script is set up (under load it lags the load event)."""
     page.goto(url)
     page.locator("body[data-ready]").wait_for()
 
 
-def shot(page: playwright_api.Page, name: str, full_page: bool = True) -> pathlib.Path:
+def shot(page: Page, name: str, full_page: bool = True) -> pathlib.Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
@@ -115,9 +124,7 @@ def shot(page: playwright_api.Page, name: str, full_page: bool = True) -> pathli
     return path
 
 
-def test_asks_for_a_token_once_and_rejects_a_wrong_one(
-    browser: playwright_api.Browser, server: Server
-) -> None:
+def test_asks_for_a_token_once_and_rejects_a_wrong_one(browser: Browser, server: Server) -> None:
     """A new tab asks for a token, says so when it is wrong, and keeps a right one across pages."""
     context = browser.new_context()
     page = context.new_page()
@@ -138,7 +145,7 @@ def test_asks_for_a_token_once_and_rejects_a_wrong_one(
     context.close()
 
 
-def test_model_list_filters_as_you_type(page: playwright_api.Page) -> None:
+def test_model_list_filters_as_you_type(page: Page) -> None:
     """Typing in the search box leaves only the matching models listed."""
     page.get_by_label("Search models").fill("hello")
     playwright_api.expect(page.locator(".model-card:visible")).to_have_count(1)
@@ -149,9 +156,7 @@ def test_model_list_filters_as_you_type(page: playwright_api.Page) -> None:
     )
 
 
-def test_form_with_every_input_kind_uploads_a_file_and_runs(
-    page: playwright_api.Page, server: Server
-) -> None:
+def test_form_with_every_input_kind_uploads_a_file_and_runs(page: Page, server: Server) -> None:
     """The form is generated from the schema; a chosen image is previewed, uploaded and run."""
     visit(page, server.url + "/acme/inputs")
     playwright_api.expect(page.get_by_label("Count", exact=True)).to_have_value("5")
@@ -168,7 +173,7 @@ def test_form_with_every_input_kind_uploads_a_file_and_runs(
     page.get_by_label("Count slider").fill("42")
     playwright_api.expect(page.get_by_label("Count", exact=True)).to_have_value("42")
     page.get_by_label("Image", exact=True).set_input_files(
-        files=[{"name": "teal.png", "mimeType": "image/png", "buffer": png(64, 48)}]
+        files=[upload("teal.png", "image/png", png(64, 48))]
     )
     playwright_api.expect(page.locator("#in-image-preview img")).to_be_visible()
     playwright_api.expect(page.locator("#snippet-python")).to_contain_text('"count": 42')
@@ -194,16 +199,14 @@ def wav(seconds: float = 0.2, rate: int = 8000) -> bytes:
     return header + data
 
 
-def test_file_outputs_show_as_image_and_audio(page: playwright_api.Page, server: Server) -> None:
+def test_file_outputs_show_as_image_and_audio(page: Page, server: Server) -> None:
     """An image output is shown and an audio output gets a player, each with a download link."""
     visit(page, server.url + "/acme/echo-file")
     for name, mime, body, tag in [
         ("teal.png", "image/png", png(32, 32), "img"),
         ("quiet.wav", "audio/wav", wav(), "audio"),
     ]:
-        page.get_by_label("File", exact=True).set_input_files(
-            files=[{"name": name, "mimeType": mime, "buffer": body}]
-        )
+        page.get_by_label("File", exact=True).set_input_files(files=[upload(name, mime, body)])
         playwright_api.expect(page.locator(f"#in-file-preview {tag}")).to_have_count(1)
         page.get_by_role("button", name="Run").click()
         output = page.locator('#run [data-role="output"]')
@@ -215,16 +218,14 @@ def test_file_outputs_show_as_image_and_audio(page: playwright_api.Page, server:
     assert width in (None, 32)
 
 
-def test_lists_take_lines_and_several_files(page: playwright_api.Page, server: Server) -> None:
+def test_lists_take_lines_and_several_files(page: Page, server: Server) -> None:
     """List inputs take one item per line (typed by the schema) and several files at once."""
     visit(page, server.url + "/acme/lists")
     playwright_api.expect(page.get_by_label("Numbers", exact=True)).to_have_value("1\n2")
     page.get_by_label("Words", exact=True).fill("alpha\nbeta\n\ngamma")
     page.get_by_label("Numbers", exact=True).fill("3\n4")
     page.get_by_label("Images", exact=True).set_input_files(
-        files=[
-            {"name": f"{i}.png", "mimeType": "image/png", "buffer": png(4 + i, 4)} for i in range(2)
-        ]
+        files=[upload(f"{i}.png", "image/png", png(4 + i, 4)) for i in range(2)]
     )
     playwright_api.expect(page.locator("#in-images-preview img")).to_have_count(2)
     page.get_by_label("or URLs, one per line").last.fill("data:text/plain;base64,aGk=")
@@ -239,7 +240,7 @@ def test_lists_take_lines_and_several_files(page: playwright_api.Page, server: S
     assert latest["input"]["docs"] == ["data:text/plain;base64,aGk="]
 
 
-def test_a_bad_value_is_shown_at_its_field(page: playwright_api.Page, server: Server) -> None:
+def test_a_bad_value_is_shown_at_its_field(page: Page, server: Server) -> None:
     """A missing file or a value the schema refuses is marked on its field, with the reason,
     and focused: checked in the page first, and by the server's 422 where the page can't."""
     visit(page, server.url + "/acme/inputs")
@@ -250,7 +251,7 @@ def test_a_bad_value_is_shown_at_its_field(page: playwright_api.Page, server: Se
         "Choose a file or give its URL."
     )
     page.get_by_label("Image", exact=True).set_input_files(
-        files=[{"name": "a.png", "mimeType": "image/png", "buffer": png(2, 2)}]
+        files=[upload("a.png", "image/png", png(2, 2))]
     )
     count = page.get_by_label("Count", exact=True)
     count.fill("500")
@@ -265,7 +266,7 @@ def test_a_bad_value_is_shown_at_its_field(page: playwright_api.Page, server: Se
     playwright_api.expect(page.locator("#run")).to_be_hidden()
 
 
-def test_streaming_output_appears_token_by_token(page: playwright_api.Page, server: Server) -> None:
+def test_streaming_output_appears_token_by_token(page: Page, server: Server) -> None:
     """A streaming model's tokens show up while it is still running, then the run succeeds."""
     visit(page, server.url + "/acme/stream")
     page.get_by_label("N", exact=True).fill("12")
@@ -280,7 +281,7 @@ def test_streaming_output_appears_token_by_token(page: playwright_api.Page, serv
     assert output.inner_text().strip() == " ".join(f"tok{i}" for i in range(12))
 
 
-def test_cancel_stops_a_running_prediction(page: playwright_api.Page, server: Server) -> None:
+def test_cancel_stops_a_running_prediction(page: Page, server: Server) -> None:
     """Cancel on a running prediction ends it as canceled, and Run works again."""
     visit(page, server.url + "/acme/sleep")
     page.get_by_label("Seconds").fill("30")
@@ -296,7 +297,7 @@ def test_cancel_stops_a_running_prediction(page: playwright_api.Page, server: Se
 
 
 def test_prediction_page_shows_everything_about_a_run(
-    page: playwright_api.Page, server: Server, receiver: str
+    page: Page, server: Server, receiver: str
 ) -> None:
     """urls.web shows input, output, logs, metrics, timings and the webhook deliveries."""
     visit(page, server.url + "/foretell/hello")
@@ -321,9 +322,7 @@ def test_prediction_page_shows_everything_about_a_run(
     shot(page, "prediction-page")
 
 
-def test_history_lists_runs_and_never_another_accounts(
-    page: playwright_api.Page, server: Server
-) -> None:
+def test_history_lists_runs_and_never_another_accounts(page: Page, server: Server) -> None:
     """Your history links to your predictions; another account's prediction page stays empty."""
     other = subprocess.run(
         [sys.executable, "-m", "foretell", "tokens", "create", "--data-dir", str(server.data_dir),
@@ -346,9 +345,7 @@ def test_history_lists_runs_and_never_another_accounts(
     assert "Secret Mallory" not in page.content()
 
 
-def test_readable_on_a_phone_and_usable_by_keyboard(
-    page: playwright_api.Page, server: Server
-) -> None:
+def test_readable_on_a_phone_and_usable_by_keyboard(page: Page, server: Server) -> None:
     """On a 375 px screen nothing scrolls sideways; Tab starts at the skip link, then the menu."""
     page.set_viewport_size({"width": 375, "height": 800})
     visit(page, server.url + "/foretell/hello")

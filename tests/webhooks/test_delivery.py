@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import replicate
@@ -36,12 +37,12 @@ class Receiver:
             self.process.kill()
             self.process.wait()
 
-    def requests(self) -> list[dict]:
+    def requests(self) -> list[dict[str, Any]]:
         if not self.log.exists():
             return []
         return [json.loads(line) for line in self.log.read_text().splitlines()]
 
-    def wait_for(self, count: int, timeout: float = 20) -> list[dict]:
+    def wait_for(self, count: int, timeout: float = 20) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while len(self.requests()) < count and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -65,11 +66,12 @@ def _server(tmp_path: pathlib.Path) -> Server:
     return start_server(tmp_path / "data", [*models, "--allow-private-urls"])
 
 
-def _create(server: Server, model: str, input: dict, **extra: object) -> dict:
+def _create(server: Server, model: str, input: dict[str, Any], **extra: object) -> dict[str, Any]:
     with server.client() as client:
         response = client.post(f"/v1/models/{model}/predictions", json={"input": input, **extra})
         assert response.status_code == 201, response.text
-        return response.json()
+        body: dict[str, Any] = response.json()
+        return body
 
 
 def test_signed_deliveries_validate_with_both_libraries(
@@ -98,7 +100,7 @@ def test_signed_deliveries_validate_with_both_libraries(
         )
 
 
-def _validate_with_js(tmp_path: pathlib.Path, request: dict, secret: str) -> None:
+def _validate_with_js(tmp_path: pathlib.Path, request: dict[str, Any], secret: str) -> None:
     """The npm client's validateWebhook accepts the delivery too."""
     path = tmp_path / "request.json"
     path.write_text(json.dumps(request))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from foretell.core.events import Done, Log, Output, Predict
+from foretell.core.events import Done, Log, Message, Output, Predict
 from foretell.worker.wire import FrameDecoder, encode
 
 
 def test_messages_round_trip_through_any_chunking() -> None:
     """Frames split at every possible byte boundary decode to the same messages."""
-    messages = [
+    messages: list[Message] = [
         Predict("p1", {"text": "héllo"}, "/tmp/out"),
         Log("p1", "stdout", "line\n"),
         Output("p1", {"image": "/tmp/out/a.png"}, [["image"]]),
