@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
 import socket
 import threading
 from collections.abc import Iterator
