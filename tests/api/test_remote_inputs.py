@@ -28,6 +28,7 @@ def file_server() -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+    server.server_close()
 
 
 def test_private_urls_are_refused_at_creation(tmp_path: pathlib.Path, file_server: str) -> None:
