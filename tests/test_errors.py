@@ -70,7 +70,7 @@ def test_every_error_renders_as_problem_details(error: type[ForetellError]) -> N
     async def fail(request: Request) -> Response:
         raise _instance(error)
 
-    app = Starlette(routes=[Route("/", fail)], exception_handlers=HANDLERS)  # type: ignore[arg-type]
+    app = Starlette(routes=[Route("/", fail)], exception_handlers=HANDLERS)
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
