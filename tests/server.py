@@ -45,6 +45,7 @@ class Server:
     data_dir: pathlib.Path
     args: list[str]
     output: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None  # drains the process's output into `output`
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token or self.token}"}
@@ -53,6 +54,7 @@ class Server:
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
+        self._close_output()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -61,6 +63,15 @@ class Server:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._close_output()
+
+    def _close_output(self) -> None:
+        """Close the output pipe once the reader has read it to its end (left open, it is a
+        ResourceWarning, which fails the test)."""
+        if self.reader is not None:
+            self.reader.join(timeout=10)
+        if self.process.stdout is not None and not (self.reader and self.reader.is_alive()):
+            self.process.stdout.close()
 
 
 def start_server(
@@ -92,6 +103,8 @@ def start_server(
     except BaseException:
         process.kill()  # a fixture that fails here never gets to stop it
         process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
         raise
     return server
 
@@ -128,10 +141,10 @@ def _started(
             time.sleep(0.05)
     if token is None:
         raise RuntimeError("no token printed:\n" + "".join(lines))
-    server = Server(url, token, process, data_dir, args, lines)
     # Keep reading what it prints: a full pipe would block the server.
-    threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True).start()
-    return server
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    reader.start()
+    return Server(url, token, process, data_dir, args, lines, reader)
 
 
 def wait_for_models(server: Server, timeout: float = 60) -> None:
