@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import re
@@ -11,10 +12,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from replicate.client import Client as OfficialClient
 
 ROOT = pathlib.Path(__file__).parent
 PREDICTORS = ROOT / "fixtures" / "predictors"
@@ -72,6 +75,17 @@ class Server:
             self.reader.join(timeout=10)
         if self.process.stdout is not None and not (self.reader and self.reader.is_alive()):
             self.process.stdout.close()
+
+
+@contextlib.contextmanager
+def official_client(server: Server) -> Iterator[OfficialClient]:
+    """The official `replicate` client (sync calls) against `server`. It has no close() of its
+    own, so it gets a transport this closes after (its open sockets are ResourceWarnings)."""
+    transport = httpx.HTTPTransport()
+    try:
+        yield OfficialClient(api_token=server.token, base_url=server.url, transport=transport)
+    finally:
+        transport.close()
 
 
 def start_server(

@@ -6,9 +6,8 @@ import asyncio
 import time
 
 import httpx
-from replicate.client import Client
 
-from tests.server import Server
+from tests.server import Server, official_client
 
 
 def _events(text: str) -> list[tuple[str, str, str]]:
@@ -27,11 +26,11 @@ def _events(text: str) -> list[tuple[str, str, str]]:
 
 def test_official_python_client_streams_tokens_as_they_come(server: Server) -> None:
     """replicate.stream yields each token when the model yields it."""
-    client = Client(api_token=server.token, base_url=server.url)
     start, arrivals = time.monotonic(), []
-    for event in client.stream("acme/stream_tokens", input={"n": 4, "delay": 0.3}):
-        if getattr(event.event, "value", event.event) == "output":
-            arrivals.append((time.monotonic() - start, str(event)))
+    with official_client(server) as client:
+        for event in client.stream("acme/stream_tokens", input={"n": 4, "delay": 0.3}):
+            if getattr(event.event, "value", event.event) == "output":
+                arrivals.append((time.monotonic() - start, str(event)))
     assert [token for _, token in arrivals] == ["tok0 ", "tok1 ", "tok2 ", "tok3 "]
     assert arrivals[-1][0] - arrivals[0][0] > 0.5  # spread out: streamed, not batched
 

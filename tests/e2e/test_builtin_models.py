@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from replicate.client import Client
 
 from foretell.models import builtin_models
-from tests.server import Server, start_server, wait_done, wait_for_models
+from tests.server import Server, official_client, start_server, wait_done, wait_for_models
 
 #: a fresh machine builds every built-in model's environment (llama.cpp compiles) first
 BUILD_TIMEOUT_S = 1200
@@ -28,9 +27,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.mark.parametrize("name", sorted(builtin_models()))
 def test_default_example_runs_as_is(server: Server, name: str) -> None:
     """The models API serves a default_example whose input succeeds unchanged."""
-    client = Client(api_token=server.token, base_url=server.url)
     wait_for_models(server, timeout=BUILD_TIMEOUT_S)  # the first start builds environments
-    model = client.models.get(name)
+    with official_client(server) as client:
+        model = client.models.get(name)
     example = model.default_example
     assert example is not None and example.input
     with server.client() as http:

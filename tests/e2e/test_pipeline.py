@@ -10,10 +10,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from replicate.client import Client
 
 from foretell.models import builtin_models
-from tests.server import Server, start_server
+from tests.server import Server, official_client, start_server
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +25,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def test_ocr_then_speech_by_output_url(server: Server) -> None:
     """client.run returns file outputs; the second run takes the first one's URL as is."""
-    client = Client(api_token=server.token, base_url=server.url)
     sample = pathlib.Path(builtin_models()["foretell/ocr"]) / "sample.png"
-    with sample.open("rb") as image:
+    with official_client(server) as client, sample.open("rb") as image:
         page = client.run("foretell/ocr", input={"image": image})
-    assert isinstance(page, dict)  # an object output, not an iterator
-    assert page["text"].strip()
-    # str(): over https the client hands back FileOutput objects; their str() is the URL
-    speech = client.run(
-        "foretell/speech", input={"text_file": str(page["text_file"]), "output_format": "wav"}
-    )
+        assert isinstance(page, dict)  # an object output, not an iterator
+        assert page["text"].strip()
+        # str(): over https the client hands back FileOutput objects; their str() is the URL
+        text_file = str(page["text_file"])
+        speech = client.run(
+            "foretell/speech", input={"text_file": text_file, "output_format": "wav"}
+        )
     with wave.open(io.BytesIO(httpx.get(str(speech)).content)) as audio:
         seconds = audio.getnframes() / audio.getframerate()
     assert seconds > 1.0

@@ -11,7 +11,7 @@ import pytest
 from replicate.client import Client
 from replicate.exceptions import ReplicateError
 
-from tests.server import Server, fixture_model, start_server
+from tests.server import Server, fixture_model, official_client, start_server
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture
-def client(server: Server) -> Client:
-    return Client(api_token=server.token, base_url=server.url)
+def client(server: Server) -> Iterator[Client]:
+    with official_client(server) as client:
+        yield client
 
 
 def _latest_version(client: Client, name: str) -> str:
