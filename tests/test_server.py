@@ -20,6 +20,11 @@ from tests.server import Server, fixture_model, free_port, start_server, wait_do
 RECEIVER = pathlib.Path(__file__).parent / "webhook_receiver.py"
 
 
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 class Receiver:
     """A real webhook receiver process; `bodies()` are the predictions it was sent."""
 
@@ -31,7 +36,7 @@ class Receiver:
             [sys.executable, str(RECEIVER), str(self.port), str(self.log)]
         )
         deadline = time.monotonic() + 10
-        while socket.socket().connect_ex(("127.0.0.1", self.port)) != 0:
+        while not _accepts(self.port):
             assert time.monotonic() < deadline, "the receiver did not start"
             time.sleep(0.02)
 
@@ -88,6 +93,7 @@ def test_sigterm_lets_a_running_prediction_finish(tmp_path: pathlib.Path) -> Non
     pid = _running(server, 1.0)
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(30) == 0
+    server.stop()  # it has exited: this closes its output pipe
     assert any("SIGTERM: stopping" in line for line in server.output)
     again = start_server(
         tmp_path / "data", server.args[4:5], "--allow-private-urls", token=server.token
@@ -107,6 +113,7 @@ def test_past_the_grace_period_the_rest_fail_with_their_webhooks(
     pid = _running(server, 60, receiver.url)
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(30) == 0
+    server.stop()  # it has exited: this closes its output pipe
     again = start_server(
         tmp_path / "data", server.args[4:5], "--allow-private-urls", token=server.token
     )
