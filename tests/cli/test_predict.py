@@ -118,22 +118,22 @@ def test_ctrl_c_cancels_the_prediction(tmp_path: pathlib.Path) -> None:
     import time
 
     model = _model(tmp_path, "sleep")
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "foretell", "predict", str(model), "-i", "seconds=30"],
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
-    )
-    assert process.stderr is not None
-    deadline = time.monotonic() + 60
-    seen = ""
-    while "going to sleep" not in seen:  # the model is running predict() now
-        line = process.stderr.readline()
-        assert line and time.monotonic() < deadline, seen
-        seen += line
-    process.send_signal(signal.SIGINT)
-    # a busy machine may take a while; what matters is that it cancels and says so
-    assert process.wait(timeout=60) == 130
+    ) as process:  # closes the pipe after
+        assert process.stderr is not None
+        deadline = time.monotonic() + 60
+        seen = ""
+        while "going to sleep" not in seen:  # the model is running predict() now
+            line = process.stderr.readline()
+            assert line and time.monotonic() < deadline, seen
+            seen += line
+        process.send_signal(signal.SIGINT)
+        # a busy machine may take a while; what matters is that it cancels and says so
+        assert process.wait(timeout=60) == 130
 
 
 def test_what_setup_prints_is_shown(tmp_path: pathlib.Path) -> None:

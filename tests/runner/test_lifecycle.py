@@ -38,12 +38,11 @@ def _alive(pid: int) -> bool:
 
 def test_worker_exits_when_the_runner_is_killed() -> None:
     """A runner killed with SIGKILL mid-prediction leaves no orphan model process."""
-    host = subprocess.Popen([sys.executable, "-c", _HOST], stdout=subprocess.PIPE, text=True)
-    assert host.stdout is not None
-    worker_pid = int(host.stdout.readline())
-    assert _alive(worker_pid)
-    host.kill()
-    host.wait()
+    with subprocess.Popen([sys.executable, "-c", _HOST], stdout=subprocess.PIPE, text=True) as host:
+        assert host.stdout is not None
+        worker_pid = int(host.stdout.readline())
+        assert _alive(worker_pid)
+        host.kill()
     deadline = time.monotonic() + 10
     while _alive(worker_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -52,14 +51,13 @@ def test_worker_exits_when_the_runner_is_killed() -> None:
 
 def test_worker_runs_in_its_own_session() -> None:
     """A terminal's Ctrl-C (SIGINT to the foreground group) doesn't reach the model."""
-    host = subprocess.Popen([sys.executable, "-c", _HOST], stdout=subprocess.PIPE, text=True)
-    assert host.stdout is not None
-    worker_pid = int(host.stdout.readline())
-    try:
-        assert os.getsid(worker_pid) != os.getsid(host.pid)
-    finally:
-        host.send_signal(signal.SIGKILL)
-        host.wait()
+    with subprocess.Popen([sys.executable, "-c", _HOST], stdout=subprocess.PIPE, text=True) as host:
+        assert host.stdout is not None
+        worker_pid = int(host.stdout.readline())
+        try:
+            assert os.getsid(worker_pid) != os.getsid(host.pid)
+        finally:
+            host.send_signal(signal.SIGKILL)
 
 
 async def test_a_new_runner_removes_scratch_left_by_a_killed_one(tmp_path: pathlib.Path) -> None:
