@@ -58,7 +58,8 @@ def readme_server() -> Iterator[tuple[str, subprocess.Popen[str], list[str]]]:
             break
     else:
         pytest.fail("foretell serve exited:\n" + "".join(lines))
-    threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True).start()
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    reader.start()
     printed = re.search(r"(r8_\S+)", "".join(lines))
     if printed:
         token = printed.group(1)
@@ -74,6 +75,9 @@ def readme_server() -> Iterator[tuple[str, subprocess.Popen[str], list[str]]]:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             process.wait(60)
+        reader.join(10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _wait_ready(token: str, *models: str) -> None:
