@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,53 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.receiver import Receiver
 from tests.server import Server, fixture_model, free_port, start_server, wait_done
-
-RECEIVER = pathlib.Path(__file__).parent / "webhook_receiver.py"
-
-
-def _accepts(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-class Receiver:
-    """A real webhook receiver process; `bodies()` are the predictions it was sent."""
-
-    def __init__(self, tmp: pathlib.Path) -> None:
-        self.port = free_port()
-        self.log = tmp / "hooks.jsonl"
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.process = subprocess.Popen(
-            [sys.executable, str(RECEIVER), str(self.port), str(self.log)]
-        )
-        deadline = time.monotonic() + 10
-        while not _accepts(self.port):
-            assert time.monotonic() < deadline, "the receiver did not start"
-            time.sleep(0.02)
-
-    def bodies(self) -> list[dict[str, Any]]:
-        if not self.log.exists():
-            return []
-        return [json.loads(json.loads(line)["body"]) for line in self.log.read_text().splitlines()]
-
-    def completed(self, prediction_id: str, timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for body in self.bodies():
-                if body["id"] == prediction_id and body["status"] in ("succeeded", "failed"):
-                    return body
-            time.sleep(0.05)
-        raise AssertionError(f"no completed webhook for {prediction_id}: {self.bodies()}")
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait()
 
 
 @pytest.fixture
 def receiver(tmp_path: pathlib.Path) -> Iterator[Receiver]:
-    r = Receiver(tmp_path)
+    r = Receiver(tmp_path / "hooks.jsonl", free_port()).start()
     yield r
     r.stop()
 

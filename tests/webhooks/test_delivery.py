@@ -6,7 +6,6 @@ import json
 import os
 import pathlib
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,38 +14,8 @@ import pytest
 import replicate
 from standardwebhooks.webhooks import Webhook
 
+from tests.receiver import Receiver
 from tests.server import Server, fixture_model, free_port, start_server
-
-RECEIVER = pathlib.Path(__file__).parents[1] / "webhook_receiver.py"
-
-
-class Receiver:
-    def __init__(self, log: pathlib.Path, port: int) -> None:
-        self.log, self.port = log, port
-        self.url = f"http://127.0.0.1:{port}/hook"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(RECEIVER), str(self.port), str(self.log)]
-        )
-        time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-
-    def requests(self) -> list[dict[str, Any]]:
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
-
-    def wait_for(self, count: int, timeout: float = 20) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.requests()) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.requests()
 
 
 @pytest.fixture
