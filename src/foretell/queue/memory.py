@@ -102,6 +102,12 @@ class MemoryQueue:
         held = self._held.get(lease.item.prediction.id)
         return held is not None and held.token == lease.token and held.expires_at > self.clock()
 
+    def _forget_expiries(self) -> None:
+        """With nothing held, every expiry row is stale: drop them, so a waiting claim
+        doesn't wake for each (a claim acked at once leaves one behind)."""
+        if not self._held:
+            self._expiries.clear()
+
     async def extend(self, lease: Lease, lease_s: float) -> Lease:
         if not self._holding(lease):
             raise LeaseLost(lease.item.prediction.id)
@@ -115,11 +121,13 @@ class MemoryQueue:
         pid = lease.item.prediction.id
         del self._held[pid]
         self._attempts.pop(pid, None)
+        self._forget_expiries()
 
     async def release(self, lease: Lease) -> None:
         if not self._holding(lease):
             return
         del self._held[lease.item.prediction.id]
+        self._forget_expiries()
         async with self._arrived:
             self._waiting[lease.item.runner_model].appendleft(lease.item)
             self._arrived.notify_all()
