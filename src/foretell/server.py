@@ -199,7 +199,7 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
     )
     shutdown.server = server
     url = f"http://{config.host}:{config.port}"
-    print(
+    server.on_started = lambda: print(
         f"foretell is serving {len(state.models)} model(s) at {url}"
         " (each loads in the background; predictions wait for it)\n"
         f"  playground {url}/ · API docs {url}/openapi.json · for agents {url}/llms.txt, {url}/mcp",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Callable, Generator
 
 import uvicorn
@@ -65,6 +66,14 @@ class Server(uvicorn.Server):
     """uvicorn without its own signal handling (Shutdown has it): uvicorn re-raises a
     captured SIGTERM after serving, which would kill the process before it cleans up."""
 
+    on_started: Callable[[], None] | None = None
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # announced only once the port is bound, so whoever reads the line can connect
+        if self.started and self.on_started is not None:
+            self.on_started()
