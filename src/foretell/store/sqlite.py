@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import datetime
 import pathlib
 import sqlite3
@@ -25,6 +23,7 @@ from foretell.store.rows import (
     load_file,
     now_text,
 )
+from foretell.store.sqlite_batch import MAX_BATCH, GroupCommit
 from foretell.store.sqlite_schema import migrate
 
 T = TypeVar("T")
@@ -33,43 +32,40 @@ T = TypeVar("T")
 class SQLiteStore:
     """SQLite behind the Store protocol; every call runs on one dedicated thread."""
 
-    def __init__(self, path: pathlib.Path) -> None:
+    def __init__(self, path: pathlib.Path, *, group_commit: bool = True) -> None:
         self.path = path
-        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sqlite")
-        self._db: sqlite3.Connection | None = None
+        # Calls that queue up while the thread is busy share one transaction and one commit;
+        # group_commit=False makes it one transaction per call (bench/store_writes.py).
+        self._thread = GroupCommit("sqlite", max_batch=MAX_BATCH if group_commit else 1)
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def call() -> T:
-            assert self._db is not None, "SQLiteStore.open() was not called"
-            try:
-                with self._db:  # one transaction per call
-                    return fn(self._db)
-            except sqlite3.Error as exc:
-                raise StoreError(f"database error in {self.path}: {exc}") from exc
-
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        """Run `fn` on the store's thread; it has committed when this returns."""
+        try:
+            return await self._thread.call(fn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"database error in {self.path}: {exc}") from exc
 
     async def open(self) -> None:
-        def connect() -> None:
+        def connect() -> sqlite3.Connection:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            migrate(db)
-            db.isolation_level = "DEFERRED"
-            self._db = db
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                migrate(db)
+            except BaseException:
+                db.close()
+                raise
+            return db
 
         try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+            await self._thread.open(connect)
         except sqlite3.Error as exc:  # a corrupt or unreadable file at start
             raise StoreError(f"can't open the database {self.path}: {exc}") from exc
 
     async def close(self) -> None:
-        if self._db is not None:
-            db = self._db
-            await asyncio.get_running_loop().run_in_executor(self._executor, db.close)
-            self._db = None
-        self._executor.shutdown(wait=True)
+        """Wait for the calls already made, then close the database."""
+        await self._thread.close()
 
     # ---- accounts and tokens -------------------------------------------------------------
 
