@@ -64,6 +64,10 @@ class ServeConfig:
     shutdown_grace_s: float = 30.0
     #: seconds a finished prediction keeps its input, output, logs and files (0: forever)
     data_retention_s: float = 3600.0
+    #: engine URLs (foretell.engines); None: the embedded engine under data_dir
+    database: str | None = None
+    queue: str | None = None
+    files: str | None = None
 
 
 def _signing_key(data_dir: pathlib.Path) -> bytes:

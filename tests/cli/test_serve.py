@@ -65,6 +65,23 @@ def test_bad_model_arguments_are_refused(tmp_path: pathlib.Path) -> None:
         assert "not a model directory" in result.stderr or "OWNER/NAME=PATH" in result.stderr
 
 
+def test_engine_urls_that_cant_be_used_stop_serve_at_once(tmp_path: pathlib.Path) -> None:
+    """--database/--queue/--files of a cluster engine not built yet: exit 2, nothing made."""
+    for option, url, use in (
+        ("--database", "postgresql://db/foretell", "use sqlite:///… for now"),
+        ("--queue", "redis://localhost:6379", "use memory:// for now"),
+        ("--files", "s3://bucket/prefix", "use file:///… for now"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "foretell", "serve", "--data-dir", str(tmp_path / "d"), option, url],
+            capture_output=True, text=True, timeout=30,
+            env={**os.environ, "COLUMNS": "300", "NO_COLOR": "1"},
+        )  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert "comes with the cluster shape (issue 11)" in result.stderr and use in result.stderr
+    assert not (tmp_path / "d").exists()
+
+
 def test_tokens_create_prints_the_token_last(tmp_path: pathlib.Path) -> None:
     """The token is the last word of the output and works against the server."""
     model = fixture_model(tmp_path, "echo")

@@ -6,8 +6,9 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from foretell.api.responses import JSONResponse
 from foretell.errors import ForetellError, InvalidRequest
 
 PROBLEM = "application/problem+json"

@@ -10,11 +10,12 @@ from typing import Any
 import orjson
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 
 from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.params import page_limit
+from foretell.api.responses import JSONResponse
 from foretell.api.state import api_state
 from foretell.core.times import utcnow
 from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound, TooLarge

@@ -6,12 +6,13 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
 from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_body
 from foretell.api.params import optional_count, page_limit
+from foretell.api.responses import JSONResponse
 from foretell.api.state import ApiState, api_state
 from foretell.core.models import Model
 from foretell.errors import BadRequest, NotFound

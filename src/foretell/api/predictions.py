@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from foretell.admission import FilePlan
 from foretell.api import render
@@ -15,6 +15,7 @@ from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
 from foretell.api.durations import parse_deadline, parse_prefer_wait
 from foretell.api.params import page_limit
+from foretell.api.responses import JSONResponse
 from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
 from foretell.core.ids import prediction_id

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from foretell.cli.engines import DatabaseOption, FilesOption, QueueOption, engine_urls
 from foretell.cli.render import err_console, print_error
 from foretell.models import builtin_models
 from foretell.predictor.config import load_config
@@ -48,8 +49,15 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
     data_dir: Annotated[
-        pathlib.Path, typer.Option(help="Where the database and files live.")
+        pathlib.Path,
+        typer.Option(
+            help="Where the database and files live (unless --database/--files name others), "
+            "and the key that signs file URLs."
+        ),
     ] = pathlib.Path(".foretell"),
+    database: DatabaseOption = None,
+    queue: QueueOption = None,
+    files: FilesOption = None,
     no_auth: Annotated[
         bool,
         typer.Option("--no-auth", help="Accept requests without a token (local experiments only)."),
@@ -102,6 +110,7 @@ def serve_command(
     from foretell.server import ServeConfig, run
     from foretell.webhooks import RetryPolicy
 
+    urls = engine_urls(data_dir, database, queue, files)  # exit 2 before anything starts
     try:
         hosted = parse_models(models) if models else builtin_models()
     except PredictorLoadError as exc:
@@ -129,6 +138,7 @@ def serve_command(
     config = ServeConfig(
         hosted, data_dir, host, port, settings, output_url_ttl, allow_private_urls, public_url,
         retry, model_threads, shutdown_grace, data_retention,
+        database=urls.database, queue=urls.queue, files=urls.files,
     )  # fmt: skip
     try:
         run(config)

@@ -7,11 +7,12 @@ import functools
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 import foretell
 from foretell.api.openapi.operations import OPERATIONS, Operation, problem
 from foretell.api.openapi.schemas import SCHEMAS, Schema
+from foretell.api.responses import JSONResponse
 
 __all__ = ["Operation", "add_schemas", "describe", "document", "openapi_json"]
 

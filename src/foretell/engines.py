@@ -1,0 +1,185 @@
+"""Where engines are chosen: the database, queue, bus and files of a server, each from a URL.
+
+`--data-dir DIR` alone means the embedded engines under DIR (`sqlite:///DIR/foretell.db`,
+`memory://`, `file:///DIR/files`); `--database`, `--queue` and `--files` replace one of them.
+The cluster engines (`postgresql://`, `redis://`, `s3://`) are known names that come with
+the cluster shape; until then they are refused with a message saying what to use instead.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import urllib.parse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the engines load only for the one that is opened
+    from foretell.files.local import LocalFiles
+    from foretell.queue.protocol import WorkQueue
+    from foretell.store.protocol import Store
+    from foretell.streaming.bus import EventBus
+    from foretell.streaming.hub import StreamHub
+
+#: the file names under a data dir, as `foretell serve` has always used them
+DATABASE_FILE = "foretell.db"
+FILES_DIR = "files"
+MEMORY = "memory://"
+
+_LATER = "comes with the cluster shape (issue 11)"
+#: option -> (schemes built now, scheme -> what to say about a scheme that comes later)
+_SCHEMES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "--database": (
+        ("sqlite",),
+        {s: f"{s}:// {_LATER}; use sqlite:///… for now" for s in ("postgresql", "postgres")},
+    ),
+    "--queue": (
+        ("memory",),
+        {s: f"{s}:// {_LATER}; use memory:// for now" for s in ("redis", "rediss")},
+    ),
+    "--files": (("file",), {"s3": f"s3:// {_LATER}; use file:///… for now"}),
+}
+_SCHEMES["--bus"] = _SCHEMES["--queue"]
+_EXAMPLES = {
+    "--database": "sqlite:///ABSOLUTE/PATH/foretell.db or sqlite:///./RELATIVE/PATH",
+    "--queue": "memory://",
+    "--files": "file:///ABSOLUTE/DIR or file:///./RELATIVE/DIR",
+    "--bus": "memory://",
+}
+
+
+class BadEngineURL(ValueError):
+    """An engine URL that can't be used; the message names the option and what to give."""
+
+    def __init__(self, option: str, url: str, problem: str) -> None:
+        super().__init__(f"{option} {url!r}: {problem}")
+        self.option = option
+        self.url = url
+
+
+@dataclass(frozen=True)
+class EngineURLs:
+    """The engines of one server, each a URL with its path absolute (resolved once, here)."""
+
+    database: str
+    queue: str
+    files: str
+    #: the event bus; the queue's engine unless given (memory:// → the in-process bus)
+    bus: str
+
+    @classmethod
+    def parse(
+        cls,
+        data_dir: pathlib.Path,
+        database: str | None = None,
+        queue: str | None = None,
+        files: str | None = None,
+        bus: str | None = None,
+    ) -> EngineURLs:
+        """The URLs given, checked, with paths made absolute; what isn't given is the embedded
+        engine under `data_dir`. Raises BadEngineURL."""
+        root = data_dir.resolve()
+        queue_url = _check("--queue", queue) if queue else MEMORY
+        return cls(
+            database=_check("--database", database)
+            if database
+            else _url("sqlite", root / DATABASE_FILE),
+            queue=queue_url,
+            files=_check("--files", files) if files else _url("file", root / FILES_DIR),
+            bus=_check("--bus", bus) if bus else queue_url,
+        )
+
+
+def sqlite_path(url: str) -> pathlib.Path:
+    """The database file of a `sqlite:///…` URL (relative ones against the current directory)."""
+    return _path("--database", url)
+
+
+def files_path(url: str) -> pathlib.Path:
+    """The directory of a `file:///…` URL (relative ones against the current directory)."""
+    return _path("--files", url)
+
+
+def open_store(url: str) -> Store:
+    """The store a URL names, not yet opened (`await store.open()`)."""
+    from foretell.store.sqlite import SQLiteStore
+
+    _require("--database", url, "sqlite")
+    return SQLiteStore(sqlite_path(url))
+
+
+def make_queue(url: str) -> WorkQueue:
+    """The work queue a URL names."""
+    from foretell.queue.memory import MemoryQueue
+
+    _require("--queue", url, "memory")
+    return MemoryQueue()
+
+
+def make_bus(url: str, hub: StreamHub | None = None) -> EventBus:
+    """The event bus a URL names; the in-process one keeps its logs in `hub` when given."""
+    from foretell.streaming.bus import MemoryBus
+
+    _require("--bus", url, "memory")
+    return MemoryBus(hub)
+
+
+def make_files(url: str) -> LocalFiles:
+    """The file store a URL names (its directory is created)."""
+    from foretell.files.local import LocalFiles
+
+    _require("--files", url, "file")
+    return LocalFiles(files_path(url))
+
+
+def _check(option: str, url: str) -> str:
+    """`url` if it is usable for `option`, its path made absolute; else BadEngineURL."""
+    scheme = _scheme(option, url)
+    built, later = _SCHEMES[option]
+    if scheme in later:
+        raise BadEngineURL(option, url, later[scheme])
+    if scheme not in built:
+        raise BadEngineURL(option, url, f"unknown scheme {scheme}://; use {_EXAMPLES[option]}")
+    if scheme == "memory":
+        if url.lower().rstrip("/") not in ("memory:", "memory:/"):
+            raise BadEngineURL(option, url, "the in-process queue takes no name; use memory://")
+        return MEMORY
+    return _url(scheme, _path(option, url).resolve())
+
+
+def _scheme(option: str, url: str) -> str:
+    scheme, sep, _ = url.partition(":")
+    if not sep or not scheme.isascii() or not scheme.replace("+", "").isalnum():
+        raise BadEngineURL(option, url, f"not a URL; use {_EXAMPLES[option]}")
+    return scheme.lower()
+
+
+def _path(option: str, url: str) -> pathlib.Path:
+    """The local path of a sqlite:// or file:// URL. `scheme:///abs` is absolute (as is
+    SQLAlchemy's `sqlite:////abs`); `scheme:///./rel` and `scheme:///../rel` are relative."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise BadEngineURL(
+            option, url, f"{parts.netloc!r} is read as a host; use {_EXAMPLES[option]}"
+        )
+    if parts.query or parts.fragment:
+        raise BadEngineURL(option, url, f"takes no ?query or #fragment; use {_EXAMPLES[option]}")
+    path = urllib.parse.unquote(parts.path)
+    if path.startswith(("/./", "/../")) or path in ("/.", "/.."):
+        path = path[1:]
+    elif path.startswith("//"):
+        path = "/" + path.lstrip("/")
+    if path in ("", "/"):
+        raise BadEngineURL(option, url, f"names no path; use {_EXAMPLES[option]}")
+    return pathlib.Path(path)
+
+
+def _require(option: str, url: str, scheme: str) -> None:
+    """A factory is given a URL of its engine (check it first with EngineURLs.parse)."""
+    if _scheme(option, url) != scheme:
+        _check(option, url)  # says what is wrong with it
+        raise BadEngineURL(option, url, f"this factory opens {scheme}:// only")
+
+
+def _url(scheme: str, path: pathlib.Path) -> str:
+    """`scheme:///abs/path`, the form parse() hands on (percent-encoded where needed)."""
+    return f"{scheme}://{urllib.parse.quote(str(path))}"

@@ -1,0 +1,112 @@
+"""Engines chosen from URLs: the defaults under a data dir, the URLs accepted, the errors."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from foretell.engines import (
+    BadEngineURL,
+    EngineURLs,
+    make_bus,
+    make_files,
+    make_queue,
+    open_store,
+    sqlite_path,
+)
+from foretell.files.local import LocalFiles
+from foretell.queue.memory import MemoryQueue
+from foretell.store.sqlite import SQLiteStore
+from foretell.streaming.bus import MemoryBus
+from foretell.streaming.hub import StreamHub
+
+
+def test_a_data_dir_alone_means_the_embedded_engines_under_it(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same paths `foretell serve --data-dir` has always used, made absolute."""
+    monkeypatch.chdir(tmp_path)
+    urls = EngineURLs.parse(pathlib.Path("data"))
+    assert urls == EngineURLs(
+        database=f"sqlite://{tmp_path}/data/foretell.db",
+        queue="memory://",
+        files=f"file://{tmp_path}/data/files",
+        bus="memory://",
+    )
+
+
+def test_given_urls_replace_the_defaults_with_absolute_paths(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sqlite:///abs stays; sqlite:///./rel is against the current directory; file:// too."""
+    monkeypatch.chdir(tmp_path)
+    urls = EngineURLs.parse(
+        tmp_path / "unused",
+        database="sqlite:///./db/x.db",
+        queue="memory://",
+        files="file:///srv/foretell%20files",
+    )
+    assert urls.database == f"sqlite://{tmp_path}/db/x.db"
+    assert urls.files == "file:///srv/foretell%20files"
+    assert urls.bus == "memory://"
+    assert sqlite_path("sqlite:///tmp/x/foretell.db") == pathlib.Path("/tmp/x/foretell.db")
+    assert sqlite_path("sqlite:////tmp/x/foretell.db") == pathlib.Path("/tmp/x/foretell.db")
+    assert EngineURLs.parse(tmp_path, database="sqlite:///../up.db").database == (
+        f"sqlite://{tmp_path.parent}/up.db"
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "url", "message"),
+    [
+        ("database", "postgresql://u@db/foretell", "postgresql:// comes with the cluster shape (issue 11); use sqlite:///… for now"),
+        ("database", "postgres://db", "postgres:// comes with the cluster shape"),
+        ("queue", "redis://localhost:6379/0", "redis:// comes with the cluster shape (issue 11); use memory:// for now"),
+        ("files", "s3://bucket/prefix", "s3:// comes with the cluster shape (issue 11); use file:///… for now"),
+        ("database", "foretell.db", "not a URL; use sqlite:///"),
+        ("database", "mysql://db", "unknown scheme mysql://; use sqlite:///"),
+        ("database", "sqlite://relative/x.db", "'relative' is read as a host"),
+        ("database", "sqlite://", "names no path"),
+        ("database", "sqlite:///x.db?mode=ro", "takes no ?query"),
+        ("queue", "memory://shared", "takes no name; use memory://"),
+        ("files", "sqlite:///x", "unknown scheme sqlite://; use file:///"),
+        ("bus", "redis://r", "redis:// comes with the cluster shape"),
+    ],
+)  # fmt: skip
+def test_bad_urls_say_what_to_use(
+    tmp_path: pathlib.Path, option: str, url: str, message: str
+) -> None:
+    """Each refusal names the option and the URL, and what to give instead."""
+    with pytest.raises(BadEngineURL) as caught:
+        EngineURLs.parse(tmp_path, **{option: url})
+    assert str(caught.value).startswith(f"--{option} {url!r}: ")
+    assert message in str(caught.value)
+
+
+async def test_the_factories_build_the_embedded_engines(tmp_path: pathlib.Path) -> None:
+    """Each URL opens its engine: a SQLite file, the in-process queue and bus, a directory."""
+    urls = EngineURLs.parse(tmp_path / "data")
+    store = open_store(urls.database)
+    assert isinstance(store, SQLiteStore)
+    await store.open()
+    try:
+        assert await store.count_tokens() == 0
+    finally:
+        await store.close()
+    assert (tmp_path / "data" / "foretell.db").is_file()
+    assert isinstance(make_queue(urls.queue), MemoryQueue)
+    hub = StreamHub()
+    bus = make_bus(urls.bus, hub)
+    assert isinstance(bus, MemoryBus) and bus.hub is hub
+    files = make_files(urls.files)
+    assert isinstance(files, LocalFiles) and files.root == tmp_path / "data" / "files"
+    assert (tmp_path / "data" / "files" / "uploads").is_dir()
+
+
+def test_a_factory_refuses_another_engines_url() -> None:
+    """A URL that isn't the factory's engine is a BadEngineURL, not a wrong engine."""
+    with pytest.raises(BadEngineURL, match="cluster shape"):
+        open_store("postgresql://db")
+    with pytest.raises(BadEngineURL, match="unknown scheme file://"):
+        make_queue("file:///tmp")
