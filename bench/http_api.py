@@ -1,13 +1,15 @@
 """HTTP benchmark: foretell serve vs bare Starlette and Cog 0.23.1, all measured in one run.
 
-Usage: .venv/bin/python bench/http_api.py [--quick] [--seconds 5] [--repeats 3]. Every
-server runs at the same time and the figures are taken round-robin, each `--repeats` times,
-so the same noise hits all of them; compare numbers only within one run.
+Usage: .venv/bin/python bench/http_api.py [--quick] [--seconds 5] [--repeats 3] [--before REF].
+Every server runs at the same time and the figures are taken round-robin, each `--repeats`
+times, so the same noise hits all of them; compare numbers only within one run. `--before REF`
+adds a second `foretell serve` from a `git worktree` of that commit ("before" columns).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import pathlib
@@ -38,9 +40,15 @@ from http_servers import (
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from worktree import worktree
 
 IDLE_S = 3.0
-COLUMNS = ("Starlette", "Cog sync", "Cog async (64)", "foretell sync", "foretell async (64)")
+#: Column headings by target name.
+COLUMNS = {
+    "starlette": "Starlette", "cog sync": "Cog sync", "cog async": "Cog async (64)",
+    "foretell sync": "foretell sync", "foretell async": "foretell async (64)",
+    "before sync": "before sync", "before async": "before async (64)",
+}  # fmt: skip
 
 
 def spread(values: Sequence[float], fmt: str) -> str:
@@ -61,7 +69,14 @@ def pct(samples: list[float], q: float) -> float:
 class Run:
     """The servers of one run and everything measured on them."""
 
-    def __init__(self, tmp: pathlib.Path, seconds: float, repeats: int, n_seq: int) -> None:
+    def __init__(
+        self,
+        tmp: pathlib.Path,
+        seconds: float,
+        repeats: int,
+        n_seq: int,
+        before: pathlib.Path | None = None,
+    ) -> None:
         self.tmp, self.seconds, self.repeats, self.n_seq = tmp, seconds, repeats, n_seq
         self.scripts = tmp / "lua"
         self.scripts.mkdir()
@@ -78,14 +93,18 @@ class Run:
             self.cog_sync = self._keep(self.factories["cog sync"]())
             self.cog_async = self._keep(self.factories["cog async"]())
             self.foretell: Foretell = start_foretell(tmp / "data")
+            self.started.append(self.foretell.target("sync"))
+            # the foretell servers measured side by side: this tree, then `--before REF`'s
+            self.servers = [self.foretell]
+            if before is not None:
+                self.servers.append(start_foretell(tmp / "before-data", before, "before"))
+                self.started.append(self.servers[-1].target("sync"))
         except BaseException:
             self.stop()
             raise
-        self.started.append(self.foretell.target("sync"))
-        self.targets: list[Target] = [
-            self.starlette, self.cog_sync, self.cog_async,
-            self.foretell.target("sync"), self.foretell.target("async"),
-        ]  # fmt: skip
+        self.targets: list[Target] = [self.starlette, self.cog_sync, self.cog_async]
+        for server in self.servers:
+            self.targets += [server.target("sync"), server.target("async")]
         self.windows: dict[tuple[str, int], list[Window]] = {}
         self.idle: dict[str, list[float]] = {}
         self.idle_cpu: dict[str, float] = {}
@@ -142,37 +161,46 @@ class Run:
                     self.windows.setdefault((target.name, connections), []).append(window)
             print(f"request/response: repeat {repeat + 1} of {self.repeats} done", flush=True)
 
-    def drains(self) -> list[Drain]:
-        target = self.foretell.target("async", wait=False)
-        db = self.foretell.data_dir / "foretell.db"
-        return [
-            create_and_drain(target, db, self.seconds, self.scripts) for _ in range(self.repeats)
-        ]
+    def drains(self) -> dict[str, list[Drain]]:
+        """Per foretell server (round-robin): async creates, then the queue's drain."""
+        drains: dict[str, list[Drain]] = {server.label: [] for server in self.servers}
+        for _ in range(self.repeats):
+            for server in self.servers:
+                target = server.target("async", wait=False)
+                db = server.data_dir / "foretell.db"
+                drains[server.label].append(
+                    create_and_drain(target, db, self.seconds, self.scripts)
+                )
+        return drains
 
-    def sse(self, n: int) -> tuple[list[list[float]], list[list[float]]]:
-        ours, bare = [], []
-        stream = self.foretell.target("stream", wait=False)
+    def sse(self, n: int) -> tuple[dict[str, list[list[float]]], list[list[float]]]:
+        ours: dict[str, list[list[float]]] = {server.label: [] for server in self.servers}
+        bare = []
         sse_url = self.starlette.url.removesuffix("/predictions") + "/sse"
         for _ in range(self.repeats):
             bare.append(sse_latencies(sse_url, None, n))
-            ours.append(sse_latencies(stream.url, stream.headers, n))
+            for server in self.servers:
+                stream = server.target("stream", wait=False)
+                ours[server.label].append(sse_latencies(stream.url, stream.headers, n))
         return ours, bare
 
-    def sustained(self, windows: int, seconds: float) -> list[tuple[Window, float]]:
-        """Back-to-back windows on one server: c=8 `Prefer: wait`, RSS after each."""
-        target = self.foretell.target("async")
-        results = []
+    def sustained(self, windows: int, seconds: float) -> dict[str, list[tuple[Window, float]]]:
+        """Windows on one server each: c=8 `Prefer: wait`, RSS after each. Back to back with
+        one foretell server; with `--before`, the two servers' windows alternate."""
+        results: dict[str, list[tuple[Window, float]]] = {s.label: [] for s in self.servers}
         for _ in range(windows):
-            window = wrk(target, 8, seconds, self.scripts)
-            results.append((window, sum(target.rss_mib())))
+            for server in self.servers:
+                target = server.target("async")
+                window = wrk(target, 8, seconds, self.scripts)
+                results[server.label].append((window, sum(target.rss_mib())))
         return results
 
 
 def request_table(run: Run) -> Table:
     table = Table(box=box.MARKDOWN)
     table.add_column("measure")
-    for column in COLUMNS:
-        table.add_column(column, justify="right")
+    for target in run.targets:
+        table.add_column(COLUMNS[target.name], justify="right")
 
     def row(label: str, connections: int, value: Callable[[Window], float], fmt: str) -> None:
         cells = []
@@ -219,42 +247,64 @@ def request_table(run: Run) -> Table:
 
 def other_table(
     run: Run,
-    drains: list[Drain],
-    sse: tuple[list[list[float]], list[list[float]]],
-    sustained: list[tuple[Window, float]],
+    drains: dict[str, list[Drain]],
+    sse: tuple[dict[str, list[list[float]]], list[list[float]]],
+    sustained: dict[str, list[tuple[Window, float]]],
 ) -> Table:
+    labels = [server.label for server in run.servers]
     table = Table(box=box.MARKDOWN)
-    for column in ("measure", "foretell", "baseline, same run"):
+    for column in ("measure", *labels, "baseline, same run"):
         table.add_column(column, justify="right")
-    table.add_row(
+
+    def row(label: str, cells: Callable[[str], str], baseline: str = "") -> None:
+        table.add_row(label, *(cells(server) for server in labels), baseline)
+
+    def drained(get: Callable[[Drain], float], fmt: str) -> Callable[[str], str]:
+        return lambda server: spread([get(d) for d in drains[server]], fmt)
+
+    row(
         "async create (no Prefer: wait, c=8) 201s/s",
-        spread([d.create_rps for d in drains], ",.0f"),
+        drained(lambda d: d.create_rps, ",.0f"),
         "— (Cog has no queue: 409 when its slots are full)",
     )
-    for label, values, fmt in (
-        ("  drain: predictions finished/s, first create → queue empty", [d.finished_rps for d in drains], ",.0f"),
-        ("  still queued or running when the create window ended", [d.queued for d in drains], ",.0f"),
-        ("  ms from the window's end until the queue was empty", [d.tail_s * 1e3 for d in drains], ",.0f"),
-        ("  server CPU ms per prediction (create + run)", [d.cpu_ms_per_prediction for d in drains], ".3f"),
-    ):  # fmt: skip
-        table.add_row(label, spread(values, fmt), "")
+    row(
+        "  drain: predictions finished/s, first create → queue empty",
+        drained(lambda d: d.finished_rps, ",.0f"),
+    )
+    row(
+        "  still queued or running when the create window ended",
+        drained(lambda d: d.queued, ",.0f"),
+    )
+    row(
+        "  ms from the window's end until the queue was empty",
+        drained(lambda d: d.tail_s * 1e3, ",.0f"),
+    )
+    row(
+        "  server CPU ms per prediction (create + run)",
+        drained(lambda d: d.cpu_ms_per_prediction, ".3f"),
+    )
     ours, bare = sse
     for label, q in (("p50", 0.5), ("p99", 0.99)):
         table.add_row(
             f"100-token SSE, create → done, {label} ms",
-            spread([pct(s, q) * 1e3 for s in ours], ".2f"),
-            spread([pct(s, q) * 1e3 for s in bare], ".2f") + " Starlette, 100 events",
+            *(spread([pct(x, q) * 1e3 for x in ours[server]], ".2f") for server in labels),
+            spread([pct(x, q) * 1e3 for x in bare], ".2f") + " Starlette, 100 events",
         )
-    first = sustained[0][0]
-    for i, (window, rss) in enumerate(sustained, 1):
+    for i in range(len(sustained[labels[0]])):
         table.add_row(
-            f"sustained window {i}: c=8 OK req/s, p99 ms, CPU ms/pred, RSS MiB",
-            f"{window.ok_rps:,.0f}, {window.p99_ms:.1f}, {window.cpu_ms_per_ok:.3f}, {rss:.0f}",
+            f"sustained window {i + 1}: c=8 OK req/s, p99 ms, CPU ms/pred, RSS MiB",
+            *(_window_cell(*sustained[server][i]) for server in labels),
             "",
         )
-    last = sustained[-1][0]
-    table.add_row("sustained: last / first window req/s", f"{last.ok_rps / first.ok_rps:.2f}", "")
+    row(
+        "sustained: last / first window req/s",
+        lambda s: f"{sustained[s][-1][0].ok_rps / sustained[s][0][0].ok_rps:.2f}",
+    )
     return table
+
+
+def _window_cell(window: Window, rss: float) -> str:
+    return f"{window.ok_rps:,.0f}, {window.p99_ms:.1f}, {window.cpu_ms_per_ok:.3f}, {rss:.0f}"
 
 
 def main() -> None:
@@ -264,31 +314,36 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sse", type=int, default=200, help="streams timed per repeat")
     parser.add_argument("-n", type=int, default=1000, help="sequential requests timed per repeat")
+    parser.add_argument(
+        "--before", metavar="REF", help="also run `foretell serve` from this commit (a worktree)"
+    )
     args = parser.parse_args()
     seconds, repeats, n_sse, n_seq, sustained_s = args.seconds, args.repeats, args.sse, args.n, 10.0
     if args.quick:
         seconds, repeats, n_sse, n_seq, sustained_s = 2.0, 1, 30, 200, 2.0
     started = datetime.datetime.now(datetime.UTC)
     load = os.getloadavg()
-    run = Run(
-        pathlib.Path(tempfile.mkdtemp(prefix="foretell-bench-http-")), seconds, repeats, n_seq
-    )
-    try:
-        run.request_response()
-        drains = run.drains()
-        sse = run.sse(n_sse)
-        sustained = run.sustained(6, sustained_s)
-    except BaseException:
-        print(f"servers' logs and data are in {run.tmp}")
-        raise
-    finally:
-        run.stop()
+    with contextlib.ExitStack() as stack:
+        before = stack.enter_context(worktree(args.before)) / "src" if args.before else None
+        tmp = pathlib.Path(tempfile.mkdtemp(prefix="foretell-bench-http-"))
+        run = Run(tmp, seconds, repeats, n_seq, before)
+        try:
+            run.request_response()
+            drains = run.drains()
+            sse = run.sse(n_sse)
+            sustained = run.sustained(6, sustained_s)
+        except BaseException:
+            print(f"servers' logs and data are in {run.tmp}")
+            raise
+        finally:
+            run.stop()
     shutil.rmtree(run.tmp, ignore_errors=True)
     console = Console(width=220)
     console.print(
         f"{started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, {platform.python_version()}, "
         f"Cog {COG_VERSION}; load average {load[0]:.2f} at start, "
         f"{os.getloadavg()[0]:.2f} at the end; {seconds:g} s windows × {repeats}"
+        + (f"; before = {args.before}" if args.before else "")
     )
     console.print(request_table(run))
     console.print(other_table(run, drains, sse, sustained))

@@ -187,33 +187,44 @@ class Foretell:
     base: str
     token: str
     data_dir: pathlib.Path
+    label: str = "foretell"  # "before" for the tree of `http_api.py --before REF`
 
     def target(self, model: str, wait: bool = True) -> Target:
         headers = {"Authorization": f"Bearer {self.token}"}
         if wait:
             headers["Prefer"] = "wait"
         url = f"{self.base}/v1/models/bench/{model}/predictions"
-        return Target(f"foretell {model}", self.process, url, headers)
+        return Target(f"{self.label} {model}", self.process, url, headers)
 
 
-def start_foretell(data_dir: pathlib.Path) -> Foretell:
+def start_foretell(
+    data_dir: pathlib.Path, src: pathlib.Path | None = None, label: str = "foretell"
+) -> Foretell:
+    """This checkout's `foretell serve`, or with `src` the package in that folder (another
+    commit's worktree) run by this checkout's Python and dependencies."""
     port = free_port()
-    foretell = pathlib.Path(sys.executable).with_name("foretell")
+    env = {**os.environ, "NO_COLOR": "1"}
+    command = [str(pathlib.Path(sys.executable).with_name("foretell"))]
+    if src is not None:  # PYTHONPATH comes before the editable install; workers inherit it
+        command = [sys.executable, "-m", "foretell"]
+        env["PYTHONPATH"] = str(src)
     models = [f"bench/{m}={NOOP / m}" for m in ("sync", "async", "stream")]
     process = subprocess.Popen(
-        [str(foretell), "serve", *models, "--data-dir", str(data_dir),
+        [*command, "serve", *models, "--data-dir", str(data_dir),
          "--port", str(port), "--host", "127.0.0.1"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     try:
-        return _ready(process, port, data_dir)
+        return _ready(process, port, data_dir, label)
     except BaseException:
         process.kill()
         process.wait()
         raise
 
 
-def _ready(process: subprocess.Popen[bytes], port: int, data_dir: pathlib.Path) -> Foretell:
+def _ready(
+    process: subprocess.Popen[bytes], port: int, data_dir: pathlib.Path, label: str
+) -> Foretell:
     """Read the start-up lines (and the first token), then wait for the models."""
     assert process.stdout is not None
     lines: list[str] = []
@@ -227,9 +238,9 @@ def _ready(process: subprocess.Popen[bytes], port: int, data_dir: pathlib.Path) 
             token = found.group(1)
     if token is None:
         raise RuntimeError("foretell serve printed no token:\n" + "".join(lines))
-    log = (data_dir.parent / "foretell.log").open("wb")
+    log = (data_dir.parent / f"{label}.log").open("wb")
     threading.Thread(target=lambda: log.writelines(process.stdout or ()), daemon=True).start()
-    server = Foretell(process, f"http://127.0.0.1:{port}", token, data_dir)
+    server = Foretell(process, f"http://127.0.0.1:{port}", token, data_dir, label)
     _wait_models(server)
     return server
 
