@@ -55,6 +55,8 @@ class GroupCommit:
 
     async def open(self, connect: Callable[[], sqlite3.Connection]) -> None:
         """Start the thread and run `connect` on it; its exception, if any, is raised here."""
+        if self._thread is not None:
+            raise sqlite3.ProgrammingError("the store is already open")
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
         self._thread = threading.Thread(
