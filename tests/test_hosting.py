@@ -66,6 +66,13 @@ def _setup(client: httpx.Client, name: str) -> dict[str, object]:
     return setup
 
 
+def _wait_setup(client: httpx.Client, name: str, status: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while _setup(client, name)["status"] != status:
+        assert time.monotonic() < deadline, _setup(client, name)
+        time.sleep(0.05)
+
+
 def test_predictions_wait_as_starting_while_the_environment_builds(server: Server) -> None:
     """The model is listed while preparing; its prediction is accepted as `starting` with a
     note in its logs, then runs in the new environment and reports how long it waited."""
@@ -78,7 +85,8 @@ def test_predictions_wait_as_starting_while_the_environment_builds(server: Serve
         done = wait_done(client, created.json()["id"], timeout=120)
         assert (done["status"], done["output"]) == ("succeeded", "six 1.16.0: 3")
         assert "The model was ready after" in done["logs"]
-        assert _setup(client, "acme/six")["status"] == "ready"
+        # busy while it ran; the runner publishes its new state within half a second
+        _wait_setup(client, "acme/six", "ready")
     assert any("[acme/six] Creating the environment" in line for line in server.output)
 
 
@@ -124,10 +132,7 @@ def test_missing_system_packages_fail_the_model_with_the_fix(server: Server) -> 
     """The model shows a failed setup naming the apt-get command; its predictions fail
     with that message instead of waiting forever."""
     with server.client() as client:
-        deadline = time.monotonic() + 30
-        while _setup(client, "acme/apt")["status"] != "setup_failed":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        _wait_setup(client, "acme/apt", "setup_failed")
         error = str(_setup(client, "acme/apt")["error"])
         assert "apt-get install foretell-no-such-package" in error
         response = client.post(

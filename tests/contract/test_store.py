@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from foretell.core.accounts import hash_token
+from foretell.core.models import Model, ModelRecord, SetupStatus
 from foretell.core.prediction import Prediction, finish, start
 from foretell.core.status import Status
 from foretell.errors import InvalidCursor
@@ -248,3 +249,52 @@ async def test_transition_is_compare_and_set(store: Store) -> None:
     assert await store.transition(stale, open_states, [_delivery(1, "p001")]) is False
     assert await store.get_prediction("ann", "p001") == canceled
     assert await store.list_deliveries("ann", "p001") == []
+
+
+# ---- model registry ----------------------------------------------------------------------
+
+
+def _record(name: str, status: str = "preparing", node: str = "n1", at: int = 0) -> ModelRecord:
+    owner, short = name.split("/")
+    model = Model(
+        owner,
+        short,
+        "v" * 64,
+        {"openapi": "3.0.2", "components": {"schemas": {"Input": {"properties": {}}}}},
+        T0,
+        description="Says hello",
+        runner_name=name,
+        default_example={"input": {"text": "hi"}},
+        readme="# Hello\n",
+    )
+    setup = SetupStatus(status, None, T0, T0 + datetime.timedelta(seconds=2), "pip install")
+    return ModelRecord(model, setup, node, T0 + datetime.timedelta(seconds=at))
+
+
+async def test_published_models_come_back_equal_by_name(store: Store) -> None:
+    """A published record reads back field for field; the list is ordered by name."""
+    hello, echo = _record("acme/hello"), _record("acme/echo")
+    await store.publish_model(hello)
+    await store.publish_model(echo)
+    assert await store.get_model("acme/hello") == hello
+    assert await store.list_models() == [echo, hello]
+    assert await store.get_model("acme/none") is None
+
+
+async def test_publishing_again_replaces_the_record(store: Store) -> None:
+    """One record per model: the newest publication (from any node) is the one read."""
+    await store.publish_model(_record("acme/hello"))
+    failed = replace(
+        _record("acme/hello", "setup_failed", node="n2", at=5),
+        setup=SetupStatus("setup_failed", "apt-get install x", T0),
+    )
+    await store.publish_model(failed)
+    assert await store.list_models() == [failed]
+
+
+async def test_a_removed_model_is_gone(store: Store) -> None:
+    """remove_model says whether there was one; afterwards nothing lists it."""
+    await store.publish_model(_record("acme/hello"))
+    assert await store.remove_model("acme/hello") is True
+    assert await store.remove_model("acme/hello") is False
+    assert await store.list_models() == []

@@ -1,4 +1,5 @@
-"""Hosted models and their versions, as the models API shows them."""
+"""Hosted models and their versions, as the models API shows them, and the registry records
+that carry them from the runner that hosts them to the API (through the store)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,31 @@ class Model:
         """Whether outputs are yielded (a growing list)."""
         output = self.openapi_schema.get("components", {}).get("schemas", {}).get("Output", {})
         return bool(output.get("x-cog-array-type") == "iterator")
+
+@dataclass(frozen=True)
+class SetupStatus:
+    """How far a model has come on the runner that hosts it (the models API's `setup`)."""
+
+    #: preparing (environment build), starting, ready, busy, setup_failed or defunct
+    status: str = "preparing"
+    error: str | None = None
+    started_at: datetime.datetime | None = None
+    ready_at: datetime.datetime | None = None
+    #: the environment build's last progress line (while preparing)
+    progress: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One model in the registry: what a runner publishes and the API reads."""
+
+    model: Model
+    setup: SetupStatus
+    #: the runner node that published it
+    node: str
+    updated_at: datetime.datetime
+
+    @property
+    def full_name(self) -> str:
+        """`owner/name` of the model."""
+        return self.model.full_name

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from foretell.core.accounts import Account
+from foretell.core.models import ModelRecord
 from foretell.core.prediction import Prediction
 from foretell.core.status import Status
 
@@ -178,3 +179,17 @@ class Store(Protocol):
 
     async def delete_file(self, account: str, file_id: str) -> bool:
         """Delete; False if there was no such file."""
+
+    # model registry
+    async def publish_model(self, record: ModelRecord) -> None:
+        """Insert or replace the model's record (one per `owner/name`: the last runner to
+        publish it wins)."""
+
+    async def list_models(self) -> list[ModelRecord]:
+        """Every published model's record, by name."""
+
+    async def get_model(self, full_name: str) -> ModelRecord | None:
+        """One model's record, or None."""
+
+    async def remove_model(self, full_name: str) -> bool:
+        """Take a model out of the registry; False if it wasn't there."""

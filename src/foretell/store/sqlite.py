@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from foretell.core.accounts import Account
 from foretell.core.ids import webhook_secret
+from foretell.core.models import ModelRecord
 from foretell.core.prediction import Prediction, remove_data
 from foretell.core.status import Status
 from foretell.errors import StoreError
@@ -24,6 +25,7 @@ from foretell.store.rows import (
     now_text,
 )
 from foretell.store.sqlite_batch import MAX_BATCH, GroupCommit
+from foretell.store.sqlite_registry import delete_model, select_model, select_models, upsert_model
 from foretell.store.sqlite_schema import migrate
 
 T = TypeVar("T")
@@ -369,3 +371,17 @@ class SQLiteStore:
             return [load_file(row[0]) for row in rows]
 
         return await self._run(run)
+
+    # ---- model registry ------------------------------------------------------------------
+
+    async def publish_model(self, record: ModelRecord) -> None:
+        await self._run(lambda db: upsert_model(db, record))
+
+    async def list_models(self) -> list[ModelRecord]:
+        return await self._run(select_models)
+
+    async def get_model(self, full_name: str) -> ModelRecord | None:
+        return await self._run(lambda db: select_model(db, full_name))
+
+    async def remove_model(self, full_name: str) -> bool:
+        return await self._run(lambda db: delete_model(db, full_name))

@@ -1,0 +1,90 @@
+"""The hosted models as the API sees them: a snapshot of the store's model registry.
+
+Runners publish their models into the store (foretell.hosting); the API never asks a runner.
+Request handlers read the snapshot synchronously; a background task refreshes it every
+`interval_s`, and at once when nudged (the embedded shape's host nudges after it publishes,
+so a model's new state shows without waiting for the next tick).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+from collections.abc import Callable
+
+from foretell.core.models import ModelRecord
+from foretell.core.times import utcnow
+from foretell.errors import StoreError
+from foretell.store.protocol import Store
+
+log = logging.getLogger("foretell.api.catalog")
+
+
+class ModelCatalog:
+    """The registry's records, refreshed in the background; lookups never wait."""
+
+    def __init__(
+        self,
+        store: Store,
+        interval_s: float = 1.0,
+        stale_after_s: float = 120.0,
+        clock: Callable[[], datetime.datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.interval_s = interval_s
+        #: a record its runner hasn't republished for this long is gone (the runner is)
+        self.stale_after_s = stale_after_s
+        self.clock = clock
+        self._records: dict[str, ModelRecord] = {}
+        self._by_version: dict[str, ModelRecord] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def get(self, full_name: str) -> ModelRecord | None:
+        """A model's record by `owner/name`."""
+        return self._records.get(full_name)
+
+    def by_version(self, version_id: str) -> ModelRecord | None:
+        """The model whose current version is `version_id`."""
+        return self._by_version.get(version_id)
+
+    def all(self) -> list[ModelRecord]:
+        """Every model, by name."""
+        return list(self._records.values())
+
+    async def refresh(self) -> None:
+        """Read the registry now (a StoreError keeps the last snapshot and is raised)."""
+        records = await self.store.list_models()
+        oldest = self.clock() - datetime.timedelta(seconds=self.stale_after_s)
+        fresh = sorted((r for r in records if r.updated_at >= oldest), key=lambda r: r.full_name)
+        self._records = {r.full_name: r for r in fresh}
+        self._by_version = {r.model.version: r for r in fresh}
+
+    def nudge(self) -> None:
+        """Something was published: refresh soon (several nudges make one refresh)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Refresh in the background until close()."""
+        self._task = asyncio.create_task(self._refreshing())
+
+    async def close(self) -> None:
+        """Stop refreshing."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _refreshing(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.interval_s):
+                    await self._wake.wait()
+            self._wake.clear()  # a nudge from here on makes the next refresh
+            try:
+                await self.refresh()
+            except StoreError as exc:
+                log.warning("can't read the model registry (keeping the last one): %s", exc)
