@@ -73,6 +73,7 @@ class Model:
         output = self.openapi_schema.get("components", {}).get("schemas", {}).get("Output", {})
         return bool(output.get("x-cog-array-type") == "iterator")
 
+
 @dataclass(frozen=True)
 class SetupStatus:
     """How far a model has come on the runner that hosts it (the models API's `setup`)."""
