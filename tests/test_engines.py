@@ -18,8 +18,8 @@ from foretell.engines import (
 from foretell.files.local import LocalFiles
 from foretell.queue.memory import MemoryQueue
 from foretell.store.sqlite import SQLiteStore
-from foretell.streaming.bus import MemoryBus
 from foretell.streaming.hub import StreamHub
+from foretell.streaming.memory import MemoryBus
 
 
 def test_a_data_dir_alone_means_the_embedded_engines_under_it(

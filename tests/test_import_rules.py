@@ -23,9 +23,25 @@ LAZY_ALLOWED = {"foretell.predictor": ("yaml", "pydantic", "numpy")}
 CORE_FORBIDDEN = ("asyncio", "sqlite3", "socket", "subprocess", "threading")
 
 #: the engines: concrete classes only server.py (and the CLI) may put together
-ENGINE_MODULES = ("foretell.store.sqlite", "foretell.queue.memory", "foretell.files.local")
+ENGINE_MODULES = (
+    "foretell.store.sqlite",
+    "foretell.queue.memory",
+    "foretell.files.local",
+    "foretell.streaming.hub",
+    "foretell.streaming.memory",
+    "foretell.engines",
+)
 ENGINE_NAMES = frozenset(
-    {"Dispatcher", "LocalFiles", "MemoryQueue", "ModelHost", "Runner", "SQLiteStore", "StreamHub"}
+    {
+        "Consumer",
+        "LocalFiles",
+        "MemoryBus",
+        "MemoryQueue",
+        "ModelHost",
+        "Runner",
+        "SQLiteStore",
+        "StreamHub",
+    }
 )
 #: part -> foretell modules it must never import (prefix match), TYPE_CHECKING included.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
@@ -35,10 +51,10 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "foretell.server",
         "foretell.cli",
         "foretell.worker",
-        "foretell.streaming.hub",
         *ENGINE_MODULES,
     ),
-    "foretell.admission": ("foretell.api", "foretell.runner", "foretell.hosting"),
+    "foretell.admission": ("foretell.api", "foretell.runner", "foretell.hosting", *ENGINE_MODULES),
+    "foretell.retention": ("foretell.api", "foretell.runner", *ENGINE_MODULES),
     "foretell.hosting": ("foretell.api",),
     "foretell.store": ("foretell.api", "foretell.runner", "foretell.queue", "foretell.files"),
     "foretell.queue": ("foretell.api", "foretell.runner", "foretell.store", "foretell.files"),
@@ -46,6 +62,11 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "foretell.streaming": ("foretell.api", "foretell.runner", "foretell.hosting"),
     "foretell.webhooks": ("foretell.api", "foretell.runner", "foretell.hosting"),
     "foretell.runner": ("foretell.api", "foretell.hosting", "foretell.server"),
+    # the protocols of the seam load no engine
+    "foretell.store.protocol": ENGINE_MODULES,
+    "foretell.queue.protocol": ENGINE_MODULES,
+    "foretell.files.protocol": ENGINE_MODULES,
+    "foretell.streaming.bus": ENGINE_MODULES,
 }
 
 
@@ -121,15 +142,15 @@ def test_api_names_no_engine() -> None:
     assert violations == []
 
 
-def test_importing_the_api_loads_no_runner() -> None:
-    """Loading the whole HTTP app pulls in neither the runner nor the model host (engines
-    still load: the store, queue and files packages re-export theirs from __init__)."""
+def test_importing_the_api_loads_no_runner_and_no_engine() -> None:
+    """Loading the whole HTTP app pulls in neither the runner, the model host, nor any engine
+    (the packages' __init__s re-export only their protocols)."""
     code = "import sys\nimport foretell.api.app\nprint(' '.join(sorted(sys.modules)))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     loaded = result.stdout.split()
-    banned = ("foretell.runner", "foretell.hosting", "foretell.server")
+    banned = ("foretell.runner", "foretell.hosting", "foretell.server", *ENGINE_MODULES)
     assert "foretell.api.app" in loaded
     assert [m for m in loaded if m.startswith(banned)] == []
 

@@ -8,25 +8,18 @@ so this module depends on neither of them.
 
 from __future__ import annotations
 
-import pathlib
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from foretell.core.models import Model
 from foretell.errors import InvalidField, InvalidRequest
+from foretell.files.protocol import FileStore, InvalidKey
 from foretell.files.urls import UrlSigner
 from foretell.outbound import BlockedURL, OutboundPolicy, check_url_shape, parse_url
 from foretell.predictor.errors import InvalidInput
 from foretell.predictor.validate import validate_input
 from foretell.store.protocol import FileRecord
-
-
-class StoredFiles(Protocol):
-    """Where this server keeps output files (the file store's read side)."""
-
-    def path_of(self, key: str) -> pathlib.Path | None:
-        """The local path of a stored file's key, or None if it is gone."""
 
 
 class FileRecords(Protocol):
@@ -38,10 +31,15 @@ class FileRecords(Protocol):
 
 @dataclass
 class FilePlan:
-    """Where each file input comes from: this server's own files, or fetched by the guard."""
+    """Where each file input comes from: this server's own files (by FileStore key), or
+    fetched by the guard."""
 
-    local: dict[str, str] = field(default_factory=dict)
+    #: input URL -> key of this server's own file
+    keys: dict[str, str] = field(default_factory=dict)
     remote: list[str] = field(default_factory=list)
+    #: deprecated: input URL -> local path, where the file store has one; only for
+    #: `WorkItem.local_files` until the dispatcher reads keys (remove with it)
+    local: dict[str, str] = field(default_factory=dict)
 
 
 def check_input(model: Model, raw: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +58,7 @@ class Admission:
     """Checks an input and plans its files, with the collaborators those checks read."""
 
     signer: UrlSigner
-    files: StoredFiles
+    files: FileStore
     records: FileRecords
     policy: OutboundPolicy
     max_data_uri_bytes: int
@@ -84,9 +82,12 @@ class Admission:
                     self._check_data_uri(url)
                     continue
                 parse_url(url)  # one syntax check for every URL, this server's own included
-                local = await self._own_file(account, url, base)
-                if local is not None:
-                    plan.local[url] = local
+                key = await self._own_file(account, url, base)
+                if key is not None:
+                    plan.keys[url] = key
+                    local = self.files.local_path(key)
+                    if local is not None:
+                        plan.local[url] = str(local)
                 else:
                     self._check_remote(url)
                     plan.remote.append(url)
@@ -104,17 +105,17 @@ class Admission:
             )
 
     async def _own_file(self, account: str, url: str, base: str) -> str | None:
-        """The local path of a URL that names this server's own file, else None."""
+        """The key of the file a URL names if it is this server's own, else None."""
         parts = urllib.parse.urlsplit(url)
         path = parts.path if parts.path.startswith("/v1/") else "/v1" + parts.path
         if path.startswith("/v1/outputs/"):
             query = urllib.parse.parse_qs(parts.query)
             expiry, signature = query.get("expiry", [""])[0], query.get("signature", [""])[0]
             if self.signer.verify(path, expiry, signature):
-                found = self.files.path_of(path.removeprefix("/v1/"))
-                if found is None:
+                key = path.removeprefix("/v1/")
+                if not await self._exists(key):
                     raise ValueError(f"this output file no longer exists: {url}")
-                return str(found)
+                return key
             if url.startswith(base):
                 raise ValueError(f"this output URL is invalid or has expired: {url}")
             return None
@@ -123,8 +124,14 @@ class Admission:
             record = await self.records.get_file(account, file_id)
             if record is None:
                 raise ValueError(f"no such file: {url}")
-            return record.path
+            return record.key
         return None
+
+    async def _exists(self, key: str) -> bool:
+        try:
+            return await self.files.exists(key)
+        except InvalidKey:  # we never sign such a key: treat it as gone
+            return False
 
     def _check_remote(self, url: str) -> None:
         if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):

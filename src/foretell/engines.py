@@ -117,7 +117,7 @@ def make_queue(url: str) -> WorkQueue:
 
 def make_bus(url: str, hub: StreamHub | None = None) -> EventBus:
     """The event bus a URL names; the in-process one keeps its logs in `hub` when given."""
-    from foretell.streaming.bus import MemoryBus
+    from foretell.streaming.memory import MemoryBus
 
     _require("--bus", url, "memory")
     return MemoryBus(hub)

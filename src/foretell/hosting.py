@@ -1,9 +1,10 @@
-"""Bringing models up in the background, and admitting predictions made while they come up.
+"""Bringing models up in the background on this runner, publishing how far each has come.
 
 `foretell serve` listens at once. Each model is prepared on its own (environment built,
 code imported, setup() run) while the others already serve. A prediction for a model that is
-not described yet is stored as `starting` and waits here, like a cold boot on Replicate; once
-the schema is known its input is checked and it is queued, or it fails with the reason.
+not described yet waits in the queue, like a cold boot on Replicate: the runner claims it
+once the model has a free slot, checks its input then, and runs it; if the model can't
+start, what waits for it fails with the reason.
 """
 
 from __future__ import annotations
@@ -14,20 +15,17 @@ import datetime
 import hashlib
 import logging
 import pathlib
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-from foretell.admission import Admission
 from foretell.core.ids import version_id
-from foretell.core.models import Model
-from foretell.core.prediction import Prediction
-from foretell.core.status import Status
-from foretell.core.times import timestamp, utcnow
-from foretell.errors import InvalidRequest
+from foretell.core.models import Model, SetupStatus
+from foretell.core.times import utcnow
 from foretell.predictor.errors import PredictorLoadError
-from foretell.queue import WorkItem, WorkQueue
+from foretell.registry import RegistryPublisher
 from foretell.runner import ModelLoadError, Runner
 from foretell.runner.environments import abort_builds, spec_for_directory
 from foretell.runner.spec import WorkerState
@@ -36,9 +34,8 @@ from foretell.store.protocol import Store
 log = logging.getLogger("foretell.hosting")
 
 Progress = Callable[[str], None]
-#: ends a stored prediction that never reached the runner (the dispatcher's end_unrun)
-EndUnrun = Callable[[Prediction, Status, str | None], Awaitable[None]]
-EXPIRED = "Prediction canceled: its Cancel-After deadline passed while the model was starting."
+#: told of a model that can't start, with the reason (the consumer fails its work)
+ModelFailed = Callable[[str, str], None]
 
 
 @dataclasses.dataclass
@@ -51,39 +48,42 @@ class _Bringup:
     ready_at: datetime.datetime | None = None
     #: the last line of the environment build's progress
     progress: str | None = None
-    #: predictions (and the base URL they were made at) waiting for the schema
-    waiting: dict[str, tuple[Prediction, str]] = dataclasses.field(default_factory=dict)
 
 
 class ModelHost:
-    """Owns the hosted models' lifecycle; `models` (the API's registry) lists every model."""
+    """Owns the hosted models' lifecycle, and publishes each one's record (its version,
+    schema and setup state) into the store's model registry, where the API reads it."""
 
     def __init__(
         self,
-        models: dict[str, Model],
         runner: Runner,
         store: Store,
-        queue: WorkQueue,
-        end_unrun: EndUnrun,
-        admission: Admission,
+        model_failed: ModelFailed,
         progress: Progress = print,
         env: dict[str, str] | None = None,
+        *,
+        node: str | None = None,
+        on_publish: Callable[[], None] | None = None,
     ) -> None:
-        self.models = models
+        #: the hosted models (this runner's own copy; the API reads the registry)
+        self.models: dict[str, Model] = {}
         self.runner = runner
         self.store = store
-        self.queue = queue
-        self.end_unrun = end_unrun
-        self.admission = admission
+        self.model_failed = model_failed
         self.progress = progress
         #: extra environment for every worker (a model's own cog.yaml settings win)
         self.env = env or {}
         self._bringups: dict[str, _Bringup] = {}
-        #: bring-ups and deadline cancels in flight (each removes itself when done)
+        #: bring-ups and the registry's publisher (each removes itself when done)
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: writes the records; the node is the host name unless given (the same across
+        #: restarts, so a restart removes the records of models it no longer hosts)
+        self.publisher = RegistryPublisher(
+            store, node or socket.gethostname(), self._current, on_publish=on_publish
+        )
 
-    def start(self, models: dict[str, pathlib.Path]) -> None:
-        """List every model now and bring each up in the background."""
+    async def start(self, models: dict[str, pathlib.Path]) -> None:
+        """Publish every model now (as preparing) and bring each up in the background."""
         for name, path in models.items():
             owner, short = name.split("/", 1)
             self.models[name] = Model(
@@ -98,7 +98,13 @@ class ModelHost:
                 default_example=None,
             )
             self._bringups[name] = _Bringup()
+        await self.publisher.forget_others(models)
+        for name in models:
+            await self.publisher.publish(name)
+        for name, path in models.items():
             self._track(asyncio.create_task(self._bring_up(name, path)))
+        # the worker's ready/busy/defunct changes, and build progress, are polled
+        self._track(asyncio.create_task(self.publisher.run(lambda: list(self._bringups))))
 
     async def close(self) -> None:
         """Stop bringing models up (a half-built environment is rebuilt next time)."""
@@ -108,67 +114,22 @@ class ModelHost:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def status(self, name: str) -> dict[str, Any]:
-        """The model's setup state as the models API shows it."""
-        bringup = self._bringups.get(name)
-        if bringup is None:
-            return {"status": "unknown"}
+    def setup(self, name: str) -> SetupStatus:
+        """How far the model has come, as this runner publishes it."""
+        bringup = self._bringups[name]
         phase, error = bringup.phase, bringup.error
         if phase == "described":
             info = self.runner.state_info(name)
             phase, error = info.state.value, info.error
-        return {
-            "status": phase,
-            "error": error,
-            "started_at": timestamp(bringup.since),
-            "ready_at": timestamp(bringup.ready_at),
-            "waiting_predictions": len(bringup.waiting),
-            "progress": bringup.progress if phase == "preparing" else None,
-        }
+        progress = bringup.progress if phase == "preparing" else None
+        return SetupStatus(phase, error, bringup.since, bringup.ready_at, progress)
 
-    async def defer(self, prediction: Prediction, base: str) -> None:
-        """Queue a stored prediction once its model is described (now, if it already is);
-        fail it if the model could not start."""
-        bringup = self._bringups[prediction.model]
-        if bringup.phase == "setup_failed":
-            await self._fail(prediction, bringup.error or "")
-            return
-        bringup.waiting[prediction.id] = (prediction, base)
-        if bringup.phase == "described":
-            await self._admit(bringup, prediction, base)
-        elif prediction.deadline is not None:
-            delay = max(0.0, (prediction.deadline - utcnow()).total_seconds())
-            asyncio.get_running_loop().call_later(delay, self._expire, prediction.id)
-
-    async def cancel_waiting(self, prediction_id: str, reason: str | None = None) -> bool:
-        """Cancel a prediction still waiting for its model; False if none is waiting."""
-        for bringup in self._bringups.values():
-            found = bringup.waiting.pop(prediction_id, None)
-            if found is not None:
-                await self.end_unrun(found[0], Status.CANCELED, reason)
-                return True
-        return False
-
-    def _expire(self, prediction_id: str) -> None:
-        """Cancel-After passed while the prediction waited (a no-op once it was queued:
-        the dispatcher keeps the deadline from then on)."""
-        task = asyncio.create_task(self.cancel_waiting(prediction_id, EXPIRED))
-        self._track(task)
+    def _current(self, name: str) -> tuple[Model, SetupStatus]:
+        return self.models[name], self.setup(name)
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def waiting_note(self, name: str) -> str:
-        """The log line a waiting prediction shows ("" if the model is not starting)."""
-        bringup = self._bringups[name]
-        if bringup.phase not in ("preparing", "starting"):
-            return ""
-        doing = "building its environment" if bringup.phase == "preparing" else "loading"
-        return (
-            f"Waiting for {name} to start ({doing} since {timestamp(bringup.since)}); "
-            "this prediction runs as soon as it is ready.\n"
-        )
 
     async def _bring_up(self, name: str, path: pathlib.Path) -> None:
         bringup = self._bringups[name]
@@ -182,6 +143,7 @@ class ModelHost:
             spec = await asyncio.to_thread(spec_for_directory, path, name, progress)
             spec = dataclasses.replace(spec, env={**self.env, **spec.env})
             bringup.phase = "starting"
+            await self.publisher.publish(name)
             await self.runner.add_model(spec)
             schema = await self.runner.wait_described(name)
         except (PredictorLoadError, ModelLoadError) as exc:
@@ -198,51 +160,23 @@ class ModelHost:
             default_example=default_example(path, name, model.version),
         )
         bringup.phase = "described"
+        await self.publisher.publish(name)
         elapsed = asyncio.get_running_loop().time() - started
         self.progress(f"  {name}:{model.version} imported in {elapsed:.1f} s; running setup()")
-        for prediction, base in list(bringup.waiting.values()):
-            await self._admit(bringup, prediction, base)
         settled = await self.runner.wait_ready(name)
         if settled in (WorkerState.READY, WorkerState.BUSY):
             bringup.ready_at = utcnow()
+        await self.publisher.publish(name)
         elapsed = asyncio.get_running_loop().time() - started
         self.progress(f"  {name} is {settled.value} ({elapsed:.1f} s after the server started)")
 
     async def _failed(self, name: str, error: str) -> None:
         bringup = self._bringups[name]
         bringup.phase, bringup.error = "setup_failed", error
+        await self.publisher.publish(name)
         log.error("model %s can't be served: %s", name, error)
         self.progress(f"ERROR: model {name} can't be served: {error}")
-        waiting, bringup.waiting = bringup.waiting, {}
-        for prediction, _ in waiting.values():
-            await self._fail(prediction, error)
-
-    async def _fail(self, prediction: Prediction, error: str) -> None:
-        message = f"The model {prediction.model} could not start: {error}"
-        await self.end_unrun(prediction, Status.FAILED, message)
-
-    async def _admit(self, bringup: _Bringup, prediction: Prediction, base: str) -> None:
-        """Check a waiting prediction's input now that the schema is known, then queue it."""
-        if bringup.waiting.pop(prediction.id, None) is None:
-            return  # canceled meanwhile
-        model = self.models[prediction.model]
-        try:
-            plan = await self.admission.plan_files(
-                prediction.account, model, prediction.input, base
-            )
-        except InvalidRequest as exc:
-            problems = "; ".join(f"{f.field}: {f.description}" for f in exc.fields)
-            error = f"Invalid input (checked once the model had started): {problems}"
-            await self.end_unrun(prediction, Status.FAILED, error)
-            return
-        waited = (utcnow() - prediction.created_at).total_seconds()
-        ready = dataclasses.replace(
-            prediction,
-            iterator=model.is_iterator,
-            logs=prediction.logs + f"The model was ready after {waited:.1f} s.\n",
-        )
-        await self.store.save_prediction(ready)
-        await self.queue.put(WorkItem(ready, model.runner_name, plan.local, tuple(plan.remote)))
+        self.model_failed(name, error)
 
 
 def source_version(path: pathlib.Path, name: str) -> str:

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 
 from foretell.core.prediction import utcnow
-from foretell.files.local import LocalFiles
+from foretell.files.protocol import FileStore, outputs_prefix
 from foretell.store.protocol import Store
 
 log = logging.getLogger("foretell.retention")
@@ -25,7 +25,7 @@ class Retention:
     def __init__(
         self,
         store: Store,
-        files: LocalFiles,
+        files: FileStore,
         retention_s: float,
         clock: Callable[[], datetime.datetime] = utcnow,
     ) -> None:
@@ -57,14 +57,14 @@ class Retention:
         while True:
             ids = await self.store.remove_prediction_data(cutoff, BATCH)
             for prediction_id in ids:
-                await asyncio.to_thread(self.files.delete_outputs, prediction_id)
+                await self.files.delete_prefix(outputs_prefix(prediction_id))
             cleared += len(ids)
             if len(ids) < BATCH:
                 break
         while True:
             expired = await self.store.expired_files(now, BATCH)
             for record in expired:
-                await asyncio.to_thread(self.files.delete_upload, record.id)
+                await self.files.delete(record.key)
                 await self.store.delete_file(record.account, record.id)
             deleted += len(expired)
             if len(expired) < BATCH:

@@ -1,4 +1,5 @@
-"""`foretell serve`: the API, the runner and the dispatcher in one process (embedded shape)."""
+"""`foretell serve`: the API node and a runner in one process, meeting only through the
+seam's engines (store, queue, bus, files), chosen from URLs (foretell.engines)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import logging
 import os
 import pathlib
 import secrets
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 import orjson
@@ -15,21 +17,25 @@ import uvicorn
 
 from foretell.api import render
 from foretell.api.app import create_app
+from foretell.api.catalog import ModelCatalog
+from foretell.api.service import PredictionService
 from foretell.api.state import ApiState, Settings
+from foretell.api.sweeper import Sweeper
 from foretell.core.accounts import hash_token
 from foretell.core.ids import api_token
 from foretell.core.status import Status
-from foretell.files.local import LocalFiles
+from foretell.engines import MEMORY, EngineURLs, make_bus, make_files, make_queue, open_store
 from foretell.files.urls import UrlSigner
 from foretell.hosting import ModelHost
 from foretell.outbound import GuardedClient, OutboundPolicy
-from foretell.queue import MemoryQueue
+from foretell.queue.protocol import WorkItem, WorkQueue
 from foretell.retention import Retention
 from foretell.runner import Runner
-from foretell.runner.dispatch import Dispatcher
+from foretell.runner.consumer import Consumer, owner_id
+from foretell.runner.execution import ExecutionContext
+from foretell.runner.live import LiveCopies
 from foretell.shutdown import Server, Shutdown
-from foretell.store.sqlite import SQLiteStore
-from foretell.streaming.hub import StreamHub
+from foretell.store.protocol import Store
 from foretell.webhooks import Deliverer, Outbox, RetryPolicy
 
 log = logging.getLogger("foretell")
@@ -79,7 +85,7 @@ def _signing_key(data_dir: pathlib.Path) -> bytes:
     return path.read_bytes()
 
 
-async def create_token(store: SQLiteStore, account: str) -> str:
+async def create_token(store: Store, account: str) -> str:
     """A new API token for `account` (created if needed); only its hash is stored."""
     await store.ensure_account(account, account)
     token = api_token()
@@ -100,23 +106,28 @@ def _progress(line: str) -> None:
     print(line, flush=True)
 
 
-async def _recover(state: ApiState, host: ModelHost, dispatcher: Dispatcher, base: str) -> None:
-    """Requeue what never started; fail what was running when the server died (with its
+async def _recover(
+    store: Store, service: PredictionService, queue: WorkQueue, hosted: Collection[str], base: str
+) -> None:
+    """With an in-process queue this process is the only runner, so whatever the store says
+    is unfinished was this data dir's last server's: requeue what never started (its input is
+    checked again once its model is up); fail what was running when it died (with its
     `completed` webhook, like any other end)."""
-    for prediction in await state.store.unfinished_predictions():
-        model = state.model(prediction.model)
-        if prediction.status is Status.STARTING and model is not None:
-            await host.defer(prediction, base)  # queued again once its model is described
-            continue
-        reason = (
-            RESTARTED if model is not None else f"The model {prediction.model} is no longer served."
-        )
-        await dispatcher.end_unrun(prediction, Status.FAILED, reason)
+    for prediction in await store.unfinished_predictions():
+        if prediction.model not in hosted:
+            reason = f"The model {prediction.model} is no longer served."
+            await service.end_unrun(prediction, Status.FAILED, reason)
+        elif prediction.status is Status.STARTING:
+            await queue.put(WorkItem(prediction, prediction.model, admitted=False, base_url=base))
+            if prediction.deadline is not None:
+                service.on_deadline(prediction)
+        else:
+            await service.end_unrun(prediction, Status.FAILED, RESTARTED)
 
 
-def _running(dispatcher: Dispatcher, grace_s: float) -> Callable[[], str]:
+def _running(consumer: Consumer, grace_s: float) -> Callable[[], str]:
     def describe() -> str:
-        count = len(dispatcher.live)
+        count = consumer.running()
         if not count:
             return "no prediction is running"
         return f"waiting up to {grace_s:g} s for {count} running prediction(s) to finish"
@@ -129,7 +140,8 @@ async def serve(config: ServeConfig) -> None:
     # Resolved once: workers run with their model's directory as cwd.
     config = replace(config, data_dir=config.data_dir.resolve())
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SQLiteStore(config.data_dir / "foretell.db")
+    urls = EngineURLs.parse(config.data_dir, config.database, config.queue, config.files)
+    store = open_store(urls.database)
     await store.open()
     if not config.settings.no_auth and await store.count_tokens() == 0:
         token = await create_token(store, DEFAULT_ACCOUNT)
@@ -137,51 +149,62 @@ async def serve(config: ServeConfig) -> None:
     outbound = GuardedClient(OutboundPolicy(allow_private=config.allow_private_urls))
     try:
         async with Runner(scratch_dir=None) as runner:
-            await _serve_with(config, store, outbound, runner)
+            await _serve_with(config, urls, store, outbound, runner)
     finally:
         await outbound.close()
         await store.close()
 
 
 async def _serve_with(
-    config: ServeConfig, store: SQLiteStore, outbound: GuardedClient, runner: Runner
+    config: ServeConfig, urls: EngineURLs, store: Store, outbound: GuardedClient, runner: Runner
 ) -> None:
-    files = LocalFiles(config.data_dir / "files")
-    dispatcher = Dispatcher(runner, store, files, outbound)
-    queue = MemoryQueue()
-    hub = StreamHub()
-    dispatcher.event_listeners.append(hub.publish)
+    files = make_files(urls.files)
+    queue = make_queue(urls.queue)
+    bus = make_bus(urls.bus)
     signer = UrlSigner(_signing_key(config.data_dir), config.output_url_ttl_s)
+    service = PredictionService(store, queue, bus)
+    catalog = ModelCatalog(store)
     state = ApiState(
-        store, queue, dispatcher, files, signer, config.settings, hub, outbound
+        store, queue, service, files, signer, config.settings, outbound, catalog
     )  # fmt: skip
-    host = ModelHost(
-        state.models, runner, store, queue, dispatcher.end_unrun, state.admission,
-        _progress, thread_limits(config.model_threads),
-    )  # fmt: skip
-    state.host = host
-    host.start(config.models)
     public = config.public_url or f"http://{config.host}:{config.port}"
     deliverer = Deliverer(store, outbound, config.webhook_retry)
     outbox = Outbox(
         store, lambda p: orjson.dumps(render.prediction(public, state, p)), deliverer.wake
     )
-    dispatcher.webhooks = outbox
+    service.webhooks = outbox
+    copies = LiveCopies(store, outbox.wake)
+    context = ExecutionContext(bus, copies, files, outbound, state.admission, outbox)
+    owner = owner_id(socket.gethostname(), os.getpid(), secrets.token_hex(4))
+    host = ModelHost(
+        runner, store, lambda name, error: consumer.model_failed(name, error), _progress,
+        thread_limits(config.model_threads), on_publish=catalog.nudge,
+    )  # fmt: skip
+    consumer = Consumer(runner, queue, store, bus, context, owner, host.models.get)
+    sweeper = Sweeper(service)
+    service.on_deadline = sweeper.schedule
     retention = Retention(store, files, config.data_retention_s)
+    await host.start(config.models)
+    await catalog.refresh()
+    catalog.start()
     outbox.start()
     deliverer.start()
-    dispatcher.start(queue)
     retention.start()
-    shutdown = Shutdown(_progress, _running(dispatcher, config.shutdown_grace_s))
+    shutdown = Shutdown(_progress, _running(consumer, config.shutdown_grace_s))
     shutdown.install()
     try:
-        await _recover(state, host, dispatcher, public)
+        if urls.queue == MEMORY:  # this process is the data dir's only runner
+            await _recover(store, service, queue, config.models, public)
+        consumer.start()
+        sweeper.start()
         await _serve_http(config, state, shutdown)
     finally:
         grace = shutdown.grace_left(config.shutdown_grace_s)
         await host.close()  # stops environment builds; what waits for them stays queued
-        await dispatcher.drain(grace, SHUT_DOWN, shutdown.force)
-        await dispatcher.close()
+        await sweeper.close()
+        await consumer.drain(grace, SHUT_DOWN, shutdown.force)
+        await consumer.close()
+        await catalog.close()
         await outbox.close()
         await deliverer.close()
         await retention.close()
@@ -204,7 +227,7 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
     shutdown.server = server
     url = f"http://{config.host}:{config.port}"
     server.on_started = lambda: print(
-        f"foretell is serving {len(state.models)} model(s) at {url}"
+        f"foretell is serving {len(config.models)} model(s) at {url}"
         " (each loads in the background; predictions wait for it)\n"
         f"  playground {url}/ · API docs {url}/openapi.json · for agents {url}/llms.txt, {url}/mcp",
         flush=True,

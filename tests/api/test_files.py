@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import pathlib
 
 import pytest
+from starlette.responses import StreamingResponse
 
+from foretell.api.files import _bytes
+from foretell.errors import NotFound
+from foretell.files.local import LocalFiles
+from foretell.files.protocol import FileStore
 from tests.server import Server
 
 
@@ -113,3 +119,39 @@ def test_text_content_field_is_the_file(server: Server) -> None:
             "notes.md", "text/markdown", 7,
         )  # fmt: skip
         assert client.get(f"/v1/files/{created['id']}/download").content == b"# hello"
+
+
+class _Elsewhere:
+    """The local engine as an engine whose files are not on this disk (an object store)."""
+
+    def __init__(self, files: LocalFiles) -> None:
+        self._files = files
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._files, name)
+
+    def local_path(self, key: str) -> pathlib.Path | None:
+        return None
+
+
+async def test_bytes_are_streamed_from_a_store_without_local_paths(
+    tmp_path: pathlib.Path,
+) -> None:
+    """Where the file store has no local path, a download streams the stored bytes with
+    their length and name; a missing file or a bad key is a 404."""
+    local = LocalFiles(tmp_path / "files")
+    data = b"x" * (3 * 1024 * 1024)
+    await local.put("uploads/f1/a b.txt", data)
+    files: FileStore = _Elsewhere(local)  # type: ignore[assignment]
+    response = await _bytes(files, "uploads/f1/a b.txt", "text/plain", "a b.txt")
+    assert isinstance(response, StreamingResponse)
+    assert response.headers["content-length"] == str(len(data))
+    assert response.headers["content-disposition"] == "attachment; filename*=utf-8''a%20b.txt"
+    body = b""
+    async for chunk in response.body_iterator:
+        assert isinstance(chunk, bytes)
+        body += chunk
+    assert body == data
+    for key in ("uploads/f1/gone.txt", "uploads/../x"):
+        with pytest.raises(NotFound):
+            await _bytes(files, key, None, None)

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped, MemoryBus
+from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped
 from foretell.streaming.hub import StreamHub
+from foretell.streaming.memory import MemoryBus
 
 ENGINES: dict[str, Callable[[int], EventBus]] = {
     "memory": lambda max_events: MemoryBus(StreamHub(max_events=max_events)),

@@ -12,7 +12,8 @@ from collections.abc import Callable
 import pytest
 
 from foretell.core.prediction import Prediction
-from foretell.queue import Lease, LeaseLost, MemoryQueue, WorkItem, WorkQueue
+from foretell.queue import Lease, LeaseLost, WorkItem, WorkQueue
+from foretell.queue.memory import MemoryQueue
 
 
 class Clock:

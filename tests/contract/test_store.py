@@ -130,10 +130,11 @@ async def test_unfinished_predictions_for_recovery(store: Store) -> None:
 
 
 async def test_files(store: Store) -> None:
-    """Files are added, read (by owner only), listed and deleted."""
+    """Files are added, read (by owner only, with the key of their bytes), listed and
+    deleted."""
     record = FileRecord(
         "f1", "ann", "a.txt", "text/plain", 3, "md5", "sha", {"k": "v"}, T0,
-        T0 + datetime.timedelta(days=1), "/tmp/a.txt",
+        T0 + datetime.timedelta(days=1), "uploads/f1/a.txt",
     )  # fmt: skip
     await store.add_file(record)
     assert await store.get_file("ann", "f1") == record
@@ -215,7 +216,7 @@ async def test_retention_clears_old_predictions_and_lists_expired_files(store: S
     assert kept is not None and kept.output == "b" and not kept.data_removed
     record = FileRecord(
         "f1", "ann", "a.txt", "text/plain", 3, "md5", "sha", {}, T0,
-        T0 + datetime.timedelta(days=1), "/tmp/a.txt",
+        T0 + datetime.timedelta(days=1), "uploads/f1/a.txt",
     )  # fmt: skip
     await store.add_file(record)
     assert await store.expired_files(T0 + datetime.timedelta(hours=23), 10) == []

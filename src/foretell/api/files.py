@@ -5,20 +5,24 @@ from __future__ import annotations
 import datetime
 import mimetypes
 import re
+import urllib.parse
 from typing import Any
 
 import orjson
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.params import page_limit
+from foretell.api.protocols import FileStore
 from foretell.api.responses import JSONResponse
 from foretell.api.state import api_state
+from foretell.core.ids import file_id
 from foretell.core.times import utcnow
 from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound, TooLarge
+from foretell.files.protocol import InvalidKey, upload_key
 from foretell.store.protocol import FileRecord
 
 FILE_TTL = datetime.timedelta(hours=24)
@@ -48,13 +52,18 @@ async def create_file(request: Request) -> Response:
             or "application/octet-stream"
         )
         metadata = await _metadata(form)
-    file_id, path, md5, sha256 = state.files.save_upload(name, data)
+    new_id = file_id()
+    stored = await state.files.put(upload_key(new_id, name), data)
     now = utcnow()
     record = FileRecord(
-        file_id, who.username, name, content_type, len(data), md5, sha256, metadata,
-        now, now + FILE_TTL, str(path),
+        new_id, who.username, name, content_type, stored.size, stored.md5, stored.sha256,
+        metadata, now, now + FILE_TTL, stored.key,
     )  # fmt: skip
-    await state.store.add_file(record)
+    try:
+        await state.store.add_file(record)
+    except BaseException:  # no record, no bytes: nothing would ever delete them
+        await state.files.delete(stored.key)
+        raise
     return JSONResponse(render.file(request, record), status_code=201)
 
 
@@ -174,14 +183,14 @@ async def delete_file(request: Request) -> Response:
     record = await _own_file(request)
     state = api_state(request)
     await state.store.delete_file(record.account, record.id)
-    state.files.delete_upload(record.id)
+    await state.files.delete(record.key)
     return Response(status_code=204)
 
 
 async def download_file(request: Request) -> Response:
     """GET /v1/files/{id}/download — the bytes, with a token."""
     record = await _own_file(request)
-    return FileResponse(record.path, media_type=record.content_type, filename=record.name)
+    return await _bytes(api_state(request).files, record.key, record.content_type, record.name)
 
 
 async def download_output(request: Request) -> Response:
@@ -193,7 +202,32 @@ async def download_output(request: Request) -> Response:
     signed_path = f"/v1/{key}"
     if not state.signer.verify(signed_path, params.get("expiry", ""), params.get("signature", "")):
         raise NotFound("This file URL is invalid or has expired.")
-    file_path = state.files.path_of(key)
-    if file_path is None:
+    name = key.rsplit("/", 1)[-1]
+    return await _bytes(state.files, key, mimetypes.guess_type(name)[0], None)
+
+
+async def _bytes(
+    files: FileStore, key: str, media_type: str | None, filename: str | None
+) -> Response:
+    """A stored file's bytes: sent from disk where the store has a local path (ranges,
+    sendfile), else streamed from the store; 404 if it is gone."""
+    try:
+        local = files.local_path(key)
+        info = None if local is not None else await files.stat(key)
+    except InvalidKey:
+        raise NotFound(_NOT_FOUND) from None
+    if local is not None:
+        return FileResponse(local, media_type=media_type, filename=filename)
+    if info is None:
         raise NotFound(_NOT_FOUND)
-    return FileResponse(file_path, media_type=mimetypes.guess_type(file_path.name)[0])
+    headers = {"content-length": str(info.size)}
+    if filename is not None:  # as FileResponse says it
+        headers["content-disposition"] = _disposition(filename)
+    return StreamingResponse(files.open(key), media_type=media_type, headers=headers)
+
+
+def _disposition(filename: str) -> str:
+    quoted = urllib.parse.quote(filename)
+    if quoted != filename:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{filename}"'

@@ -14,29 +14,48 @@ from foretell.api.body import read_body
 from foretell.api.params import optional_count, page_limit
 from foretell.api.responses import JSONResponse
 from foretell.api.state import ApiState, api_state
-from foretell.core.models import Model
+from foretell.core.models import Model, ModelRecord
+from foretell.core.times import timestamp
 from foretell.errors import BadRequest, NotFound
 
 
-def _model(request: Request) -> Model:
+def _record(request: Request) -> ModelRecord:
     name = f"{request.path_params['owner']}/{request.path_params['name']}"
-    model = api_state(request).model(name)
-    if model is None:
+    record = api_state(request).catalog.get(name)
+    if record is None:
         raise NotFound("The requested resource could not be found.")
-    return model
+    return record
 
 
-def _render(request: Request, m: Model) -> dict[str, Any]:
-    host = api_state(request).host
-    return render.model(request, m, host.status(m.full_name) if host is not None else None)
+def _model(request: Request) -> Model:
+    return _record(request).model
+
+
+async def setup_view(state: ApiState, record: ModelRecord) -> dict[str, Any]:
+    """A model's `setup` field (foretell's own): how far it has come on its runner, as the
+    runner published it, and how many predictions wait in the queue for it."""
+    setup = record.setup
+    return {
+        "status": setup.status,
+        "error": setup.error,
+        "started_at": timestamp(setup.started_at),
+        "ready_at": timestamp(setup.ready_at),
+        "waiting_predictions": await state.queue.depth(record.model.runner_name),
+        "progress": setup.progress,
+    }
+
+
+async def _render(request: Request, record: ModelRecord) -> dict[str, Any]:
+    setup = await setup_view(api_state(request), record)
+    return render.model(request, record.model, setup)
 
 
 async def list_models(request: Request) -> Response:
     """GET /v1/models — every hosted model."""
     await authenticate(request)
     limit = page_limit(request.query_params.get("limit"))
-    models = sorted(api_state(request).models.values(), key=lambda m: m.full_name)[:limit]
-    return JSONResponse(render.page(request, [_render(request, m) for m in models], None))
+    records = api_state(request).catalog.all()[:limit]
+    return JSONResponse(render.page(request, [await _render(request, r) for r in records], None))
 
 
 async def search_models(request: Request) -> Response:
@@ -48,7 +67,7 @@ async def search_models(request: Request) -> Response:
             raw = str(orjson.loads(raw))
         except orjson.JSONDecodeError:
             pass
-    results = [_render(request, m) for m in _matching(api_state(request), raw)]
+    results = [await _render(request, r) for r in _matching(api_state(request), raw)]
     return JSONResponse(render.page(request, results, None))
 
 
@@ -59,30 +78,30 @@ async def search(request: Request) -> Response:
     if not query:
         raise BadRequest('Query parameter "query" is required')
     limit = min(max(optional_count(request.query_params.get("limit"), "limit", default=20), 1), 50)
-    models = _matching(api_state(request), query)[:limit]
+    records = _matching(api_state(request), query)[:limit]
     return JSONResponse(
         {
             "query": query,
-            "models": [{"model": _render(request, m), "metadata": {}} for m in models],
+            "models": [{"model": await _render(request, r), "metadata": {}} for r in records],
             "collections": [],
             "pages": [],
         }
     )
 
 
-def _matching(state: ApiState, query: str) -> list[Model]:
+def _matching(state: ApiState, query: str) -> list[ModelRecord]:
     words = query.lower().split()
     return [
-        m
-        for m in sorted(state.models.values(), key=lambda m: m.full_name)
-        if all(w in f"{m.full_name} {m.description or ''}".lower() for w in words)
+        r
+        for r in state.catalog.all()
+        if all(w in f"{r.full_name} {r.model.description or ''}".lower() for w in words)
     ]
 
 
 async def get_model(request: Request) -> Response:
     """GET /v1/models/{owner}/{name}."""
     await authenticate(request)
-    return JSONResponse(_render(request, _model(request)))
+    return JSONResponse(await _render(request, _record(request)))
 
 
 async def get_readme(request: Request) -> Response:

@@ -123,7 +123,7 @@ async def _create(
     await _accept(state, model, prediction, plan, base)
     headers = {"Location": f"{base}/v1/predictions/{prediction.id}"}
     if wait is not None:
-        await state.dispatcher.wait(prediction.id, wait)
+        await state.service.wait(prediction.id, wait)
         headers["Preference-Applied"] = "wait" if wait == 60 else f"wait={int(wait)}"
     current = await _current(state, account, prediction.id)
     body_json = render.prediction(render.base_url(request), state, current)
@@ -136,17 +136,33 @@ async def _create(
 async def _accept(
     state: ApiState, model: Model, prediction: Prediction, plan: FilePlan | None, base: str
 ) -> None:
-    """Store the prediction (durable before anyone hears of it), then queue it; one for a
-    model that is not described yet waits for it (or fails if the model can't start)."""
-    if plan is None and state.host is not None:
-        prediction = replace(prediction, logs=state.host.waiting_note(model.full_name))
-    await state.store.create_prediction(prediction)
-    state.dispatcher.expect(prediction.id)
-    if plan is not None:
-        item = WorkItem(prediction, model.runner_name, plan.local, tuple(plan.remote))
-        await state.queue.put(item)
-    elif state.host is not None:
-        await state.host.defer(prediction, base)
+    """Store the prediction (durable before anyone hears of it), then queue it. One for a
+    model that is not described yet waits in the queue too: the runner checks its input
+    once it claims it (or fails it, if the model can't start)."""
+    if plan is None:
+        note = _waiting_note(state, model.full_name)
+        item = WorkItem(
+            replace(prediction, logs=note), model.runner_name, admitted=False, base_url=base
+        )
+    else:
+        item = WorkItem(
+            prediction, model.runner_name, plan.keys, tuple(plan.remote),
+            local_files=plan.local, base_url=base,
+        )  # fmt: skip
+    await state.service.create(item)
+
+
+def _waiting_note(state: ApiState, name: str) -> str:
+    """The log line of a prediction that waits for its model ("" unless it is starting)."""
+    record = state.catalog.get(name)
+    if record is None or record.setup.status not in ("preparing", "starting"):
+        return ""
+    doing = "building its environment" if record.setup.status == "preparing" else "loading"
+    since = f" since {timestamp(record.setup.started_at)}" if record.setup.started_at else ""
+    return (
+        f"Waiting for {name} to start ({doing}{since}); "
+        "this prediction runs as soon as it is ready.\n"
+    )
 
 
 def _webhook(
@@ -189,10 +205,7 @@ def _deadline(
 
 
 async def _current(state: ApiState, account: Account, id_: str) -> Prediction:
-    live = state.dispatcher.get(id_)
-    if live is not None and live.account == account.username:
-        return live
-    stored = await state.store.get_prediction(account.username, id_)
+    stored = await state.service.get(account.username, id_)
     if stored is None:
         raise NotFound("The requested resource could not be found.")
     return stored
@@ -212,9 +225,8 @@ async def cancel_prediction(request: Request) -> Response:
     state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
     if not current.status.is_terminal:
-        if state.host is None or not await state.host.cancel_waiting(current.id):
-            await state.dispatcher.cancel(current)
-        await state.dispatcher.wait(current.id, 5.0)
+        await state.service.cancel(current)
+        await state.service.wait(current.id, 5.0)
         current = await _current(state, account, current.id)
     return JSONResponse(render.prediction(render.base_url(request), state, current))
 
@@ -257,8 +269,7 @@ async def list_predictions(request: Request) -> Response:
     )
     results = []
     for stored in page.items:
-        current = state.dispatcher.get(stored.id) or stored
-        results.append(render.prediction(render.base_url(request), state, current))
+        results.append(render.prediction(render.base_url(request), state, stored))
     return JSONResponse(render.page(request, results, page.next_cursor, page.previous_cursor))
 
 

@@ -1,16 +1,19 @@
-"""What the API layer works with: the store, the dispatcher, hosted models, files, settings.
+"""What the API layer works with: the store, the prediction service, the model catalog, files,
+settings.
 
 Each collaborator is typed by what the API needs of it (foretell.api.protocols), never by an
 engine class: server.py is where the concrete ones meet."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
 from foretell.admission import Admission
-from foretell.api.protocols import EventLogs, FileStore, ModelLifecycle, Predictions
+from foretell.api.catalog import ModelCatalog
+from foretell.api.protocols import FileStore
+from foretell.api.service import PredictionService
 from foretell.core.models import Model
 from foretell.files.urls import UrlSigner
 from foretell.outbound import GuardedClient
@@ -37,16 +40,14 @@ class ApiState:
 
     store: Store
     queue: WorkQueue
-    #: predictions in flight (the dispatcher, in the embedded shape)
-    dispatcher: Predictions
+    #: create, read, wait for, cancel and stream predictions (over store, queue and bus)
+    service: PredictionService
     files: FileStore
     signer: UrlSigner
     settings: Settings
-    hub: EventLogs
     outbound: GuardedClient
-    models: dict[str, Model] = field(default_factory=dict)
-    #: brings models up; None where models are added ready-made
-    host: ModelLifecycle | None = None
+    #: the hosted models, as their runners published them in the store
+    catalog: ModelCatalog
 
     @property
     def admission(self) -> Admission:
@@ -58,11 +59,13 @@ class ApiState:
 
     def model(self, full_name: str) -> Model | None:
         """A hosted model by `owner/name`."""
-        return self.models.get(full_name)
+        record = self.catalog.get(full_name)
+        return record.model if record is not None else None
 
     def version(self, version_id: str) -> Model | None:
         """The hosted model whose current version is `version_id`."""
-        return next((m for m in self.models.values() if m.version == version_id), None)
+        record = self.catalog.by_version(version_id)
+        return record.model if record is not None else None
 
 
 def api_state(request: Request) -> ApiState:

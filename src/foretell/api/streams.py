@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import os
 from collections.abc import AsyncIterator
@@ -19,7 +18,7 @@ from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction
 from foretell.core.status import Status, done_event
 from foretell.errors import NotFound
-from foretell.streaming import StreamEvent, StreamLog
+from foretell.streaming.bus import EventsDropped, StreamEvent
 from foretell.streaming.frames import KEEP_ALIVE, OPENING, frame
 
 #: Seconds of silence before a `:` keep-alive comment (FORETELL_SSE_KEEPALIVE_S to change).
@@ -39,17 +38,15 @@ async def stream_prediction(request: Request) -> Response:
     stored = await state.store.get_prediction(account, prediction_id)
     if stored is None:
         raise NotFound(_GONE)
-    log = state.hub.get(prediction_id)
-    if log is None:
-        live = state.dispatcher.get(prediction_id)
-        log = (
-            state.hub.open(prediction_id)
-            if live or not stored.status.is_terminal
-            else _replay(state, stored)
-        )
+    bus = state.service.bus
+    replay = None
+    if stored.status.is_terminal and not await bus.has_events(prediction_id):
+        replay = _replay(stored)  # the bus dropped a finished prediction's events
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(
-        _events(request, state, log, start), media_type="text/event-stream", headers=headers
+        _events(request, state, prediction_id, start, replay),
+        media_type="text/event-stream",
+        headers=headers,
     )
 
 
@@ -62,9 +59,9 @@ def _resume_from(request: Request) -> int:
     return parse_count(query, "last_event_id") + 1 if query else 0
 
 
-def _replay(state: ApiState, prediction: Prediction) -> StreamLog:
-    """Events rebuilt from a stored prediction whose live log has been dropped."""
-    log = StreamLog(max_events=state.hub.max_events)
+def _replay(prediction: Prediction) -> list[StreamEvent]:
+    """Events rebuilt from a stored prediction whose events the bus no longer keeps."""
+    events: list[tuple[str, Any, tuple[tuple[str | int, ...], ...]]] = []
     items = prediction.output if prediction.iterator else [prediction.output]
     for index, item in enumerate(items or []):
         base = (index,) if prediction.iterator else ()
@@ -74,39 +71,47 @@ def _replay(state: ApiState, prediction: Prediction) -> StreamLog:
             if tuple(loc[: len(base)]) == base
         )
         if item is not None:
-            log.append("output", item, files)
+            events.append(("output", item, files))
     if prediction.logs:
-        log.append("logs", prediction.logs)
+        events.append(("logs", prediction.logs, ()))
     if prediction.status is Status.FAILED:
-        log.append("error", {"detail": prediction.error})
-    log.append("done", done_event(prediction.status))
-    return log
+        events.append(("error", {"detail": prediction.error}, ()))
+    events.append(("done", done_event(prediction.status), ()))
+    return [StreamEvent(seq, name, data, files) for seq, (name, data, files) in enumerate(events)]
 
 
 async def _events(
-    request: Request, state: ApiState, log: StreamLog, position: int
+    request: Request,
+    state: ApiState,
+    prediction_id: str,
+    position: int,
+    replay: list[StreamEvent] | None,
 ) -> AsyncIterator[str]:
     yield OPENING
+    bus = state.service.bus
     while True:
-        waiter = log.changed
         try:
-            events = log.since(position)
-        except LookupError:
+            if replay is not None:
+                events = [e for e in replay if e.seq >= position]
+            else:
+                events = await bus.read(prediction_id, position, KEEP_ALIVE_S)
+        except EventsDropped as dropped:
             detail = (
-                f"This reader fell more than {log.max_events} events behind and missed some. "
-                f"Reconnect with Last-Event-ID: {log.first_seq - 1} to resume from the oldest kept."
+                "This reader fell behind and missed some events. "
+                f"Reconnect with Last-Event-ID: {dropped.first - 1} to resume from the oldest kept."
             )
             yield frame(position, "error", orjson.dumps({"detail": detail}).decode())
             return
-        if events:  # everything available goes out in one write
-            yield "".join(frame(e.seq, e.name, _data(request, state, e)) for e in events)
-            position = events[-1].seq + 1
-            if events[-1].name == "done":
+        if not events:
+            if replay is not None:
                 return
-        try:
-            await asyncio.wait_for(waiter.wait(), KEEP_ALIVE_S)
-        except TimeoutError:
             yield KEEP_ALIVE
+            continue
+        # everything available goes out in one write
+        yield "".join(frame(e.seq, e.name, _data(request, state, e)) for e in events)
+        position = events[-1].seq + 1
+        if events[-1].name == "done":
+            return
 
 
 def _data(request: Request, state: ApiState, event: StreamEvent) -> str:

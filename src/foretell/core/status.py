@@ -24,6 +24,17 @@ class Status(enum.StrEnum):
 
 _TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED})
 
+#: the states a prediction can still leave
+OPEN = (Status.STARTING, Status.PROCESSING)
+
+#: the error of a prediction canceled by its Cancel-After / lifetime deadline
+EXPIRED_ERROR = "Prediction canceled: it ran past its Cancel-After deadline."
+#: the error of a prediction whose runner stopped while running it
+ORPHANED_ERROR = (
+    "The runner that was running this prediction stopped (its lease expired), so it was "
+    "not finished; run it again."
+)
+
 _ALLOWED: dict[Status, frozenset[Status]] = {
     Status.STARTING: frozenset({Status.PROCESSING, *_TERMINAL}),
     Status.PROCESSING: _TERMINAL,

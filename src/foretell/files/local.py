@@ -1,61 +1,233 @@
-"""Files on the local disk: uploads by id, outputs by prediction."""
+"""The local-directory FileStore: each key is a file under one root folder."""
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import hashlib
+import os
 import pathlib
 import shutil
 import uuid
+from collections.abc import AsyncGenerator, Callable
 
 from foretell.core.ids import file_id
+from foretell.files.protocol import (
+    OUTPUTS,
+    UPLOADS,
+    FileInfo,
+    InvalidKey,
+    MissingFile,
+    StoredFile,
+    check_key,
+    check_prefix,
+    output_key,
+    upload_key,
+)
+
+#: writes and reads up to this size run on the event loop: a thread hand-off costs more
+INLINE_BYTES = 1024 * 1024
+CHUNK_BYTES = 256 * 1024
 
 
 class LocalFiles:
-    """Keeps uploads under `root/uploads/<id>/` and outputs under `root/outputs/<prediction>/`."""
+    """Keeps the file of key `k` at `root/k`; `uploads/` and `outputs/` always exist."""
 
     def __init__(self, root: pathlib.Path) -> None:
         # absolute once, here: these paths are handed to workers whose cwd is their model's
         self.root = root.resolve()
-        (root / "uploads").mkdir(parents=True, exist_ok=True)
-        (root / "outputs").mkdir(parents=True, exist_ok=True)
+        for top in (UPLOADS, OUTPUTS):
+            (self.root / top).mkdir(parents=True, exist_ok=True)
+
+    # ---- FileStore -----------------------------------------------------------------------
+
+    async def put(self, key: str, source: bytes | pathlib.Path) -> StoredFile:
+        """Store bytes (small ones inline) or move a file in (in a thread)."""
+        target = self._path(key)
+        if isinstance(source, bytes) and len(source) <= INLINE_BYTES:
+            return self._put_sync(key, target, source)
+        return await asyncio.to_thread(self._put_sync, key, target, source)
+
+    def open(self, key: str) -> AsyncGenerator[bytes, None]:
+        """Chunks read in a thread each, so a large download never blocks the loop."""
+        return self._chunks(key, self._path(key))
+
+    async def read(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise MissingFile(key) from None
+
+    async def stat(self, key: str) -> FileInfo | None:
+        path = self._path(key)
+        try:
+            size = path.stat().st_size if path.is_file() else None
+        except OSError:  # a name too long or otherwise unusable here: no such file
+            size = None
+        return None if size is None else FileInfo(key, size)
+
+    async def exists(self, key: str) -> bool:
+        return await self.stat(key) is not None
+
+    async def delete(self, key: str) -> bool:
+        path = self._path(key)
+        try:
+            path.unlink()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return False
+        self._prune(path.parent)
+        return True
+
+    async def delete_prefix(self, prefix: str) -> None:
+        folder = self._path(check_prefix(prefix).removesuffix("/"))
+        await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
+        self._prune(folder.parent)
+
+    def local_path(self, key: str) -> pathlib.Path | None:
+        """The file itself, if it exists and (symlinks followed) is inside the root."""
+        path = self._path(key).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            return None
+        return path
+
+    async def copy_to(self, key: str, path: pathlib.Path) -> pathlib.Path:
+        source = self._path(key)
+
+        def copy() -> pathlib.Path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                shutil.copyfile(source, path)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                if source.is_file():  # the target's side failed: say so
+                    raise
+                raise MissingFile(key) from None
+            return path
+
+        return await asyncio.to_thread(copy)
+
+    async def signed_url(self, key: str, ttl_s: float) -> str | None:
+        """None: a directory signs nothing; the API serves these files itself."""
+        check_key(key)
+        return None
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _path(self, key: str) -> pathlib.Path:
+        return self.root / check_key(key)
+
+    def _put_sync(self, key: str, target: pathlib.Path, source: bytes | pathlib.Path) -> StoredFile:
+        if isinstance(source, pathlib.Path) and not source.is_file():
+            raise FileNotFoundError(errno.ENOENT, "not a file", str(source))
+        self._mkdir(target.parent)
+        try:
+            if isinstance(source, bytes):
+                _replace_with(target, lambda temp: temp.write_bytes(source))
+                return _stored(key, source)
+            _move(source, target)
+            return _digests(key, target)
+        except BaseException:  # disk full, a name the file system refuses: leave nothing
+            self._prune(target.parent)
+            raise
+
+    def _mkdir(self, folder: pathlib.Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _prune(self, folder: pathlib.Path) -> None:
+        """Remove now-empty folders above a removed file, up to (not including) the top
+        folders (`uploads/`, `outputs/`), which always exist."""
+        while folder.parent != self.root and folder != self.root:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or already gone): stop here
+                return
+            folder = folder.parent
+
+    async def _chunks(self, key: str, path: pathlib.Path) -> AsyncGenerator[bytes, None]:
+        try:
+            handle = await asyncio.to_thread(path.open, "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise MissingFile(key) from None
+        try:
+            while chunk := await asyncio.to_thread(handle.read, CHUNK_BYTES):
+                yield chunk
+        finally:
+            handle.close()
+
+    # ---- deprecated: the dispatcher's sync calls, until it uses the protocol -------------
 
     def save_upload(self, name: str, data: bytes) -> tuple[str, pathlib.Path, str, str]:
-        """Store uploaded bytes: (id, path, md5 hex, sha256 hex)."""
+        """Deprecated (use `put(upload_key(...))`): (id, path, md5 hex, sha256 hex)."""
         new_id = file_id()
-        folder = self.root / "uploads" / new_id
-        folder.mkdir()
-        path = folder / (pathlib.Path(name).name or "file")
-        try:
-            path.write_bytes(data)
-        except BaseException:  # disk full, a name the file system refuses: leave nothing
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        return new_id, path, hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()  # noqa: S324 — md5 is the etag format clients expect
+        key = upload_key(new_id, name)
+        stored = self._put_sync(key, self._path(key), data)
+        return new_id, self.root / key, stored.md5, stored.sha256
 
     def delete_upload(self, upload_id: str) -> None:
-        """Remove an upload's bytes."""
-        shutil.rmtree(self.root / "uploads" / upload_id, ignore_errors=True)
+        """Deprecated (use `delete(record.key)`): remove an upload's bytes."""
+        shutil.rmtree(self._path(f"{UPLOADS}/{upload_id}"), ignore_errors=True)
 
     def delete_outputs(self, prediction_id: str) -> None:
-        """Remove every kept output file of a prediction."""
-        shutil.rmtree(self.root / "outputs" / prediction_id, ignore_errors=True)
+        """Deprecated (use `delete_prefix(outputs_prefix(id))`)."""
+        shutil.rmtree(self._path(f"{OUTPUTS}/{prediction_id}"), ignore_errors=True)
 
     def keep_output(self, prediction_id: str, source: pathlib.Path) -> str:
-        """Move a worker's output file into storage; returns its unguessable relative key."""
-        key = f"outputs/{prediction_id}/{uuid.uuid4().hex}/{source.name}"
-        target = self.root / key
-        target.parent.mkdir(parents=True)
+        """Deprecated (use `runner.inputs.keep_outputs`): move a worker's output file in;
+        its key."""
+        key = output_key(prediction_id, source.name)
+        target = self._path(key)
+        self._mkdir(target.parent)
         shutil.move(source, target)
         return key
 
     def path_of(self, key: str) -> pathlib.Path | None:
-        """The file for a stored key, or None if it's missing or outside storage."""
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents or not path.is_file():
+        """Deprecated (use `local_path`): None for a missing file or an invalid key."""
+        try:
+            return self.local_path(key)
+        except InvalidKey:
             return None
-        return path
 
     def output_dir(self, prediction_id: str) -> pathlib.Path:
-        """Where the worker writes a prediction's raw outputs before they're kept; not made
-        here (the worker makes it when the model returns a file: most predictions don't)."""
+        """Deprecated (the runner's scratch folder replaces it): where the worker writes a
+        prediction's raw outputs before they're kept; made by the worker, when needed."""
         return self.root / "incoming" / prediction_id
+
+
+def _replace_with(target: pathlib.Path, write: Callable[[pathlib.Path], object]) -> None:
+    """Write into a temporary file beside `target`, then rename it over `target`: readers
+    see one whole file or the other. The temporary name is short, so a 255-byte file name
+    still fits."""
+    temp = target.with_name(f".{uuid.uuid4().hex}.part")
+    try:
+        write(temp)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _move(source: pathlib.Path, target: pathlib.Path) -> None:
+    """Rename `source` over `target` (atomic on one file system); across file systems,
+    copy it beside `target` first, then remove `source`."""
+    try:
+        os.replace(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        _replace_with(target, lambda temp: shutil.copyfile(source, temp))
+        source.unlink()
+
+
+def _stored(key: str, data: bytes) -> StoredFile:
+    md5 = hashlib.md5(data).hexdigest()  # noqa: S324 — md5 is the etag format clients expect
+    return StoredFile(key, len(data), md5, hashlib.sha256(data).hexdigest())
+
+
+def _digests(key: str, path: pathlib.Path) -> StoredFile:
+    md5, sha256, size = hashlib.md5(), hashlib.sha256(), 0  # noqa: S324 — the etag format
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            md5.update(chunk)
+            sha256.update(chunk)
+            size += len(chunk)
+    return StoredFile(key, size, md5.hexdigest(), sha256.hexdigest())

@@ -1,6 +1,6 @@
-"""Moving work to the runner: the WorkQueue protocol and its in-process implementation."""
+"""Moving work to the runner: the WorkQueue protocol. The engines (foretell.queue.memory;
+Redis Streams to come) are imported by name where they are chosen (foretell.engines)."""
 
-from foretell.queue.memory import MemoryQueue
 from foretell.queue.protocol import Lease, LeaseLost, WorkItem, WorkQueue
 
-__all__ = ["Lease", "LeaseLost", "MemoryQueue", "WorkItem", "WorkQueue"]
+__all__ = ["Lease", "LeaseLost", "WorkItem", "WorkQueue"]

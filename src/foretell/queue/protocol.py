@@ -11,13 +11,24 @@ from foretell.core.prediction import Prediction
 
 @dataclass(frozen=True)
 class WorkItem:
-    """A stored prediction to run on a model, with the input files already resolved."""
+    """A stored prediction to run on a model, with its input files already resolved:
+    by FileStore key, never by path, so any machine's runner can read them."""
 
     prediction: Prediction
     runner_model: str
-    local_files: dict[str, str] = field(default_factory=dict)
-    #: remote file inputs the dispatcher downloads (through the guard) before running
+    #: input URL -> FileStore key, for inputs that are this server's own files
+    #: (`/v1/files/<id>`, signed `/v1/outputs/...` URLs)
+    file_keys: dict[str, str] = field(default_factory=dict)
+    #: remote file inputs the runner downloads (through the guard) before running
     remote_files: tuple[str, ...] = ()
+    #: deprecated: input URL -> path on the API's machine, for the dispatcher until it
+    #: reads `file_keys` (foretell.runner.inputs.materialize); remove with it
+    local_files: dict[str, str] = field(default_factory=dict)
+    #: False when it was made before its model's schema was known: the runner checks its
+    #: input (and resolves its files) once it claims it
+    admitted: bool = True
+    #: the API's base URL it was made at (tells this server's own file URLs from others)
+    base_url: str = ""
 
 
 @dataclass(frozen=True)

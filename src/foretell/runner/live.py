@@ -24,10 +24,17 @@ class LiveCopies:
     """Predictions by id, fresher than the store's; a write that fails is retried by the
     flusher (with the webhook rows that must commit with it) until it succeeds."""
 
-    def __init__(self, store: Store, committed: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        committed: Callable[[], None],
+        lost: Callable[[str], None] = lambda _: None,
+    ) -> None:
         self.store = store
         #: called after webhook rows were committed
         self.committed = committed
+        #: called with a prediction that another writer ended: this copy is stale
+        self.lost = lost
         self.by_id: dict[str, Prediction] = {}
         self._dirty: set[str] = set()
         #: webhook rows whose state change could not be saved yet (committed with it later)
@@ -57,12 +64,12 @@ class LiveCopies:
             self.committed()
 
     async def _write(self, prediction: Prediction, rows: list[WebhookDelivery]) -> None:
-        """Persist; a final state only over an unfinished one (compare-and-set), so a
-        prediction that another writer already ended keeps that end."""
-        if not prediction.status.is_terminal:
-            await self.store.save_prediction(prediction, rows)
-        elif not await self.store.transition(prediction, OPEN, rows):
-            log.warning("%s had already ended elsewhere; this end is dropped", prediction.id)
+        """Persist over an unfinished state only (compare-and-set), so a prediction that
+        another writer already ended keeps that end, and this copy learns it is stale."""
+        if not await self.store.transition(prediction, OPEN, rows):
+            log.warning("%s had already ended elsewhere; this write is dropped", prediction.id)
+            self.by_id.pop(prediction.id, None)
+            self.lost(prediction.id)
 
     async def flush(self) -> None:
         """Write every changed live copy; finished ones are dropped once written."""

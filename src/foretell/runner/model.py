@@ -30,6 +30,10 @@ _SETTLED = (WorkerState.READY, WorkerState.BUSY, WorkerState.SETUP_FAILED, Worke
 _LOG_LIMIT = 64_000
 
 
+#: the capacity of a model that can't run: whatever waits for it is failed at once
+UNBOUNDED = 1 << 30
+
+
 class HostedModel:
     """Owns one worker process for a model and feeds it predictions in order."""
 
@@ -125,6 +129,15 @@ class HostedModel:
         )
 
     # ---- predictions -------------------------------------------------------------------
+
+    def capacity(self) -> int:
+        """How many predictions it can take now (queued here or running): its slots once
+        it runs, none while it starts; unbounded when it can't run (they fail at once)."""
+        if self.state in (WorkerState.SETUP_FAILED, WorkerState.DEFUNCT):
+            return UNBOUNDED
+        if self.state in (WorkerState.READY, WorkerState.BUSY):
+            return self.slots
+        return 0
 
     def submit(self, request: PredictionRequest) -> PredictionHandle:
         """Queue a prediction (FIFO); it fails at once if the model can't run."""

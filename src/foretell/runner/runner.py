@@ -113,6 +113,11 @@ class Runner:
         """The model's schema, once described."""
         return self._model(name).schema
 
+    def capacity(self, name: str) -> int:
+        """How many predictions the model can take now (its slots once it runs; 0 while it
+        starts): the consumer claims work only up to this."""
+        return self._model(name).capacity()
+
     async def submit(self, name: str, request: PredictionRequest) -> PredictionHandle:
         """Queue a prediction; it waits in order while every slot is busy."""
         return self._model(name).submit(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -15,7 +16,8 @@ from foretell.core.status import Status
 
 @dataclass(frozen=True)
 class FileRecord:
-    """An uploaded file (Files API)."""
+    """An uploaded file (Files API). Its bytes are in the FileStore under `key`
+    (`uploads/<id>/<name>`), never at a path: any machine reads them by key."""
 
     id: str
     account: str
@@ -27,7 +29,7 @@ class FileRecord:
     metadata: dict[str, Any]
     created_at: datetime.datetime
     expires_at: datetime.datetime
-    path: str
+    key: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,42 @@ class WebhookDelivery:
     last_status: int | None = None
     last_error: str | None = None
     finished_at: datetime.datetime | None = None
+
+
+class ClaimVerdict(enum.Enum):
+    """What a runner that claimed a queued prediction must do with it."""
+
+    #: it is this runner's now: run it
+    RUN = "run"
+    #: it ended (or was removed) already: drop the work item
+    FINISHED = "finished"
+    #: a cancel was asked for before it ran: end it `canceled`, don't run it
+    CANCELED = "canceled"
+    #: it began running on a runner whose lease expired: end it `failed` (it may have
+    #: had side effects; running it twice is not this runner's call)
+    ORPHANED = "orphaned"
+    #: another runner holds a live lease on it: leave it to that runner
+    HELD = "held"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The store's answer to a runner claiming a prediction."""
+
+    verdict: ClaimVerdict
+    #: the stored copy (None only when the prediction doesn't exist)
+    prediction: Prediction | None
+    #: the reason given with a cancel request, if any
+    cancel_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelState:
+    """A prediction after a cancel was asked for: whether a runner holds it (and so will
+    stop it and write its end), or nobody does (the asker ends it)."""
+
+    prediction: Prediction
+    held: bool
 
 
 @dataclass(frozen=True)
@@ -137,6 +175,33 @@ class Store(Protocol):
 
     async def unfinished_predictions(self) -> list[Prediction]:
         """Every prediction in `starting` or `processing`, oldest first (for restart)."""
+
+    # who runs what: owners, leases, cancel requests, deadlines
+    async def claim_prediction(
+        self, prediction_id: str, owner: str, lease_until: datetime.datetime
+    ) -> Claim:
+        """A runner (`owner`) took the prediction's work item: in one transaction, decide
+        what it must do (ClaimVerdict) and, for RUN, record it as the owner until
+        `lease_until`."""
+
+    async def renew_leases(
+        self, owner: str, prediction_ids: Collection[str], lease_until: datetime.datetime
+    ) -> None:
+        """Heartbeat: `owner` still runs these; their leases last until `lease_until`
+        (one write for all of them)."""
+
+    async def request_cancel(self, prediction_id: str, reason: str | None) -> CancelState | None:
+        """Record, durably, that the prediction must be canceled (`reason` becomes its error
+        if given): a runner that claims it later ends it instead of running it. None if
+        there is no such prediction."""
+
+    async def due_deadlines(self, before: datetime.datetime, limit: int) -> list[Prediction]:
+        """Unfinished predictions whose Cancel-After/lifetime deadline is before `before`,
+        soonest first."""
+
+    async def expired_leases(self, now: datetime.datetime, limit: int) -> list[Prediction]:
+        """Predictions `processing` on a runner whose lease ran out before `now` (it died,
+        or lost touch): nobody will finish them."""
 
     # webhook outbox
     async def add_delivery(self, delivery: WebhookDelivery) -> None:

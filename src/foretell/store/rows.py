@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import sqlite3
+from pathlib import PurePosixPath
 
 import orjson
 
@@ -61,4 +62,13 @@ def load_file(raw: bytes) -> FileRecord:
     data = orjson.loads(raw)
     data["created_at"] = datetime.datetime.fromisoformat(data["created_at"])
     data["expires_at"] = datetime.datetime.fromisoformat(data["expires_at"])
+    if "key" not in data:
+        data["key"] = legacy_key(data["id"], data.pop("path"))
     return FileRecord(**data)
+
+
+def legacy_key(file_id: str, path: str) -> str:
+    """The key of an upload recorded by path (before keys): the local engine kept it at
+    `<files root>/uploads/<id>/<name>`, and keeps it there, under the key
+    `uploads/<id>/<name>`, wherever the data directory has moved since."""
+    return f"uploads/{file_id}/{PurePosixPath(path).name}"

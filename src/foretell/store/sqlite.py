@@ -13,9 +13,18 @@ from foretell.core.ids import webhook_secret
 from foretell.core.models import ModelRecord
 from foretell.core.prediction import Prediction, remove_data
 from foretell.core.status import Status
+from foretell.core.times import utcnow
 from foretell.errors import StoreError
+from foretell.store import sqlite_leases
 from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
-from foretell.store.protocol import FileRecord, Page, TokenRecord, WebhookDelivery
+from foretell.store.protocol import (
+    CancelState,
+    Claim,
+    FileRecord,
+    Page,
+    TokenRecord,
+    WebhookDelivery,
+)
 from foretell.store.rows import (
     dump_delivery,
     dump_file,
@@ -128,17 +137,19 @@ class SQLiteStore:
     # ---- predictions ---------------------------------------------------------------------
 
     async def create_prediction(self, prediction: Prediction) -> None:
+        deadline = prediction.deadline
         row = (
             prediction.id,
             prediction.account,
             prediction.status.value,
             prediction.created_at.isoformat(),
             dump_prediction(prediction),
+            deadline.isoformat(timespec="microseconds") if deadline else None,
         )
         await self._run(
             lambda db: db.execute(
-                "INSERT INTO predictions (id, account, status, created_at, data) "
-                "VALUES (?,?,?,?,?)",
+                "INSERT INTO predictions (id, account, status, created_at, data, deadline) "
+                "VALUES (?,?,?,?,?,?)",
                 row,
             )
         )
@@ -253,6 +264,36 @@ class SQLiteStore:
             return [load_prediction(row[0]) for row in rows]
 
         return await self._run(run)
+
+    # ---- who runs what ------------------------------------------------------------------
+
+    async def claim_prediction(
+        self, prediction_id: str, owner: str, lease_until: datetime.datetime
+    ) -> Claim:
+        now = utcnow()
+        return await self._run(
+            lambda db: sqlite_leases.claim(db, prediction_id, owner, now, lease_until)
+        )
+
+    async def renew_leases(
+        self, owner: str, prediction_ids: Collection[str], lease_until: datetime.datetime
+    ) -> None:
+        ids = list(prediction_ids)
+        await self._run(lambda db: sqlite_leases.renew(db, owner, ids, lease_until))
+
+    async def request_cancel(self, prediction_id: str, reason: str | None) -> CancelState | None:
+        now = utcnow()
+        return await self._run(
+            lambda db: sqlite_leases.request_cancel(db, prediction_id, reason, now)
+        )
+
+    async def due_deadlines(self, before: datetime.datetime, limit: int) -> list[Prediction]:
+        rows = await self._run(lambda db: sqlite_leases.due_deadlines(db, before, limit))
+        return [load_prediction(row) for row in rows]
+
+    async def expired_leases(self, now: datetime.datetime, limit: int) -> list[Prediction]:
+        rows = await self._run(lambda db: sqlite_leases.expired_leases(db, now, limit))
+        return [load_prediction(row) for row in rows]
 
     # ---- webhook outbox ------------------------------------------------------------------
 

@@ -32,13 +32,28 @@ CREATE TABLE IF NOT EXISTS models (
 
 #: Columns added after the first release, and what they hold for older rows.
 _ADDED_COLUMNS = {
-    "predictions": {"completed_at": "TEXT", "data_removed": "INTEGER NOT NULL DEFAULT 0"},
+    "predictions": {
+        "completed_at": "TEXT",
+        "data_removed": "INTEGER NOT NULL DEFAULT 0",
+        # who runs it: the runner's id and until when its lease holds
+        "owner": "TEXT",
+        "lease_expires_at": "TEXT",
+        # a cancel was asked for (durable: a runner that claims it later won't run it)
+        "cancel_requested": "INTEGER NOT NULL DEFAULT 0",
+        "cancel_reason": "TEXT",
+        # Cancel-After / lifetime
+        "deadline": "TEXT",
+    },
     "files": {"expires_at": "TEXT"},
 }
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS predictions_to_clean ON predictions (completed_at)
     WHERE data_removed = 0 AND completed_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS files_by_expiry ON files (expires_at);
+CREATE INDEX IF NOT EXISTS predictions_by_deadline ON predictions (deadline)
+    WHERE deadline IS NOT NULL AND status IN ('starting', 'processing');
+CREATE INDEX IF NOT EXISTS predictions_by_lease ON predictions (lease_expires_at)
+    WHERE status = 'processing';
 """
 
 

@@ -1,5 +1,7 @@
-"""Server-Sent Events for predictions: the event log each stream reads, and its frames."""
+"""Each prediction's events: the EventBus protocol (foretell.streaming.bus) and SSE frames.
+The engines (the in-process hub and bus; Redis Streams to come) are imported by name where
+they are chosen (foretell.engines)."""
 
-from foretell.streaming.hub import StreamEvent, StreamHub, StreamLog
+from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped, StreamEvent
 
-__all__ = ["StreamEvent", "StreamHub", "StreamLog"]
+__all__ = ["CancelRequest", "EventBus", "EventsDropped", "StreamEvent"]

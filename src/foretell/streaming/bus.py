@@ -7,12 +7,26 @@ requests, for whichever runner holds the prediction.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from foretell.streaming.hub import StreamEvent, StreamHub
+from foretell.core.prediction import Prediction
+from foretell.core.status import Status, done_event
+
+#: SSE event names the official clients accept; anything else breaks them.
+EVENT_NAMES = ("output", "logs", "error", "done")
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event: `seq` is its SSE id; `data` is rendered into frames by the SSE route."""
+
+    seq: int
+    name: str
+    data: Any
+    #: for output events: locations of stored files inside `data`
+    files: tuple[tuple[str | int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,10 @@ class EventBus(Protocol):
         `wait_s` for the next ones (then [] — a keep-alive moment). EventsDropped if some of
         them are no longer kept. Never blocks the publisher."""
 
+    async def has_events(self, prediction_id: str) -> bool:
+        """Whether the bus still keeps events of the prediction (a finished prediction's
+        are dropped after a while: its stored state tells the rest)."""
+
     async def request_cancel(self, request: CancelRequest) -> None:
         """Ask whoever runs (or will run) the prediction to cancel it."""
 
@@ -66,65 +84,12 @@ class CancelSubscription(Protocol):
         """Stop receiving."""
 
 
-class MemoryBus:
-    """The embedded shape's bus: the StreamHub's logs, and cancel requests fanned out to
-    this process's subscribers."""
-
-    def __init__(self, hub: StreamHub | None = None) -> None:
-        self.hub = hub if hub is not None else StreamHub()
-        self._subscribers: set[asyncio.Queue[CancelRequest]] = set()
-
-    async def publish(
-        self,
-        prediction_id: str,
-        name: str,
-        data: Any,
-        files: tuple[tuple[str | int, ...], ...] = (),
-    ) -> int:
-        log = self.hub.open(prediction_id)
-        seq = log.next_seq
-        self.hub.publish(prediction_id, name, data, files)
-        return seq
-
-    async def read(self, prediction_id: str, position: int, wait_s: float) -> list[StreamEvent]:
-        log = self.hub.open(prediction_id)
-        waiter = log.changed
-        events = self._since(prediction_id, position)
-        if events:
-            return events
-        try:
-            async with asyncio.timeout(wait_s):
-                await waiter.wait()
-        except TimeoutError:
-            return []
-        return self._since(prediction_id, position)
-
-    def _since(self, prediction_id: str, position: int) -> list[StreamEvent]:
-        log = self.hub.open(prediction_id)
-        try:
-            return log.since(position)
-        except LookupError:
-            raise EventsDropped(prediction_id, log.first_seq) from None
-
-    async def request_cancel(self, request: CancelRequest) -> None:
-        for subscriber in self._subscribers:
-            subscriber.put_nowait(request)
-
-    def cancels(self) -> _Subscription:
-        return _Subscription(self._subscribers)
-
-
-class _Subscription:
-    """Registered when made, so no request between subscribing and reading is missed."""
-
-    def __init__(self, subscribers: set[asyncio.Queue[CancelRequest]]) -> None:
-        self._subscribers = subscribers
-        self._queue: asyncio.Queue[CancelRequest] = asyncio.Queue()
-        subscribers.add(self._queue)
-
-    async def __aiter__(self) -> AsyncIterator[CancelRequest]:
-        while True:
-            yield await self._queue.get()
-
-    def close(self) -> None:
-        self._subscribers.discard(self._queue)
+async def publish_end(bus: EventBus, final: Prediction) -> None:
+    """A finished prediction's last events: its whole output (unless it streamed it), its
+    error, then `done`; whoever writes the end publishes them, after the write committed."""
+    if final.status is Status.SUCCEEDED and not final.iterator and final.output is not None:
+        files = tuple(tuple(location) for location in final.output_files)
+        await bus.publish(final.id, "output", final.output, files)
+    if final.status is Status.FAILED:
+        await bus.publish(final.id, "error", {"detail": final.error})
+    await bus.publish(final.id, "done", done_event(final.status))

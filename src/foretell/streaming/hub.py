@@ -18,19 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-#: SSE event names the official clients accept; anything else breaks them.
-EVENT_NAMES = ("output", "logs", "error", "done")
-
-
-@dataclass(frozen=True)
-class StreamEvent:
-    """One event: `seq` is its SSE id; `data` is rendered into frames by the SSE route."""
-
-    seq: int
-    name: str
-    data: Any
-    #: for output events: locations of stored files inside `data`
-    files: tuple[tuple[str | int, ...], ...] = ()
+from foretell.streaming.bus import EVENT_NAMES, StreamEvent
 
 
 @dataclass

@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 
 from foretell.api import render
 from foretell.api.auth import authenticate
+from foretell.api.models import setup_view
 from foretell.api.state import ApiState, api_state
 from foretell.core.models import Model
 from foretell.errors import NotFound
@@ -33,11 +34,12 @@ templates.env.filters["inline"] = inline
 
 
 def _models(state: ApiState) -> list[Model]:
-    return sorted(state.models.values(), key=lambda m: m.full_name)
+    return [record.model for record in state.catalog.all()]
 
 
-def _setup(state: ApiState, m: Model) -> dict[str, Any]:
-    return state.host.status(m.full_name) if state.host is not None else {"status": "ready"}
+async def _setup(state: ApiState, m: Model) -> dict[str, Any]:
+    record = state.catalog.get(m.full_name)
+    return await setup_view(state, record) if record is not None else {"status": "unknown"}
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -56,7 +58,7 @@ async def index(request: Request) -> Response:
     query = request.query_params.get("q", "")
     words = query.lower().split()
     rows = [
-        (m, _setup(state, m))
+        (m, await _setup(state, m))
         for m in _models(state)
         if all(w in f"{m.full_name} {m.description or ''}".lower() for w in words)
     ]
@@ -90,7 +92,7 @@ async def model_page(request: Request) -> Response:
     code = snippets(base, model.full_name, kind == "stream", auth)
     context = {
         "model": model,
-        "setup": _setup(state, model),
+        "setup": await _setup(state, model),
         "fields": fields,
         "output_kind": kind,
         "example": example,
@@ -143,6 +145,5 @@ async def history_page(request: Request) -> Response:
         account = await authenticate(request)
         page = await state.store.list_predictions(account.username, limit=100)
         base = render.base_url(request)
-        current = [state.dispatcher.get(p.id) or p for p in page.items]
-        return markdown_response(history_markdown(base, current))
+        return markdown_response(history_markdown(base, page.items))
     return _page(request, "history.html", {})

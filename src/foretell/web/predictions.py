@@ -11,11 +11,8 @@ from foretell.errors import NotFound
 
 
 async def load_prediction(state: ApiState, account: str, prediction_id: str) -> Prediction:
-    """The caller's prediction, live if it is running (as GET /v1/predictions/{id} reads it)."""
-    live = state.dispatcher.get(prediction_id)
-    if live is not None and live.account == account:
-        return live
-    stored = await state.store.get_prediction(account, prediction_id)
+    """The caller's prediction (as GET /v1/predictions/{id} reads it)."""
+    stored = await state.service.get(account, prediction_id)
     if stored is None:
         raise NotFound("The requested resource could not be found.")
     return stored

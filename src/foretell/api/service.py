@@ -1,0 +1,103 @@
+"""The API's side of the seam: predictions over the Store, the WorkQueue and the EventBus
+only, so that the handlers are the same whether the runner is in this process or on
+another machine.
+
+- create: durable in the store before anyone hears of it, then queued;
+- get/list: the store (a runner writes its progress there, throttled);
+- wait and stream: the bus (a runner publishes every event there);
+- cancel: a queued prediction is taken out of the queue and ended here; a held one gets a
+  durable cancel request (the store) and a prompt one (the bus) for the runner holding it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Protocol
+
+from foretell.core.prediction import Prediction, finish
+from foretell.core.status import OPEN, Status
+from foretell.core.times import utcnow
+from foretell.queue.protocol import WorkItem, WorkQueue
+from foretell.store.protocol import Store, WebhookDelivery
+from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped, publish_end
+
+
+class EndRows(Protocol):
+    """The outbox as the API sees it: the webhook rows of a prediction it ends itself."""
+
+    def rows_for(self, prediction: Prediction, event: str) -> list[WebhookDelivery]:
+        """Rows for a `completed` change, committed with that state."""
+
+    def wake(self) -> None:
+        """Rows were committed: deliver them."""
+
+
+class PredictionService:
+    """Create, read, wait for, cancel and stream predictions."""
+
+    def __init__(self, store: Store, queue: WorkQueue, bus: EventBus) -> None:
+        self.store = store
+        self.queue = queue
+        self.bus = bus
+        self.webhooks: EndRows | None = None
+        #: told of each new deadline (the sweeper's schedule)
+        self.on_deadline: Callable[[Prediction], None] = lambda _: None
+
+    async def create(self, item: WorkItem) -> None:
+        """Store the prediction (durable when this returns), then queue it."""
+        await self.store.create_prediction(item.prediction)
+        await self.queue.put(item)
+        if item.prediction.deadline is not None:
+            self.on_deadline(item.prediction)
+
+    async def get(self, account: str, prediction_id: str) -> Prediction | None:
+        """The account's prediction as stored (a running one's progress lags ≤ 0.25 s)."""
+        return await self.store.get_prediction(account, prediction_id)
+
+    async def wait(self, prediction_id: str, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the prediction's `done` event."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        position = 0
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                events = await self.bus.read(prediction_id, position, remaining)
+            except EventsDropped as dropped:
+                position = dropped.first
+                continue
+            if not events:
+                return  # timed out
+            if events[-1].name == "done":
+                return
+            position = events[-1].seq + 1
+
+    async def cancel(self, prediction: Prediction, reason: str | None = None) -> None:
+        """End `prediction` as `canceled` (with `reason` as its error, if given), wherever
+        it is: queued, it never runs; held by a runner, that runner stops it."""
+        if prediction.status.is_terminal:
+            return
+        if await self.queue.remove(prediction.id):
+            await self.end_unrun(prediction, Status.CANCELED, reason)
+            return
+        state = await self.store.request_cancel(prediction.id, reason)
+        if state is None or state.prediction.status.is_terminal:
+            return
+        if state.held:
+            await self.bus.request_cancel(CancelRequest(prediction.id, reason))
+        else:  # claimed by nobody (its runner died, or it's between queue and claim)
+            await self.end_unrun(state.prediction, Status.CANCELED, reason)
+
+    async def end_unrun(
+        self, prediction: Prediction, status: Status, error: str | None = None
+    ) -> bool:
+        """End a prediction no runner holds: written by compare-and-set with its webhook
+        rows, then published. False if it had ended already."""
+        final = finish(prediction, status, utcnow(), error=error)
+        rows = self.webhooks.rows_for(final, "completed") if self.webhooks else []
+        if not await self.store.transition(final, OPEN, rows):
+            return False
+        if rows and self.webhooks is not None:
+            self.webhooks.wake()
+        await publish_end(self.bus, final)
+        return True

@@ -1,0 +1,104 @@
+"""Deadlines and dead runners, swept by one task per API node (not a timer per prediction).
+
+- Cancel-After / `lifetime`: the deadlines of predictions made here are kept in a heap and
+  slept on; the store is also scanned every SCAN_S, so deadlines of predictions made on
+  another node (or before a restart) are met too. A due prediction is canceled wherever it
+  is (PredictionService.cancel).
+- A prediction `processing` on a runner whose lease expired (it died, or lost touch) is
+  failed: nobody will finish it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import heapq
+import logging
+from collections.abc import Callable
+
+from foretell.api.service import PredictionService
+from foretell.core.prediction import Prediction
+from foretell.core.status import EXPIRED_ERROR, ORPHANED_ERROR, Status
+from foretell.core.times import utcnow
+
+log = logging.getLogger("foretell.sweeper")
+
+#: how often the store is scanned for deadlines and expired leases
+SCAN_S = 5.0
+_BATCH = 100
+
+
+class Sweeper:
+    """Meets deadlines and fails the predictions of dead runners."""
+
+    def __init__(
+        self,
+        service: PredictionService,
+        clock: Callable[[], datetime.datetime] = utcnow,
+        scan_s: float = SCAN_S,
+    ) -> None:
+        self.service = service
+        self.clock = clock
+        self.scan_s = scan_s
+        #: (deadline, prediction id, account)
+        self._heap: list[tuple[datetime.datetime, str, str]] = []
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def schedule(self, prediction: Prediction) -> None:
+        """Meet this prediction's deadline (it has one)."""
+        assert prediction.deadline is not None
+        heapq.heappush(self._heap, (prediction.deadline, prediction.id, prediction.account))
+        self._changed.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def sweep(self) -> None:
+        """Once: cancel what is past its deadline, fail what a dead runner held."""
+        await self._due_from_heap()
+        now = self.clock()
+        for prediction in await self.service.store.due_deadlines(now, _BATCH):
+            await self.service.cancel(prediction, EXPIRED_ERROR)
+        for prediction in await self.service.store.expired_leases(now, _BATCH):
+            await self.service.end_unrun(prediction, Status.FAILED, ORPHANED_ERROR)
+
+    async def _run(self) -> None:
+        last_scan = -self.scan_s
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if loop.time() - last_scan >= self.scan_s:
+                    await self.sweep()
+                    last_scan = loop.time()
+                else:
+                    await self._due_from_heap()
+            except Exception:  # the store is down: try again on the next round
+                log.exception("sweeping deadlines failed")
+            await self._sleep(min(self.scan_s - (loop.time() - last_scan), self._next_due()))
+
+    async def _due_from_heap(self) -> None:
+        now = self.clock()
+        while self._heap and self._heap[0][0] <= now:
+            _, prediction_id, account = heapq.heappop(self._heap)
+            prediction = await self.service.get(account, prediction_id)
+            if prediction is not None:
+                await self.service.cancel(prediction, EXPIRED_ERROR)
+
+    def _next_due(self) -> float:
+        if not self._heap:
+            return self.scan_s
+        return max(0.0, (self._heap[0][0] - self.clock()).total_seconds())
+
+    async def _sleep(self, seconds: float) -> None:
+        self._changed.clear()
+        try:
+            async with asyncio.timeout(max(0.0, seconds)):
+                await self._changed.wait()
+        except TimeoutError:
+            pass

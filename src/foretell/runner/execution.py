@@ -1,0 +1,274 @@
+"""One claimed prediction on this runner: its input checked (if the API couldn't yet), its
+files fetched, run on the worker, its events published, its end written exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import pathlib
+import shutil
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from foretell.admission import Admission
+from foretell.core.events import Done, Log, Output, Started
+from foretell.core.models import Model
+from foretell.core.outputs import replace_at
+from foretell.core.prediction import Prediction, append_logs, append_output, finish, start
+from foretell.core.status import Status
+from foretell.core.times import utcnow
+from foretell.errors import InvalidRequest
+from foretell.files.local import LocalFiles
+from foretell.outbound import GuardedClient
+from foretell.predictor.files import safe_name
+from foretell.queue.protocol import WorkItem
+from foretell.runner.errors import StepFailed, UnknownModel, say
+from foretell.runner.handle import PredictionHandle
+from foretell.runner.live import LiveCopies
+from foretell.runner.runner import Runner
+from foretell.runner.spec import PredictionRequest
+from foretell.store.protocol import WebhookDelivery
+from foretell.streaming.bus import EventBus, publish_end
+
+log = logging.getLogger("foretell.consumer")
+
+
+class Webhooks(Protocol):
+    """The outbox as the runner sees it."""
+
+    def rows_for(self, prediction: Prediction, event: str) -> list[WebhookDelivery]:
+        """Rows for a `start` or `completed` change, committed with that state."""
+
+    def on_change(self, prediction: Prediction, event: str) -> None:
+        """An `output` or `logs` change (throttled, written by the outbox itself)."""
+
+    def wake(self) -> None:
+        """Rows were committed: deliver them."""
+
+
+@dataclass
+class ExecutionContext:
+    """What every execution on this runner shares."""
+
+    bus: EventBus
+    copies: LiveCopies
+    files: LocalFiles
+    outbound: GuardedClient
+    #: checks the input of work queued before its model's schema was known
+    admission: Admission | None = None
+    webhooks: Webhooks | None = None
+
+    def rows(self, prediction: Prediction, event: str) -> list[WebhookDelivery]:
+        return self.webhooks.rows_for(prediction, event) if self.webhooks else []
+
+    def changed(self, prediction: Prediction, event: str) -> None:
+        if self.webhooks is not None:
+            self.webhooks.on_change(prediction, event)
+
+
+class Execution:
+    """The handling of one claimed work item; `end` is the one way it finishes."""
+
+    def __init__(self, context: ExecutionContext, item: WorkItem, runner: Runner) -> None:
+        self.context = context
+        self.item = item
+        self.runner = runner
+        self.prediction_id = item.prediction.id
+        self.handle: PredictionHandle | None = None
+        self.task: asyncio.Task[None] | None = None
+        #: its end was written (or it was not ours to write)
+        self.ended = False
+        self.finished = asyncio.Event()
+        self.reason: str | None = None
+        #: its lease went to another runner: nothing more is written from here
+        self.abandoned = False
+        context.copies.by_id[self.prediction_id] = item.prediction
+
+    @property
+    def current(self) -> Prediction:
+        return self.context.copies.by_id.get(self.prediction_id, self.item.prediction)
+
+    def adopt(self, stored: Prediction) -> None:
+        """The store's copy is the one to carry on from (its logs, say)."""
+        self.context.copies.by_id[self.prediction_id] = stored
+
+    # ---- running -----------------------------------------------------------------------
+
+    async def run(self, model: Model | None) -> None:
+        """Prepare, run on the worker, apply its events; ends the prediction however it goes."""
+        pid = self.prediction_id
+        files = self.context.files
+        output_dir = files.output_dir(pid)
+        inputs_dir = files.root / "inputs" / pid
+        try:
+            local_files, remote_files = dict(self.item.local_files), self.item.remote_files
+            if not self.item.admitted:
+                local_files, remote_files = await self._admit(model)
+            for index, url in enumerate(remote_files):
+                local_files[url] = str(await self._download(url, inputs_dir / str(index)))
+            await self._run_on_runner(local_files, output_dir)
+        except asyncio.CancelledError:
+            if self.abandoned and self.handle is not None:
+                await self.runner.cancel(pid)
+            if self.ended or self.abandoned:
+                raise
+            await self.end(Done(pid, "canceled"))  # cancel() while preparing
+        except Exception as exc:
+            if not isinstance(exc, StepFailed):
+                log.exception("handling prediction %s failed", pid)
+                exc = StepFailed(f"foretell failed while running this prediction: {say(exc)}")
+            if self.handle is not None:
+                await self.runner.cancel(pid)  # don't leave it running unseen
+            await self.end(Done(pid, "failed", error=str(exc)))
+        finally:
+            if output_dir.exists():  # only when the model returned files
+                shutil.rmtree(output_dir, ignore_errors=True)
+            if inputs_dir.exists():
+                shutil.rmtree(inputs_dir, ignore_errors=True)
+
+    async def _admit(self, model: Model | None) -> tuple[dict[str, str], tuple[str, ...]]:
+        """Check an input that was queued before the model's schema was known."""
+        prediction = self.current
+        admission = self.context.admission
+        if model is None or not model.is_described or admission is None:
+            raise StepFailed(f"The model {prediction.model} is not running on this server.")
+        try:
+            plan = await admission.plan_files(
+                prediction.account, model, prediction.input, self.item.base_url
+            )
+        except InvalidRequest as exc:
+            problems = "; ".join(f"{f.field}: {f.description}" for f in exc.fields)
+            raise StepFailed(
+                f"Invalid input (checked once the model had started): {problems}"
+            ) from None
+        waited = (utcnow() - prediction.created_at).total_seconds()
+        ready = dataclasses.replace(
+            prediction,
+            iterator=model.is_iterator,
+            logs=prediction.logs + f"The model was ready after {waited:.1f} s.\n",
+        )
+        self.context.copies.update(ready)
+        return dict(plan.local), tuple(plan.remote)
+
+    async def _run_on_runner(self, local_files: dict[str, str], output_dir: pathlib.Path) -> None:
+        prediction = self.current
+        request = PredictionRequest(
+            prediction.id, prediction.input, output_dir, local_files=local_files
+        )
+        try:
+            self.handle = await self.runner.submit(self.item.runner_model, request)
+        except UnknownModel:
+            raise StepFailed(
+                f"The model {prediction.model} is not running on this server."
+            ) from None
+        async for batch in self.handle.batches():
+            for event in batch:
+                if self.ended or self.abandoned:
+                    return  # ended meanwhile (shutdown, lost lease)
+                if isinstance(event, Output | Log):
+                    await self._apply_stream(event)
+                elif isinstance(event, Started):
+                    started = start(self.current, utcnow())
+                    await self.context.copies.save(started, self.context.rows(started, "start"))
+                elif isinstance(event, Done):
+                    await self.end(event)
+
+    async def _download(self, url: str, directory: pathlib.Path) -> pathlib.Path:
+        """A remote file input, fetched through the guard (never by the model's process)."""
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            name = pathlib.PurePosixPath(urllib.parse.urlsplit(url).path).name or "input"
+            return await self.context.outbound.download(url, directory / safe_name(name))
+        except Exception as exc:
+            raise StepFailed(f"Could not download the input file {url}: {say(exc)}") from exc
+
+    async def _apply_stream(self, event: Output | Log) -> None:
+        """Output and logs: the live copy now (the store gets it throttled), the bus now."""
+        copies, bus, pid = self.context.copies, self.context.bus, self.prediction_id
+        if isinstance(event, Log):
+            changed = append_logs(self.current, event.text)
+            copies.update(changed)
+            await bus.publish(pid, "logs", event.text)
+            self.context.changed(changed, "logs")
+        else:
+            value = self._keep_files(event.value, event.files)
+            changed = append_output(self.current, value, event.files)
+            copies.update(changed)
+            await bus.publish(pid, "output", value, _located(event.files))
+            self.context.changed(changed, "output")
+
+    # ---- ending ------------------------------------------------------------------------
+
+    async def cancel(self, reason: str | None) -> None:
+        """End it `canceled` whichever step it is in."""
+        if self.ended:
+            return
+        if reason:
+            self.reason = self.reason or reason
+        if self.handle is not None and await self.runner.cancel(self.prediction_id):
+            return  # the worker stops it and reports Done(canceled)
+        if self.task is not None and not self.task.done():
+            self.task.cancel()  # still preparing: run() ends it
+        else:
+            await self.end(Done(self.prediction_id, "canceled"))
+
+    def abandon(self) -> None:
+        """Stop here without writing anything (another runner holds it now)."""
+        self.abandoned = True
+        self.finished.set()
+        self.stop()  # run() stops it on the worker on its way out
+
+    def stop(self) -> None:
+        """Stop the task handling it (after its end was written)."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    async def end(self, done: Done, reason: str | None = None) -> None:
+        """The one way it ends: the final state written by compare-and-set with its webhook
+        rows, then `done` published; a no-op once it has ended."""
+        if self.ended or self.abandoned:
+            return
+        current = self.current
+        if current.status.is_terminal:
+            self.ended = True
+            self.finished.set()
+            return
+        self.ended = True
+        error = done.error
+        if done.status == "canceled":
+            error = reason or self.reason
+        try:
+            output = self._keep_files(done.output, done.files)
+            final = finish(
+                current, Status(done.status), utcnow(), output=output, files=done.files,
+                error=error, metrics=done.metrics,
+            )  # fmt: skip
+        except StepFailed as exc:
+            final = finish(current, Status.FAILED, utcnow(), error=str(exc), metrics=done.metrics)
+        copies = self.context.copies
+        await copies.save(final, self.context.rows(final, "completed"))
+        if copies.saved(self.prediction_id):  # else the flusher retries, then drops it
+            copies.by_id.pop(self.prediction_id, None)
+        await publish_end(self.context.bus, final)
+        self.finished.set()
+
+    def _keep_files(self, value: Any, files: list[list[str | int]]) -> Any:
+        """Move each output file into storage, replacing its path with the storage key."""
+        keep = self.context.files.keep_output
+        try:
+            for location in files:
+                value = replace_at(
+                    value, location, lambda path: keep(self.prediction_id, pathlib.Path(path))
+                )
+        except Exception as exc:
+            log.exception("keeping the outputs of %s failed", self.prediction_id)
+            raise StepFailed(
+                f"foretell could not keep this prediction's output: {say(exc)}"
+            ) from exc
+        return value
+
+
+def _located(files: list[list[str | int]] | tuple[Any, ...]) -> tuple[tuple[str | int, ...], ...]:
+    return tuple(tuple(location) for location in files)
