@@ -38,7 +38,7 @@ class FilePlan:
     keys: dict[str, str] = field(default_factory=dict)
     remote: list[str] = field(default_factory=list)
     #: deprecated: input URL -> local path, where the file store has one; only for
-    #: `WorkItem.local_files` until the dispatcher reads keys (remove with it)
+    #: `WorkItem.local_files` until runner/execution.py reads keys (remove with it)
     local: dict[str, str] = field(default_factory=dict)
 
 

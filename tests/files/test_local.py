@@ -100,7 +100,7 @@ async def test_a_move_across_file_systems_copies_then_removes(
 
 
 def test_the_old_sync_calls_still_work(files: LocalFiles, tmp_path: pathlib.Path) -> None:
-    """The deprecated calls the dispatcher makes keep working until it uses the protocol."""
+    """The deprecated calls runner/execution.py makes keep working until it uses the protocol."""
     file_id, path, md5, sha256 = files.save_upload("dir/a.txt", b"hello")
     assert path == files.root / "uploads" / file_id / "a.txt" and path.read_bytes() == b"hello"
     assert md5 == "5d41402abc4b2a76b9719d911017c592" and len(sha256) == 64

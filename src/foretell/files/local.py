@@ -154,7 +154,7 @@ class LocalFiles:
         finally:
             handle.close()
 
-    # ---- deprecated: the dispatcher's sync calls, until it uses the protocol -------------
+    # ---- deprecated: runner/execution.py's sync calls, until it uses the protocol -------
 
     def save_upload(self, name: str, data: bytes) -> tuple[str, pathlib.Path, str, str]:
         """Deprecated (use `put(upload_key(...))`): (id, path, md5 hex, sha256 hex)."""
