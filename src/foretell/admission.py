@@ -37,9 +37,6 @@ class FilePlan:
     #: input URL -> key of this server's own file
     keys: dict[str, str] = field(default_factory=dict)
     remote: list[str] = field(default_factory=list)
-    #: deprecated: input URL -> local path, where the file store has one; only for
-    #: `WorkItem.local_files` until runner/execution.py reads keys (remove with it)
-    local: dict[str, str] = field(default_factory=dict)
 
 
 def check_input(model: Model, raw: dict[str, Any]) -> dict[str, Any]:
@@ -85,9 +82,6 @@ class Admission:
                 key = await self._own_file(account, url, base)
                 if key is not None:
                     plan.keys[url] = key
-                    local = self.files.local_path(key)
-                    if local is not None:
-                        plan.local[url] = str(local)
                 else:
                     self._check_remote(url)
                     plan.remote.append(url)

@@ -174,7 +174,9 @@ async def _serve_with(
     )
     service.webhooks = outbox
     copies = LiveCopies(store, outbox.wake)
-    context = ExecutionContext(bus, copies, files, outbound, state.admission, outbox)
+    context = ExecutionContext(
+        bus, copies, files, outbound, runner.scratch, state.admission, outbox
+    )  # fmt: skip
     owner = owner_id(socket.gethostname(), os.getpid(), secrets.token_hex(4))
     host = ModelHost(
         runner, store, lambda name, error: consumer.model_failed(name, error), _progress,

@@ -75,7 +75,6 @@ async def test_a_symlink_out_of_the_root_is_no_local_path(
     (files.root / "uploads" / "f1").mkdir()
     (files.root / "uploads" / "f1" / "a.txt").symlink_to(tmp_path / "secret.txt")
     assert files.local_path("uploads/f1/a.txt") is None
-    assert files.path_of("uploads/f1/a.txt") is None
 
 
 async def test_a_move_across_file_systems_copies_then_removes(
@@ -97,22 +96,3 @@ async def test_a_move_across_file_systems_copies_then_removes(
     assert stored.size == 6 and not source.exists()
     assert await files.read("outputs/p1/r/out.txt") == b"output"
     assert _tree(files.root / "outputs" / "p1" / "r") == ["out.txt"]
-
-
-def test_the_old_sync_calls_still_work(files: LocalFiles, tmp_path: pathlib.Path) -> None:
-    """The deprecated calls runner/execution.py makes keep working until it uses the protocol."""
-    file_id, path, md5, sha256 = files.save_upload("dir/a.txt", b"hello")
-    assert path == files.root / "uploads" / file_id / "a.txt" and path.read_bytes() == b"hello"
-    assert md5 == "5d41402abc4b2a76b9719d911017c592" and len(sha256) == 64
-    assert files.path_of(f"uploads/{file_id}/a.txt") == path
-    assert files.path_of("../escape") is None
-    files.delete_upload(file_id)
-    assert not path.exists()
-    output = files.output_dir("p1")
-    output.mkdir(parents=True)
-    (output / "out.png").write_bytes(b"png")
-    key = files.keep_output("p1", output / "out.png")
-    assert key.startswith("outputs/p1/") and key.endswith("/out.png")
-    assert files.path_of(key) is not None
-    files.delete_outputs("p1")
-    assert files.path_of(key) is None

@@ -123,8 +123,8 @@ async def seam(tmp_path: pathlib.Path) -> AsyncIterator[Seam]:
     bus = MemoryBus()
     runner, outbound = FakeRunner(), FakeOutbound()
     context = ExecutionContext(
-        bus, LiveCopies(store, lambda: None), LocalFiles(tmp_path / "files"),
-        outbound,  # type: ignore[arg-type]
+        bus, LiveCopies(store, lambda: None), LocalFiles(tmp_path / "files"), outbound,
+        tmp_path / "scratch",
     )  # fmt: skip
     consumer = Consumer(
         runner,  # type: ignore[arg-type]

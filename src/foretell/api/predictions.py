@@ -145,10 +145,7 @@ async def _accept(
             replace(prediction, logs=note), model.runner_name, admitted=False, base_url=base
         )
     else:
-        item = WorkItem(
-            prediction, model.runner_name, plan.keys, tuple(plan.remote),
-            local_files=plan.local, base_url=base,
-        )  # fmt: skip
+        item = WorkItem(prediction, model.runner_name, plan.keys, tuple(plan.remote), base_url=base)
     await state.service.create(item)
 
 

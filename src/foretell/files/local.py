@@ -11,18 +11,14 @@ import shutil
 import uuid
 from collections.abc import AsyncGenerator, Callable
 
-from foretell.core.ids import file_id
 from foretell.files.protocol import (
     OUTPUTS,
     UPLOADS,
     FileInfo,
-    InvalidKey,
     MissingFile,
     StoredFile,
     check_key,
     check_prefix,
-    output_key,
-    upload_key,
 )
 
 #: writes and reads up to this size run on the event loop: a thread hand-off costs more
@@ -153,44 +149,6 @@ class LocalFiles:
                 yield chunk
         finally:
             handle.close()
-
-    # ---- deprecated: runner/execution.py's sync calls, until it uses the protocol -------
-
-    def save_upload(self, name: str, data: bytes) -> tuple[str, pathlib.Path, str, str]:
-        """Deprecated (use `put(upload_key(...))`): (id, path, md5 hex, sha256 hex)."""
-        new_id = file_id()
-        key = upload_key(new_id, name)
-        stored = self._put_sync(key, self._path(key), data)
-        return new_id, self.root / key, stored.md5, stored.sha256
-
-    def delete_upload(self, upload_id: str) -> None:
-        """Deprecated (use `delete(record.key)`): remove an upload's bytes."""
-        shutil.rmtree(self._path(f"{UPLOADS}/{upload_id}"), ignore_errors=True)
-
-    def delete_outputs(self, prediction_id: str) -> None:
-        """Deprecated (use `delete_prefix(outputs_prefix(id))`)."""
-        shutil.rmtree(self._path(f"{OUTPUTS}/{prediction_id}"), ignore_errors=True)
-
-    def keep_output(self, prediction_id: str, source: pathlib.Path) -> str:
-        """Deprecated (use `runner.inputs.keep_outputs`): move a worker's output file in;
-        its key."""
-        key = output_key(prediction_id, source.name)
-        target = self._path(key)
-        self._mkdir(target.parent)
-        shutil.move(source, target)
-        return key
-
-    def path_of(self, key: str) -> pathlib.Path | None:
-        """Deprecated (use `local_path`): None for a missing file or an invalid key."""
-        try:
-            return self.local_path(key)
-        except InvalidKey:
-            return None
-
-    def output_dir(self, prediction_id: str) -> pathlib.Path:
-        """Deprecated (the runner's scratch folder replaces it): where the worker writes a
-        prediction's raw outputs before they're kept; made by the worker, when needed."""
-        return self.root / "incoming" / prediction_id
 
 
 def _replace_with(target: pathlib.Path, write: Callable[[pathlib.Path], object]) -> None:

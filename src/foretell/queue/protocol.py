@@ -21,9 +21,6 @@ class WorkItem:
     file_keys: dict[str, str] = field(default_factory=dict)
     #: remote file inputs the runner downloads (through the guard) before running
     remote_files: tuple[str, ...] = ()
-    #: deprecated: input URL -> path on the API's machine, for runner/execution.py until it
-    #: reads `file_keys` (foretell.runner.inputs.materialize); remove with it
-    local_files: dict[str, str] = field(default_factory=dict)
     #: False when it was made before its model's schema was known: the runner checks its
     #: input (and resolves its files) once it claims it
     admitted: bool = True

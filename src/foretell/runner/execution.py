@@ -8,24 +8,21 @@ import dataclasses
 import logging
 import pathlib
 import shutil
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from foretell.admission import Admission
 from foretell.core.events import Done, Log, Output, Started
 from foretell.core.models import Model
-from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction, append_logs, append_output, finish, start
 from foretell.core.status import Status
 from foretell.core.times import utcnow
 from foretell.errors import InvalidRequest
-from foretell.files.local import LocalFiles
-from foretell.outbound import GuardedClient
-from foretell.predictor.files import safe_name
+from foretell.files.protocol import FileStore
 from foretell.queue.protocol import WorkItem
 from foretell.runner.errors import StepFailed, UnknownModel, say
 from foretell.runner.handle import PredictionHandle
+from foretell.runner.inputs import Downloader, keep_outputs, materialize
 from foretell.runner.live import LiveCopies
 from foretell.runner.runner import Runner
 from foretell.runner.spec import PredictionRequest
@@ -54,8 +51,10 @@ class ExecutionContext:
 
     bus: EventBus
     copies: LiveCopies
-    files: LocalFiles
-    outbound: GuardedClient
+    files: FileStore
+    outbound: Downloader
+    #: this runner's own folder: each prediction's fetched inputs and raw outputs go under it
+    scratch: pathlib.Path
     #: checks the input of work queued before its model's schema was known
     admission: Admission | None = None
     webhooks: Webhooks | None = None
@@ -99,16 +98,15 @@ class Execution:
     async def run(self, model: Model | None) -> None:
         """Prepare, run on the worker, apply its events; ends the prediction however it goes."""
         pid = self.prediction_id
-        files = self.context.files
-        output_dir = files.output_dir(pid)
-        inputs_dir = files.root / "inputs" / pid
+        folder = self.context.scratch / "predictions" / pid
         try:
-            local_files, remote_files = dict(self.item.local_files), self.item.remote_files
-            if not self.item.admitted:
-                local_files, remote_files = await self._admit(model)
-            for index, url in enumerate(remote_files):
-                local_files[url] = str(await self._download(url, inputs_dir / str(index)))
-            await self._run_on_runner(local_files, output_dir)
+            item = self.item
+            if not item.admitted:
+                item = await self._admit(model)
+            local_files = await materialize(
+                item, self.context.files, self.context.outbound, folder / "inputs"
+            )
+            await self._run_on_runner(local_files, folder / "outputs")
         except asyncio.CancelledError:
             if self.abandoned and self.handle is not None:
                 await self.runner.cancel(pid)
@@ -123,13 +121,12 @@ class Execution:
                 await self.runner.cancel(pid)  # don't leave it running unseen
             await self.end(Done(pid, "failed", error=str(exc)))
         finally:
-            if output_dir.exists():  # only when the model returned files
-                shutil.rmtree(output_dir, ignore_errors=True)
-            if inputs_dir.exists():
-                shutil.rmtree(inputs_dir, ignore_errors=True)
+            if folder.exists():  # only when inputs were fetched or the model returned files
+                shutil.rmtree(folder, ignore_errors=True)
 
-    async def _admit(self, model: Model | None) -> tuple[dict[str, str], tuple[str, ...]]:
-        """Check an input that was queued before the model's schema was known."""
+    async def _admit(self, model: Model | None) -> WorkItem:
+        """Check an input that was queued before the model's schema was known; the item
+        with its files resolved."""
         prediction = self.current
         admission = self.context.admission
         if model is None or not model.is_described or admission is None:
@@ -150,7 +147,9 @@ class Execution:
             logs=prediction.logs + f"The model was ready after {waited:.1f} s.\n",
         )
         self.context.copies.update(ready)
-        return dict(plan.local), tuple(plan.remote)
+        return dataclasses.replace(
+            self.item, prediction=ready, file_keys=plan.keys, remote_files=tuple(plan.remote)
+        )
 
     async def _run_on_runner(self, local_files: dict[str, str], output_dir: pathlib.Path) -> None:
         prediction = self.current
@@ -175,15 +174,6 @@ class Execution:
                 elif isinstance(event, Done):
                     await self.end(event)
 
-    async def _download(self, url: str, directory: pathlib.Path) -> pathlib.Path:
-        """A remote file input, fetched through the guard (never by the model's process)."""
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            name = pathlib.PurePosixPath(urllib.parse.urlsplit(url).path).name or "input"
-            return await self.context.outbound.download(url, directory / safe_name(name))
-        except Exception as exc:
-            raise StepFailed(f"Could not download the input file {url}: {say(exc)}") from exc
-
     async def _apply_stream(self, event: Output | Log) -> None:
         """Output and logs: the live copy now (the store gets it throttled), the bus now."""
         copies, bus, pid = self.context.copies, self.context.bus, self.prediction_id
@@ -193,7 +183,7 @@ class Execution:
             await bus.publish(pid, "logs", event.text)
             self.context.changed(changed, "logs")
         else:
-            value = self._keep_files(event.value, event.files)
+            value = await self._keep_files(event.value, event.files)
             changed = append_output(self.current, value, event.files)
             copies.update(changed)
             await bus.publish(pid, "output", value, _located(event.files))
@@ -240,7 +230,7 @@ class Execution:
         if done.status == "canceled":
             error = reason or self.reason
         try:
-            output = self._keep_files(done.output, done.files)
+            output = await self._keep_files(done.output, done.files)
             final = finish(
                 current, Status(done.status), utcnow(), output=output, files=done.files,
                 error=error, metrics=done.metrics,
@@ -254,20 +244,11 @@ class Execution:
         await publish_end(self.context.bus, final)
         self.finished.set()
 
-    def _keep_files(self, value: Any, files: list[list[str | int]]) -> Any:
-        """Move each output file into storage, replacing its path with the storage key."""
-        keep = self.context.files.keep_output
-        try:
-            for location in files:
-                value = replace_at(
-                    value, location, lambda path: keep(self.prediction_id, pathlib.Path(path))
-                )
-        except Exception as exc:
-            log.exception("keeping the outputs of %s failed", self.prediction_id)
-            raise StepFailed(
-                f"foretell could not keep this prediction's output: {say(exc)}"
-            ) from exc
-        return value
+    async def _keep_files(self, value: Any, files: list[list[str | int]]) -> Any:
+        """Each output file moved into the FileStore, its path replaced by its key."""
+        if not files:
+            return value
+        return await keep_outputs(self.prediction_id, value, files, self.context.files)
 
 
 def _located(files: list[list[str | int]] | tuple[Any, ...]) -> tuple[tuple[str | int, ...], ...]:
