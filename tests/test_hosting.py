@@ -181,7 +181,7 @@ def test_cancel_after_passes_while_the_model_is_starting(building: Server) -> No
         assert created.status_code == 201, created.text
         done = wait_done(client, created.json()["id"], timeout=30)
     assert done["status"] == "canceled"
-    assert "deadline passed while the model was starting" in done["error"]
+    assert "Cancel-After deadline passed before it started" in done["error"]
 
 
 def test_build_progress_shows_in_the_models_api(building: Server) -> None:

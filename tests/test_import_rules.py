@@ -56,6 +56,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "foretell.admission": ("foretell.api", "foretell.runner", "foretell.hosting", *ENGINE_MODULES),
     "foretell.retention": ("foretell.api", "foretell.runner", *ENGINE_MODULES),
     "foretell.hosting": ("foretell.api",),
+    "foretell.registry": ("foretell.api", "foretell.runner", *ENGINE_MODULES),
     "foretell.store": ("foretell.api", "foretell.runner", "foretell.queue", "foretell.files"),
     "foretell.queue": ("foretell.api", "foretell.runner", "foretell.store", "foretell.files"),
     "foretell.files": ("foretell.api", "foretell.runner", "foretell.store", "foretell.queue"),

@@ -12,7 +12,7 @@ import pytest
 from foretell.api.service import PredictionService
 from foretell.api.sweeper import Sweeper
 from foretell.core.prediction import Prediction, start
-from foretell.core.status import EXPIRED_ERROR, ORPHANED_ERROR, Status
+from foretell.core.status import EXPIRED_QUEUED_ERROR, ORPHANED_ERROR, Status
 from foretell.core.times import utcnow
 from foretell.queue.memory import MemoryQueue
 from foretell.queue.protocol import WorkItem
@@ -56,7 +56,7 @@ async def test_a_deadline_made_here_cancels_a_queued_prediction(
     now[0] += datetime.timedelta(seconds=31)
     await sweeper.sweep()
     ended = await _stored(service, "p1")
-    assert ended.status is Status.CANCELED and ended.error == EXPIRED_ERROR
+    assert ended.status is Status.CANCELED and ended.error == EXPIRED_QUEUED_ERROR
     assert await service.queue.depth(MODEL) == 0
 
 
@@ -79,3 +79,22 @@ async def test_a_prediction_of_a_dead_runner_fails(service: PredictionService) -
     await Sweeper(service).sweep()
     ended = await _stored(service, "p1")
     assert ended.status is Status.FAILED and ended.error == ORPHANED_ERROR
+
+
+async def test_a_far_deadline_waits_in_the_store_not_in_memory(
+    service: PredictionService,
+) -> None:
+    """Only deadlines due before the next scan are held in memory; a later scan picks up
+    the others, so a long Cancel-After costs no memory on the API node."""
+    now = [utcnow()]
+    sweeper = Sweeper(service, clock=lambda: now[0], scan_s=5)
+    service.on_deadline = sweeper.schedule
+    far = now[0] + datetime.timedelta(hours=1)
+    await service.create(WorkItem(_prediction(1, far), MODEL))
+    assert sweeper.held() == []
+    now[0] = far - datetime.timedelta(seconds=2)
+    await sweeper.sweep()  # within the horizon now: scheduled to the minute
+    assert sweeper.held() == ["p1"]
+    now[0] = far + datetime.timedelta(seconds=1)
+    await sweeper.sweep()
+    assert (await _stored(service, "p1")).status is Status.CANCELED

@@ -72,13 +72,16 @@ class PredictionService:
                 return
             position = events[-1].seq + 1
 
-    async def cancel(self, prediction: Prediction, reason: str | None = None) -> None:
-        """End `prediction` as `canceled` (with `reason` as its error, if given), wherever
-        it is: queued, it never runs; held by a runner, that runner stops it."""
+    async def cancel(
+        self, prediction: Prediction, reason: str | None = None, queued_reason: str | None = None
+    ) -> None:
+        """End `prediction` as `canceled` (with `reason` as its error, if given; with
+        `queued_reason` instead if it never left the queue), wherever it is: queued, it
+        never runs; held by a runner, that runner stops it."""
         if prediction.status.is_terminal:
             return
         if await self.queue.remove(prediction.id):
-            await self.end_unrun(prediction, Status.CANCELED, reason)
+            await self.end_unrun(prediction, Status.CANCELED, queued_reason or reason)
             return
         state = await self.store.request_cancel(prediction.id, reason)
         if state is None or state.prediction.status.is_terminal:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from foretell.api.service import PredictionService
 from foretell.core.prediction import Prediction
-from foretell.core.status import EXPIRED_ERROR, ORPHANED_ERROR, Status
+from foretell.core.status import EXPIRED_ERROR, EXPIRED_QUEUED_ERROR, ORPHANED_ERROR, Status
 from foretell.core.times import utcnow
 
 log = logging.getLogger("foretell.sweeper")
@@ -40,16 +40,27 @@ class Sweeper:
         self.service = service
         self.clock = clock
         self.scan_s = scan_s
-        #: (deadline, prediction id, account)
+        #: (deadline, prediction id, account) of the deadlines due before the next scan only,
+        #: so it stays small however many predictions have far-off deadlines
         self._heap: list[tuple[datetime.datetime, str, str]] = []
+        self._scheduled: set[str] = set()
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def schedule(self, prediction: Prediction) -> None:
-        """Meet this prediction's deadline (it has one)."""
-        assert prediction.deadline is not None
-        heapq.heappush(self._heap, (prediction.deadline, prediction.id, prediction.account))
-        self._changed.set()
+        """Meet this prediction's deadline (it has one): to the minute if it falls before the
+        next scan of the store, else that scan finds it in time."""
+        deadline = prediction.deadline
+        assert deadline is not None
+        horizon = self.clock() + datetime.timedelta(seconds=self.scan_s)
+        if deadline <= horizon and prediction.id not in self._scheduled:
+            self._scheduled.add(prediction.id)
+            heapq.heappush(self._heap, (deadline, prediction.id, prediction.account))
+            self._changed.set()
+
+    def held(self) -> list[str]:
+        """The predictions whose deadlines are held in memory, soonest first."""
+        return [entry[1] for entry in sorted(self._heap)]
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -63,8 +74,13 @@ class Sweeper:
         """Once: cancel what is past its deadline, fail what a dead runner held."""
         await self._due_from_heap()
         now = self.clock()
-        for prediction in await self.service.store.due_deadlines(now, _BATCH):
-            await self.service.cancel(prediction, EXPIRED_ERROR)
+        horizon = now + datetime.timedelta(seconds=self.scan_s)
+        for prediction in await self.service.store.due_deadlines(horizon, _BATCH):
+            assert prediction.deadline is not None
+            if prediction.deadline <= now:
+                await self.service.cancel(prediction, EXPIRED_ERROR, EXPIRED_QUEUED_ERROR)
+            else:
+                self.schedule(prediction)
         for prediction in await self.service.store.expired_leases(now, _BATCH):
             await self.service.end_unrun(prediction, Status.FAILED, ORPHANED_ERROR)
 
@@ -86,9 +102,10 @@ class Sweeper:
         now = self.clock()
         while self._heap and self._heap[0][0] <= now:
             _, prediction_id, account = heapq.heappop(self._heap)
+            self._scheduled.discard(prediction_id)
             prediction = await self.service.get(account, prediction_id)
             if prediction is not None:
-                await self.service.cancel(prediction, EXPIRED_ERROR)
+                await self.service.cancel(prediction, EXPIRED_ERROR, EXPIRED_QUEUED_ERROR)
 
     def _next_due(self) -> float:
         if not self._heap:

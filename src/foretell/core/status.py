@@ -29,6 +29,11 @@ OPEN = (Status.STARTING, Status.PROCESSING)
 
 #: the error of a prediction canceled by its Cancel-After / lifetime deadline
 EXPIRED_ERROR = "Prediction canceled: it ran past its Cancel-After deadline."
+#: the same, for one that had not started: it waited in the queue, or for its model
+EXPIRED_QUEUED_ERROR = (
+    "Prediction canceled: its Cancel-After deadline passed before it started (it was still "
+    "queued, or its model was still starting)."
+)
 #: the error of a prediction whose runner stopped while running it
 ORPHANED_ERROR = (
     "The runner that was running this prediction stopped (its lease expired), so it was "

@@ -1,7 +1,7 @@
 """Outbox: turns prediction changes into webhook rows, filtered and throttled like Replicate.
 
-`start` and `completed` are never dropped: their rows are handed to the dispatcher, which
-commits them in the same transaction as the state change, so a crash can't lose one.
+`start` and `completed` are never dropped: their rows are handed to whoever writes that
+state (the runner, or the API for a prediction it ends itself), which commits them in the same transaction as the state change, so a crash can't lose one.
 `output` and `logs` go at most once per THROTTLE_S per prediction, always carrying the
 latest state (a trailing send follows a burst); one writer task stores those rows in order.
 Rows of one prediction are delivered in the order they were written.
@@ -27,12 +27,19 @@ Render = Callable[[Prediction], bytes]
 
 
 class Outbox:
-    """Receives (prediction, event) from the dispatcher; writes outbox rows to the store."""
+    """Receives (prediction, event) from whoever changes it; writes outbox rows to the store."""
 
-    def __init__(self, store: Store, render: Render, wake: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        render: Render,
+        wake: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.render = render
         self.wake = wake
+        self.clock = clock
         self._rows: asyncio.Queue[WebhookDelivery] = asyncio.Queue()
         self._last_sent: dict[str, float] = {}
         self._trailing: dict[str, asyncio.TimerHandle] = {}
@@ -69,7 +76,7 @@ class Outbox:
         self._latest[pid] = (prediction, event)
         if pid in self._trailing:
             return  # a trailing send is already due; it will carry this state
-        wait = THROTTLE_S - (time.monotonic() - self._last_sent.get(pid, 0.0))
+        wait = THROTTLE_S - (self.clock() - self._last_sent.get(pid, -THROTTLE_S))
         if wait <= 0:
             self._send_latest(pid)
         else:
@@ -98,7 +105,7 @@ class Outbox:
     def _row(self, prediction: Prediction, event: str) -> WebhookDelivery:
         assert prediction.webhook is not None
         now = utcnow()
-        self._last_sent[prediction.id] = time.monotonic()
+        self._last_sent[prediction.id] = self.clock()
         return WebhookDelivery(
             id=f"msg_{file_id()}",
             prediction_id=prediction.id,
