@@ -84,9 +84,7 @@ async def test_a_completed_row_supersedes_a_pending_throttled_one() -> None:
     outbox.on_change(_prediction(logs="a"), "logs")
     await store.written.wait()
     outbox.on_change(_prediction(logs="ab"), "logs")  # throttled: trailing
-    assert [r.event for r in outbox.rows_for(_prediction(logs="ab"), "completed")] == [
-        "completed"
-    ]
+    assert [r.event for r in outbox.rows_for(_prediction(logs="ab"), "completed")] == ["completed"]
     await outbox.close()
     assert _logs(store.rows) == ["a"]
 
