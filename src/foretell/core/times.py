@@ -14,4 +14,5 @@ def timestamp(value: datetime.datetime | None) -> str | None:
     """RFC 3339 in UTC with microseconds and `Z`, which every client parses."""
     if value is None:
         return None
-    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = value.astimezone(datetime.UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"

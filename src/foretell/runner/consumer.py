@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -30,8 +31,10 @@ log = logging.getLogger("foretell.consumer")
 
 #: how long a claim holds without a heartbeat (the heartbeat renews it every third of it)
 LEASE_S = 30.0
-#: while no slot is free or nothing is queued, look again this often (models come up)
+#: while a model has no free slot, look again this often (it may have come up meanwhile)
 IDLE_POLL_S = 0.25
+#: how long one claim waits for work (a put wakes it at once)
+CLAIM_WAIT_S = 5.0
 
 
 class Consumer:
@@ -65,7 +68,10 @@ class Consumer:
         self.failed_models: dict[str, str] = {}
         self.executions: dict[str, Execution] = {}
         self._in_flight: collections.Counter[str] = collections.Counter()
-        self._slot_freed = asyncio.Event()
+        #: one claimer per model (so a slot freed for one is claimed at once), and the event
+        #: that wakes it
+        self._claimers: dict[str, asyncio.Task[None]] = {}
+        self._slot_freed: dict[str, asyncio.Event] = collections.defaultdict(asyncio.Event)
         self._cancels: CancelSubscription | None = None
         self._background: list[asyncio.Task[None]] = []
 
@@ -73,7 +79,7 @@ class Consumer:
         """Claim and run work until `close`."""
         self._cancels = self.bus.cancels()  # subscribed now: no request from here on is missed
         self._background = [
-            asyncio.create_task(self._claim_forever()),
+            asyncio.create_task(self._start_claimers()),
             asyncio.create_task(self._listen_for_cancels(self._cancels)),
             asyncio.create_task(self.leases.heartbeat_forever()),
             asyncio.create_task(self.context.copies.flush_forever()),
@@ -86,13 +92,12 @@ class Consumer:
     def model_failed(self, model: str, error: str) -> None:
         """`model` can't start: whatever is queued for it (or comes) fails with `error`."""
         self.failed_models[model] = error
-        self._slot_freed.set()
+        self._slot_freed[model].set()
 
     async def drain(self, grace_s: float, error: str, force: asyncio.Event | None = None) -> None:
         """Stop claiming; let running predictions finish for up to `grace_s` (or until
         `force` is set), then fail the rest with `error`."""
-        if self._background:
-            self._background[0].cancel()  # no new claims
+        self._stop_claiming()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace_s
         force_wait = asyncio.ensure_future(force.wait()) if force is not None else None
@@ -120,47 +125,55 @@ class Consumer:
 
     async def close(self) -> None:
         """Stop every background task and persist what is pending."""
-        for task in self._background:
+        self._stop_claiming()
+        tasks = [*self._background, *self._claimers.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._cancels is not None:
             self._cancels.close()
         await self.context.copies.flush()
 
     # ---- claiming ----------------------------------------------------------------------
 
-    def _claimable(self) -> list[str]:
-        """The models with a free slot now (or that can't run: their work fails at once)."""
-        names = [
-            name
-            for name in self.runner.model_names
-            if self.runner.capacity(name) > self._in_flight[name]
-        ]
-        return names + [name for name in self.failed_models if name not in names]
+    def _stop_claiming(self) -> None:
+        if self._background:
+            self._background[0].cancel()
+        for task in self._claimers.values():
+            task.cancel()
 
-    async def _claim_forever(self) -> None:
+    async def _start_claimers(self) -> None:
+        """A claimer for each model hosted here (models are added while others run)."""
         while True:
-            models = self._claimable()
-            if not models:
-                await self._idle()
+            for name in [*self.runner.model_names, *self.failed_models]:
+                if name not in self._claimers:
+                    self._claimers[name] = asyncio.create_task(self._claim_for(name))
+            await asyncio.sleep(IDLE_POLL_S)
+
+    def _free(self, model: str) -> int:
+        """Slots free for `model` now; unbounded for one that can't start (its work fails)."""
+        if model in self.failed_models:
+            return 1
+        return self.runner.capacity(model) - self._in_flight[model]
+
+    async def _claim_for(self, model: str) -> None:
+        freed = self._slot_freed[model]
+        while True:
+            if self._free(model) <= 0:
+                # until a slot frees, or a little while (the model may have come up)
+                freed.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(IDLE_POLL_S):
+                        await freed.wait()
                 continue
             try:
-                lease = await self.queue.claim(models, self.lease_s, wait_s=IDLE_POLL_S)
+                lease = await self.queue.claim([model], self.lease_s, wait_s=CLAIM_WAIT_S)
             except Exception:  # the queue's engine is down: keep trying
-                log.exception("claiming work failed; retrying")
+                log.exception("claiming work for %s failed; retrying", model)
                 await asyncio.sleep(1.0)
                 continue
             if lease is not None:
                 self._take(lease)
-
-    async def _idle(self) -> None:
-        """Until a slot frees, or a little while (a model may have come up meanwhile)."""
-        self._slot_freed.clear()
-        try:
-            async with asyncio.timeout(IDLE_POLL_S):
-                await self._slot_freed.wait()
-        except TimeoutError:
-            pass
 
     def _take(self, lease: Lease) -> None:
         item = lease.item
@@ -192,7 +205,7 @@ class Consumer:
             if self._in_flight[item.runner_model] <= 0:
                 del self._in_flight[item.runner_model]
             current = self.leases.release(pid) or lease
-            self._slot_freed.set()
+            self._slot_freed[item.runner_model].set()
             try:
                 await self.queue.ack(current)
             except LeaseLost:

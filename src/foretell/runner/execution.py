@@ -83,6 +83,8 @@ class Execution:
         self.reason: str | None = None
         #: its lease went to another runner: nothing more is written from here
         self.abandoned = False
+        #: the model returned files (so its scratch folder exists)
+        self._files_seen = False
         context.copies.by_id[self.prediction_id] = item.prediction
 
     @property
@@ -103,6 +105,7 @@ class Execution:
             item = self.item
             if not item.admitted:
                 item = await self._admit(model)
+            self._files_seen = bool(item.file_keys or item.remote_files)
             local_files = await materialize(
                 item, self.context.files, self.context.outbound, folder / "inputs"
             )
@@ -121,7 +124,8 @@ class Execution:
                 await self.runner.cancel(pid)  # don't leave it running unseen
             await self.end(Done(pid, "failed", error=str(exc)))
         finally:
-            if folder.exists():  # only when inputs were fetched or the model returned files
+            # only made when inputs were fetched or the model returned files (most don't)
+            if self._files_seen:
                 shutil.rmtree(folder, ignore_errors=True)
 
     async def _admit(self, model: Model | None) -> WorkItem:
@@ -248,6 +252,7 @@ class Execution:
         """Each output file moved into the FileStore, its path replaced by its key."""
         if not files:
             return value
+        self._files_seen = True
         return await keep_outputs(self.prediction_id, value, files, self.context.files)
 
 
