@@ -4,6 +4,7 @@ seam's engines (store, queue, bus, files), chosen from URLs (foretell.engines)."
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import pathlib
@@ -199,6 +200,7 @@ async def _serve_with(
             await _recover(store, service, queue, config.models, public)
         consumer.start()
         sweeper.start()
+        gc.freeze()  # what start-up made lives as long as the server: no collection rescans it
         await _serve_http(config, state, shutdown)
     finally:
         grace = shutdown.grace_left(config.shutdown_grace_s)

@@ -42,7 +42,7 @@ async def test_a_claim_makes_the_runner_the_owner(store: Store) -> None:
     """The first runner to claim runs it; another one, while that lease holds, leaves it."""
     await store.create_prediction(_prediction(1))
     first = await store.claim_prediction("p001", "runner-a", _in(30))
-    assert first.verdict is ClaimVerdict.RUN and first.prediction is not None
+    assert first.verdict is ClaimVerdict.RUN
     again = await store.claim_prediction("p001", "runner-b", _in(30))
     assert again.verdict is ClaimVerdict.HELD
     assert (await store.claim_prediction("p001", "runner-a", _in(30))).verdict is ClaimVerdict.RUN
@@ -87,6 +87,7 @@ async def test_a_cancel_request_is_durable(store: Store) -> None:
     claim = await store.claim_prediction("p001", "runner-a", _in(30))
     assert claim.verdict is ClaimVerdict.CANCELED
     assert claim.cancel_reason == "Prediction canceled: too slow."
+    assert claim.prediction is not None and claim.prediction.id == "p001"  # to end it from
     assert await store.request_cancel("p999", None) is None
 
 

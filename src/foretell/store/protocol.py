@@ -83,7 +83,8 @@ class Claim:
     """The store's answer to a runner claiming a prediction."""
 
     verdict: ClaimVerdict
-    #: the stored copy (None only when the prediction doesn't exist)
+    #: the stored copy, for the verdicts that end it here (CANCELED, ORPHANED); for RUN the
+    #: queued item's copy is the stored one (nothing else writes a queued prediction)
     prediction: Prediction | None
     #: the reason given with a cancel request, if any
     cancel_reason: str | None = None

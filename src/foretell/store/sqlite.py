@@ -34,6 +34,7 @@ from foretell.store.rows import (
     now_text,
 )
 from foretell.store.sqlite_batch import MAX_BATCH, GroupCommit
+from foretell.store.sqlite_loop import LoopCommit
 from foretell.store.sqlite_registry import delete_model, select_model, select_models, upsert_model
 from foretell.store.sqlite_schema import migrate
 
@@ -43,16 +44,34 @@ T = TypeVar("T")
 class SQLiteStore:
     """SQLite behind the Store protocol; every call runs on one dedicated thread."""
 
-    def __init__(self, path: pathlib.Path, *, group_commit: bool = True) -> None:
+    def __init__(
+        self, path: pathlib.Path, *, group_commit: bool = True, on_loop: bool = True
+    ) -> None:
         self.path = path
-        # Calls that queue up while the thread is busy share one transaction and one commit;
-        # group_commit=False makes it one transaction per call (bench/store_writes.py).
-        self._thread = GroupCommit("sqlite", max_batch=MAX_BATCH if group_commit else 1)
+        # Calls made together share one transaction and one commit; group_commit=False makes
+        # it one transaction per call (bench/store_writes.py). on_loop runs them on the event
+        # loop at the end of its turn (foretell.store.sqlite_loop); else on a thread of their
+        # own (foretell.store.sqlite_batch).
+        batch = MAX_BATCH if group_commit else 1
+        self._thread: GroupCommit | LoopCommit = (
+            LoopCommit("sqlite", batch) if on_loop else GroupCommit("sqlite", max_batch=batch)
+        )
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` on the store's thread; it has committed when this returns."""
         try:
             return await self._thread.call(fn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"database error in {self.path}: {exc}") from exc
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A read: at once on the loop's connection (no batch, no commit to wait for), or on
+        the store's thread."""
+        committer = self._thread
+        try:
+            if isinstance(committer, LoopCommit):
+                return committer.read(fn)
+            return await committer.call(fn)
         except sqlite3.Error as exc:
             raise StoreError(f"database error in {self.path}: {exc}") from exc
 
@@ -110,14 +129,14 @@ class SQLiteStore:
             ).fetchone()
             return Account(row[0], row[1], row[2], row[3]) if row else None
 
-        return await self._run(run)
+        return await self._read(run)
 
     async def count_tokens(self) -> int:
-        return await self._run(lambda db: db.execute("SELECT count(*) FROM tokens").fetchone()[0])
+        return await self._read(lambda db: db.execute("SELECT count(*) FROM tokens").fetchone()[0])
 
     async def list_tokens(self) -> list[TokenRecord]:
         query = "SELECT hash, account, label, created_at FROM tokens ORDER BY created_at"
-        return await self._run(
+        return await self._read(
             lambda db: [TokenRecord(*row) for row in db.execute(query).fetchall()]
         )
 
@@ -200,7 +219,7 @@ class SQLiteStore:
             ).fetchone()
             return load_prediction(row[0]) if row else None
 
-        return await self._run(run)
+        return await self._read(run)
 
     async def list_predictions(
         self,
@@ -253,7 +272,7 @@ class SQLiteStore:
             previous = encode_cursor("p", rows[0][1], rows[0][0]) if newer and rows else None
             return Page([load(row[2]) for row in rows], next_cursor, previous)
 
-        return await self._run(run)
+        return await self._read(run)
 
     async def unfinished_predictions(self) -> list[Prediction]:
         def run(db: sqlite3.Connection) -> list[Prediction]:
@@ -263,7 +282,7 @@ class SQLiteStore:
             ).fetchall()
             return [load_prediction(row[0]) for row in rows]
 
-        return await self._run(run)
+        return await self._read(run)
 
     # ---- who runs what ------------------------------------------------------------------
 
@@ -288,11 +307,11 @@ class SQLiteStore:
         )
 
     async def due_deadlines(self, before: datetime.datetime, limit: int) -> list[Prediction]:
-        rows = await self._run(lambda db: sqlite_leases.due_deadlines(db, before, limit))
+        rows = await self._read(lambda db: sqlite_leases.due_deadlines(db, before, limit))
         return [load_prediction(row) for row in rows]
 
     async def expired_leases(self, now: datetime.datetime, limit: int) -> list[Prediction]:
-        rows = await self._run(lambda db: sqlite_leases.expired_leases(db, now, limit))
+        rows = await self._read(lambda db: sqlite_leases.expired_leases(db, now, limit))
         return [load_prediction(row) for row in rows]
 
     # ---- webhook outbox ------------------------------------------------------------------
@@ -334,7 +353,7 @@ class SQLiteStore:
             rows = db.execute(sql, (now.isoformat(), *exclude, limit)).fetchall()
             return [load_delivery(row[0]) for row in rows]
 
-        return await self._run(run)
+        return await self._read(run)
 
     async def list_deliveries(self, account: str, prediction_id: str) -> list[WebhookDelivery]:
         def run(db: sqlite3.Connection) -> list[WebhookDelivery]:
@@ -345,7 +364,7 @@ class SQLiteStore:
             ).fetchall()
             return [load_delivery(row[0]) for row in rows]
 
-        return await self._run(run)
+        return await self._read(run)
 
     # ---- files ---------------------------------------------------------------------------
 
@@ -368,7 +387,7 @@ class SQLiteStore:
                 return None
             return load_file(row[1])
 
-        return await self._run(run)
+        return await self._read(run)
 
     async def list_files(self, account: str, *, limit: int, cursor: str | None = None) -> Page:
         return await self._page("files", ["account = ?"], [account], limit, cursor, load_file)
@@ -411,7 +430,7 @@ class SQLiteStore:
             ).fetchall()
             return [load_file(row[0]) for row in rows]
 
-        return await self._run(run)
+        return await self._read(run)
 
     # ---- model registry ------------------------------------------------------------------
 
@@ -419,10 +438,10 @@ class SQLiteStore:
         await self._run(lambda db: upsert_model(db, record))
 
     async def list_models(self) -> list[ModelRecord]:
-        return await self._run(select_models)
+        return await self._read(select_models)
 
     async def get_model(self, full_name: str) -> ModelRecord | None:
-        return await self._run(lambda db: select_model(db, full_name))
+        return await self._read(lambda db: select_model(db, full_name))
 
     async def remove_model(self, full_name: str) -> bool:
         return await self._run(lambda db: delete_model(db, full_name))

@@ -138,14 +138,18 @@ class GroupCommit:
                 return batch, None
 
 
-def _run_batch(db: sqlite3.Connection, batch: list[_Call]) -> None:
+def _run_batch(
+    db: sqlite3.Connection,
+    batch: list[_Call],
+    hand_back: Callable[[list[_Call]], None] | None = None,
+) -> None:
     # A caller cancelled before its turn is skipped, as a thread pool skips a cancelled job.
     # (Reading a future's state from this thread is a plain attribute read.)
     todo = [call for call in batch if not call.future.done()]
     ran = list(todo)
     while todo:
         todo = _transaction(db, todo) if len(todo) > 1 else _alone(db, todo[0])
-    _hand_back(ran)
+    (hand_back or _hand_back)(ran)
 
 
 def _alone(db: sqlite3.Connection, call: _Call) -> list[_Call]:

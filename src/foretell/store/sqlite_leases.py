@@ -8,6 +8,7 @@ import datetime
 import sqlite3
 from collections.abc import Collection
 
+from foretell.core.prediction import Prediction
 from foretell.store.codec import load_prediction
 from foretell.store.protocol import CancelState, Claim, ClaimVerdict
 
@@ -19,28 +20,32 @@ def claim(
     lease_until: datetime.datetime,
 ) -> Claim:  # fmt: skip
     row = db.execute(
-        "SELECT data, status, owner, lease_expires_at, cancel_requested, cancel_reason "
+        "SELECT status, owner, lease_expires_at, cancel_requested, cancel_reason "
         "FROM predictions WHERE id = ?",
         (prediction_id,),
     ).fetchone()
     if row is None:
         return Claim(ClaimVerdict.FINISHED, None)
-    data, status, holder, lease, cancel_requested, reason = row
-    prediction = load_prediction(data)
+    status, holder, lease, cancel_requested, reason = row
     if status not in ("starting", "processing"):
-        return Claim(ClaimVerdict.FINISHED, prediction)
+        return Claim(ClaimVerdict.FINISHED, None)
     if cancel_requested:
-        return Claim(ClaimVerdict.CANCELED, prediction, reason)
+        return Claim(ClaimVerdict.CANCELED, _stored(db, prediction_id), reason)
     held = holder is not None and holder != owner and lease is not None and lease > now.isoformat()
     if held:
-        return Claim(ClaimVerdict.HELD, prediction)
+        return Claim(ClaimVerdict.HELD, None)
     if status == "processing":
-        return Claim(ClaimVerdict.ORPHANED, prediction)
+        return Claim(ClaimVerdict.ORPHANED, _stored(db, prediction_id))
     db.execute(
         "UPDATE predictions SET owner = ?, lease_expires_at = ? WHERE id = ?",
         (owner, lease_until.isoformat(), prediction_id),
     )
-    return Claim(ClaimVerdict.RUN, prediction)
+    return Claim(ClaimVerdict.RUN, None)
+
+
+def _stored(db: sqlite3.Connection, prediction_id: str) -> Prediction:
+    row = db.execute("SELECT data FROM predictions WHERE id = ?", (prediction_id,)).fetchone()
+    return load_prediction(row[0])
 
 
 def renew(

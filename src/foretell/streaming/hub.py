@@ -63,8 +63,8 @@ class StreamHub:
     def __init__(
         self,
         max_events: int = 100_000,
-        keep_finished_s: float = 600.0,
-        max_finished_events: int = 1_000_000,
+        keep_finished_s: float = 60.0,
+        max_finished_events: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clock = clock

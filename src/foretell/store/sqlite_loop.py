@@ -1,0 +1,117 @@
+"""Group commit on the event loop itself: the calls made during one turn of the loop run as
+one transaction (each in its own savepoint, as in foretell.store.sqlite_batch) at the end of
+that turn, then share one COMMIT; each caller's await returns after it.
+
+No thread hand-off per call (a wake-up of a thread and one of the loop, each way): a
+prediction's few small writes cost microseconds here. What could block the loop is kept off
+it: the WAL is checkpointed (the only step that waits for the disk, with synchronous=NORMAL)
+by a thread of its own, and the connection waits for another process's lock at most
+BUSY_TIMEOUT_S.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from foretell.store.sqlite_batch import MAX_BATCH, _Call, _run_batch, _settle
+
+T = TypeVar("T")
+
+#: how long a write waits for another process (`foretell tokens create`) to release the lock
+BUSY_TIMEOUT_S = 2.0
+#: how often the checkpointer moves the WAL into the database file
+CHECKPOINT_S = 1.0
+
+
+class LoopCommit:
+    """The store's connection, used on the event loop; calls batched per loop turn."""
+
+    def __init__(self, name: str = "sqlite", max_batch: int = MAX_BATCH) -> None:
+        self.name, self.max_batch = name, max_batch
+        self._db: sqlite3.Connection | None = None
+        self._pending: list[_Call] = []
+        self._scheduled = False
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+
+    async def open(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        """Connect (migrations run here, before anything is served), start the checkpointer."""
+        if self._db is not None:
+            raise sqlite3.ProgrammingError("the store is already open")
+        db = connect()
+        db.isolation_level = None  # autocommit: the batches issue BEGIN and COMMIT
+        db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        db.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer does it, off the loop
+        self._db = db
+        path = db.execute("PRAGMA database_list").fetchone()[2]
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_forever, args=(path,), name=f"{self.name}-checkpoint",
+            daemon=True,
+        )  # fmt: skip
+        self._checkpointer.start()
+
+    async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(db)` at the end of this loop turn; return once its transaction committed."""
+        if self._db is None:
+            raise sqlite3.ProgrammingError("the store is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append(_Call(fn, loop, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read at once: it sees what has committed (every awaited write has), and
+        takes no part in a batch."""
+        if self._db is None:
+            raise sqlite3.ProgrammingError("the store is not open")
+        return fn(self._db)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        db = self._db
+        while self._pending:
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            if db is None:
+                error = sqlite3.ProgrammingError("the store is closed")
+                _settle([_failed(call, error) for call in batch])
+                continue
+            _run_batch(db, batch, _settle)
+
+    async def close(self) -> None:
+        """Run the calls already made, then close the connection (which checkpoints)."""
+        if self._db is None:
+            return
+        self._flush()
+        self._stop.set()
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.join)
+            self._checkpointer = None
+        db, self._db = self._db, None
+        db.close()
+
+    def _checkpoint_forever(self, path: str) -> None:
+        try:
+            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error:
+            return
+        try:
+            db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            while not self._stop.wait(CHECKPOINT_S):
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    continue  # busy or gone: the next round tries again
+        finally:
+            db.close()
+
+
+def _failed(call: _Call, error: BaseException) -> _Call:
+    call.error = error
+    return call
