@@ -200,7 +200,6 @@ async def _serve_with(
             await _recover(store, service, queue, config.models, public)
         consumer.start()
         sweeper.start()
-        gc.freeze()  # what start-up made lives as long as the server: no collection rescans it
         await _serve_http(config, state, shutdown)
     finally:
         grace = shutdown.grace_left(config.shutdown_grace_s)
@@ -230,12 +229,19 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
     )
     shutdown.server = server
     url = f"http://{config.host}:{config.port}"
-    server.on_started = lambda: print(
-        f"foretell is serving {len(config.models)} model(s) at {url}"
-        " (each loads in the background; predictions wait for it)\n"
-        f"  playground {url}/ · API docs {url}/openapi.json · for agents {url}/llms.txt, {url}/mcp",
-        flush=True,
-    )
+
+    def started() -> None:
+        # what start-up made lives as long as the server: no collection need scan it again
+        gc.freeze()
+        print(
+            f"foretell is serving {len(config.models)} model(s) at {url}"
+            " (each loads in the background; predictions wait for it)\n"
+            f"  playground {url}/ · API docs {url}/openapi.json · for agents {url}/llms.txt,"
+            f" {url}/mcp",
+            flush=True,
+        )
+
+    server.on_started = started
     async with app.state.mcp.running():  # /mcp's session manager (uvicorn's lifespan is off)
         await server.serve()
 

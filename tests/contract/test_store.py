@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import pathlib
-from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import pytest
@@ -16,20 +14,8 @@ from foretell.core.status import Status
 from foretell.errors import InvalidCursor
 from foretell.store import FileRecord, Store
 from foretell.store.protocol import WebhookDelivery
-from foretell.store.sqlite import SQLiteStore
 
-ENGINES: dict[str, Callable[[pathlib.Path], Store]] = {
-    "sqlite": lambda tmp: SQLiteStore(tmp / "foretell.db"),
-}
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(params=sorted(ENGINES))
-async def store(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> AsyncIterator[Store]:
-    engine = ENGINES[request.param](tmp_path)
-    await engine.open()
-    yield engine
-    await engine.close()
 
 
 def _prediction(n: int, account: str = "ann") -> Prediction:

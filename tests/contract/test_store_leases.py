@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import datetime
-import pathlib
-from collections.abc import AsyncIterator
 from dataclasses import replace
-
-import pytest
 
 from foretell.core.prediction import Prediction, finish, start
 from foretell.core.status import Status
 from foretell.core.times import utcnow
 from foretell.store import Store
 from foretell.store.protocol import ClaimVerdict
-from tests.contract.test_store import ENGINES
 
 OPEN = (Status.STARTING, Status.PROCESSING)
-
-
-@pytest.fixture(params=sorted(ENGINES))
-async def store(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> AsyncIterator[Store]:
-    engine = ENGINES[request.param](tmp_path)
-    await engine.open()
-    yield engine
-    await engine.close()
 
 
 def _prediction(n: int, deadline: datetime.datetime | None = None) -> Prediction:

@@ -14,8 +14,8 @@ import pytest
 
 from foretell.api.service import PredictionService
 from foretell.core.events import Done, Output, Started
-from foretell.core.prediction import Prediction
-from foretell.core.status import Status
+from foretell.core.prediction import Prediction, finish
+from foretell.core.status import OPEN, Status
 from foretell.core.times import utcnow
 from foretell.files.local import LocalFiles
 from foretell.queue.memory import MemoryQueue
@@ -108,7 +108,7 @@ class Seam:
         return prediction
 
     async def ended(self, prediction_id: str) -> Prediction:
-        await self.service.wait(prediction_id, 10)
+        await self.service.wait("ann", prediction_id, 10)
         stored = await self.store.get_prediction("ann", prediction_id)
         assert stored is not None and stored.status.is_terminal, stored
         return stored
@@ -210,7 +210,7 @@ async def test_a_failed_save_is_retried_by_the_flusher(
 
     monkeypatch.setattr(seam.store, "transition", flaky)
     handle.deliver(Done(p.id, "succeeded", output="ok"))
-    await seam.service.wait(p.id, 10)
+    await seam.service.wait("ann", p.id, 10)
     copies = seam.consumer.context.copies
     assert p.id in copies.by_id  # kept until it is saved
     await copies.flush()
@@ -306,3 +306,19 @@ async def test_drain_fails_what_is_still_running_after_the_grace_period(seam: Se
     stored = await seam.store.get_prediction("ann", p.id)
     assert stored is not None and stored.status is Status.FAILED
     assert stored.error == "The server shut down."
+
+
+async def test_wait_returns_for_a_finished_prediction_the_bus_let_go_of(
+    seam: Seam, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A waiter that comes after the bus dropped a finished prediction's events learns from
+    the store that it ended, instead of waiting out its timeout."""
+    monkeypatch.setattr("foretell.api.service.RECHECK_S", 0.01)
+    seam.runner.slots = 0
+    p = await seam.create()
+    final = await seam.store.request_cancel(p.id, None)
+    assert final is not None
+    await seam.store.transition(finish(final.prediction, Status.CANCELED, utcnow()), OPEN)
+    quiet = PredictionService(seam.store, seam.queue, MemoryBus())  # a bus that kept nothing
+    async with asyncio.timeout(5):
+        await quiet.wait("ann", p.id, 60)

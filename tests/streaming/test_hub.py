@@ -73,10 +73,15 @@ def test_finished_logs_go_after_keep_finished_s() -> None:
 
 
 def test_finished_logs_are_bounded_by_size() -> None:
-    """Past max_finished_events the oldest finished streams go first, whatever their age."""
-    hub = StreamHub(max_finished_events=25, clock=ManualClock())
+    """Past max_finished_events the oldest finished streams go first, once min_keep_s has
+    passed: a waiter woken by `done` still finds its log however busy the server is."""
+    clock = ManualClock()
+    hub = StreamHub(max_finished_events=25, clock=clock, min_keep_s=2)
     for pid in ("a", "b", "c"):
         _finish(hub, pid, events=9)  # 10 events each
     hub.open("d")
+    assert hub.get("a") is not None  # too many, but just finished
+    clock.now += 3
+    hub.open("e")
     assert hub.get("a") is None
     assert hub.get("b") is not None and hub.get("c") is not None

@@ -123,7 +123,7 @@ async def _create(
     await _accept(state, model, prediction, plan, base)
     headers = {"Location": f"{base}/v1/predictions/{prediction.id}"}
     if wait is not None:
-        await state.service.wait(prediction.id, wait)
+        await state.service.wait(account.username, prediction.id, wait)
         headers["Preference-Applied"] = "wait" if wait == 60 else f"wait={int(wait)}"
     current = await _current(state, account, prediction.id)
     body_json = render.prediction(render.base_url(request), state, current)
@@ -223,7 +223,7 @@ async def cancel_prediction(request: Request) -> Response:
     current = await _current(state, account, request.path_params["id"])
     if not current.status.is_terminal:
         await state.service.cancel(current)
-        await state.service.wait(current.id, 5.0)
+        await state.service.wait(account.username, current.id, 5.0)
         current = await _current(state, account, current.id)
     return JSONResponse(render.prediction(render.base_url(request), state, current))
 

@@ -23,6 +23,10 @@ from foretell.store.protocol import Store, WebhookDelivery
 from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped, publish_end
 
 
+#: while waiting for a quiet prediction, ask the store this often whether it ended
+RECHECK_S = 1.0
+
+
 class EndRows(Protocol):
     """The outbox as the API sees it: the webhook rows of a prediction it ends itself."""
 
@@ -55,22 +59,26 @@ class PredictionService:
         """The account's prediction as stored (a running one's progress lags ≤ 0.25 s)."""
         return await self.store.get_prediction(account, prediction_id)
 
-    async def wait(self, prediction_id: str, timeout: float) -> None:
-        """Wait up to `timeout` seconds for the prediction's `done` event."""
+    async def wait(self, account: str, prediction_id: str, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the prediction's `done` event (or, should the
+        bus have let go of a finished prediction's events, for the store to say it ended)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         position = 0
         while (remaining := deadline - loop.time()) > 0:
             try:
-                events = await self.bus.read(prediction_id, position, remaining)
+                events = await self.bus.read(prediction_id, position, min(remaining, RECHECK_S))
             except EventsDropped as dropped:
                 position = dropped.first
                 continue
-            if not events:
-                return  # timed out
-            if events[-1].name == "done":
+            if events and events[-1].name == "done":
                 return
-            position = events[-1].seq + 1
+            if events:
+                position = events[-1].seq + 1
+                continue
+            stored = await self.store.get_prediction(account, prediction_id)
+            if stored is None or stored.status.is_terminal:
+                return
 
     async def cancel(
         self, prediction: Prediction, reason: str | None = None, queued_reason: str | None = None

@@ -44,7 +44,7 @@ async def stream_prediction(request: Request) -> Response:
         replay = _replay(stored)  # the bus dropped a finished prediction's events
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(
-        _events(request, state, prediction_id, start, replay),
+        _events(request, state, account, prediction_id, start, replay),
         media_type="text/event-stream",
         headers=headers,
     )
@@ -83,6 +83,7 @@ def _replay(prediction: Prediction) -> list[StreamEvent]:
 async def _events(
     request: Request,
     state: ApiState,
+    account: str,
     prediction_id: str,
     position: int,
     replay: list[StreamEvent] | None,
@@ -96,6 +97,9 @@ async def _events(
             else:
                 events = await bus.read(prediction_id, position, KEEP_ALIVE_S)
         except EventsDropped as dropped:
+            replay = await _replay_if_dropped(state, account, prediction_id)
+            if replay is not None:  # it ended and the bus let go of it: the store has the rest
+                continue
             detail = (
                 "This reader fell behind and missed some events. "
                 f"Reconnect with Last-Event-ID: {dropped.first - 1} to resume from the oldest kept."
@@ -105,13 +109,26 @@ async def _events(
         if not events:
             if replay is not None:
                 return
-            yield KEEP_ALIVE
+            replay = await _replay_if_dropped(state, account, prediction_id)
+            if replay is None:
+                yield KEEP_ALIVE
             continue
         # everything available goes out in one write
         yield "".join(frame(e.seq, e.name, _data(request, state, e)) for e in events)
         position = events[-1].seq + 1
         if events[-1].name == "done":
             return
+
+
+async def _replay_if_dropped(
+    state: ApiState, account: str, prediction_id: str
+) -> list[StreamEvent] | None:
+    """A quiet stream whose prediction ended and whose events the bus let go of (a reader
+    slower than the bus keeps finished logs): the rest comes from the stored prediction."""
+    if await state.service.bus.has_events(prediction_id):
+        return None
+    stored = await state.store.get_prediction(account, prediction_id)
+    return _replay(stored) if stored is not None and stored.status.is_terminal else None
 
 
 def _data(request: Request, state: ApiState, event: StreamEvent) -> str:

@@ -260,8 +260,3 @@ class Consumer:
 def owner_id(node: str, pid: int, nonce: str) -> str:
     """A runner's id in the store: its machine, process and a per-start nonce."""
     return f"{node}:{pid}:{nonce}"
-
-
-def describe_from(models: dict[str, Model]) -> Callable[[str], Model | None]:
-    """`describe` over a host's model dict (keyed by runner name = full name)."""
-    return models.get

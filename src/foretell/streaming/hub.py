@@ -4,9 +4,10 @@ Readers keep their own position in the log, so a slow reader never slows the mod
 readers. The log is bounded: past `max_events` the oldest events are dropped, and a reader
 that needed them is told so (it can reconnect with Last-Event-ID and resume where the log
 still starts). Logs of finished predictions are kept for `keep_finished_s`, and at most
-`max_finished_events` events of them in all (the oldest finished go first): memory stays
-bounded by size as well as age, and evicting costs O(1) per prediction, however many came
-before.
+`max_finished_events` events of them in all (the oldest finished go first, but none before
+`min_keep_s`): memory stays bounded by size as well as age, few long-lived objects are left
+for the garbage collector to scan, and evicting costs O(1) per prediction, however many
+came before. A later reader gets the stored prediction replayed.
 """
 
 from __future__ import annotations
@@ -63,14 +64,18 @@ class StreamHub:
     def __init__(
         self,
         max_events: int = 100_000,
-        keep_finished_s: float = 60.0,
-        max_finished_events: int = 100_000,
+        keep_finished_s: float = 10.0,
+        max_finished_events: int = 2_000,
         clock: Callable[[], float] = time.monotonic,
+        min_keep_s: float = 2.0,
     ) -> None:
         self.clock = clock
         self.max_events = max_events
         self.keep_finished_s = keep_finished_s
         self.max_finished_events = max_finished_events
+        #: however many there are, a finished log stays this long: its waiters and readers
+        #: (woken by its `done`) get to read it
+        self.min_keep_s = min_keep_s
         self._logs: dict[str, StreamLog] = {}
         #: finished predictions in the order they finished: id -> events held
         self._finished: collections.OrderedDict[str, int] = collections.OrderedDict()
@@ -109,12 +114,15 @@ class StreamHub:
     def _evict(self) -> None:
         """Drop the oldest finished logs while they are too old or too many: each log is
         looked at once, when it goes, so the cost doesn't grow with recent traffic."""
-        cutoff = self.clock() - self.keep_finished_s
+        now = self.clock()
+        cutoff, young = now - self.keep_finished_s, now - self.min_keep_s
         while self._finished:
             pid, count = next(iter(self._finished.items()))
             log = self._logs.get(pid)
-            stale = log is None or log.finished_at is None or log.finished_at < cutoff
-            if not stale and self._finished_events <= self.max_finished_events:
+            finished = log.finished_at if log is not None else None
+            stale = finished is None or finished < cutoff
+            too_many = self._finished_events > self.max_finished_events
+            if not stale and not (too_many and finished is not None and finished < young):
                 return
             del self._finished[pid]
             self._finished_events -= count

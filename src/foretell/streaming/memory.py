@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from foretell.streaming.bus import CancelRequest, EventsDropped, StreamEvent
-from foretell.streaming.hub import StreamHub
+from foretell.streaming.hub import StreamHub, StreamLog
 
 
 class MemoryBus:
@@ -32,9 +32,13 @@ class MemoryBus:
         return seq
 
     async def read(self, prediction_id: str, position: int, wait_s: float) -> list[StreamEvent]:
-        log = self.hub.open(prediction_id)
+        log = self.hub.get(prediction_id)
+        if log is None:
+            if position > 0:  # it had events, and they were let go of
+                raise EventsDropped(prediction_id, 0)
+            log = self.hub.open(prediction_id)  # nothing published yet: wait for the first
         waiter = log.changed
-        events = self._since(prediction_id, position)
+        events = _since(log, prediction_id, position)
         if events:
             return events
         try:
@@ -42,18 +46,11 @@ class MemoryBus:
                 await waiter.wait()
         except TimeoutError:
             return []
-        return self._since(prediction_id, position)
+        return _since(log, prediction_id, position)  # the log held, even if evicted meanwhile
 
     async def has_events(self, prediction_id: str) -> bool:
         log = self.hub.get(prediction_id)
         return log is not None and log.next_seq > 0
-
-    def _since(self, prediction_id: str, position: int) -> list[StreamEvent]:
-        log = self.hub.open(prediction_id)
-        try:
-            return log.since(position)
-        except LookupError:
-            raise EventsDropped(prediction_id, log.first_seq) from None
 
     async def request_cancel(self, request: CancelRequest) -> None:
         for subscriber in self._subscribers:
@@ -77,3 +74,10 @@ class _Subscription:
 
     def close(self) -> None:
         self._subscribers.discard(self._queue)
+
+
+def _since(log: StreamLog, prediction_id: str, position: int) -> list[StreamEvent]:
+    try:
+        return log.since(position)
+    except LookupError:
+        raise EventsDropped(prediction_id, log.first_seq) from None
