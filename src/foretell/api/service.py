@@ -22,7 +22,6 @@ from foretell.queue.protocol import WorkItem, WorkQueue
 from foretell.store.protocol import Store, WebhookDelivery
 from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped, publish_end
 
-
 #: while waiting for a quiet prediction, ask the store this often whether it ended
 RECHECK_S = 1.0
 
