@@ -5,6 +5,7 @@ whichever step fails or is canceled (real SQLite, in-process queue and bus; no s
 from __future__ import annotations
 
 import asyncio
+import datetime
 import pathlib
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from foretell.core.status import OPEN, Status
 from foretell.core.times import utcnow
 from foretell.files.local import LocalFiles
 from foretell.queue.memory import MemoryQueue
-from foretell.queue.protocol import WorkItem
+from foretell.queue.protocol import Lease, WorkItem
 from foretell.runner.consumer import Consumer
 from foretell.runner.errors import UnknownModel
 from foretell.runner.execution import ExecutionContext
@@ -292,6 +293,7 @@ async def test_a_lost_lease_stops_it_here_without_writing(seam: Seam) -> None:
     await asyncio.gather(task, return_exceptions=True)
     assert seam.runner.canceled == [p.id]
     assert p.id not in seam.consumer.executions
+    assert p.id not in seam.consumer.context.copies.by_id  # no stale progress written later
     stored = await seam.store.get_prediction("ann", p.id)
     assert stored is not None and not stored.status.is_terminal  # its end is the new holder's
 
@@ -322,3 +324,25 @@ async def test_wait_returns_for_a_finished_prediction_the_bus_let_go_of(
     quiet = PredictionService(seam.store, seam.queue, MemoryBus())  # a bus that kept nothing
     async with asyncio.timeout(5):
         await quiet.wait("ann", p.id, 60)
+
+
+async def test_a_prediction_another_runner_holds_is_left_to_it(
+    seam: Seam, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second delivery of an item another live runner holds is dropped, never run here."""
+    acked = asyncio.Event()
+    real_ack = seam.queue.ack
+
+    async def ack(lease: Lease) -> None:
+        await real_ack(lease)
+        acked.set()
+
+    monkeypatch.setattr(seam.queue, "ack", ack)
+    seam.runner.slots = 0
+    p = await seam.create()
+    await seam.store.claim_prediction(p.id, "runner-b", utcnow() + datetime.timedelta(60))
+    seam.runner.slots = 1  # the consumer claims it when it next looks…
+    async with asyncio.timeout(10):
+        await acked.wait()  # …and drops it
+    assert seam.runner.handles == {}
+    assert p.id not in seam.consumer.context.copies.by_id

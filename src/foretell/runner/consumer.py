@@ -219,7 +219,8 @@ class Consumer:
         if claim.prediction is not None:
             execution.adopt(claim.prediction)
         if claim.verdict is ClaimVerdict.FINISHED or claim.verdict is ClaimVerdict.HELD:
-            execution.ended = True
+            execution.ended = True  # not ours to run or write
+            self.context.copies.forget(pid)
             return
         if claim.verdict is ClaimVerdict.CANCELED:
             await execution.end(Done(pid, "canceled"), reason=claim.cancel_reason)

@@ -211,6 +211,7 @@ class Execution:
     def abandon(self) -> None:
         """Stop here without writing anything (another runner holds it now)."""
         self.abandoned = True
+        self.context.copies.forget(self.prediction_id)
         self.finished.set()
         self.stop()  # run() stops it on the worker on its way out
 

@@ -45,6 +45,13 @@ class LiveCopies:
         self.by_id[prediction.id] = prediction
         self._dirty.add(prediction.id)
 
+    def forget(self, prediction_id: str) -> None:
+        """Drop a copy that is not this runner's to write any more (its lease went elsewhere,
+        or it was never ours): nothing of it is written from here on."""
+        self.by_id.pop(prediction_id, None)
+        self._dirty.discard(prediction_id)
+        self._unsaved_rows.pop(prediction_id, None)
+
     def saved(self, prediction_id: str) -> bool:
         """Whether the live copy has reached the store."""
         return prediction_id not in self._dirty
