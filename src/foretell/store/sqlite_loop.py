@@ -12,6 +12,7 @@ BUSY_TIMEOUT_S.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import TypeVar
 from foretell.store.sqlite_batch import MAX_BATCH, _Call, _run_batch, _settle
 
 T = TypeVar("T")
+log = logging.getLogger("foretell.store")
 
 #: how long a write waits for another process (`foretell tokens create`) to release the lock
 BUSY_TIMEOUT_S = 2.0
@@ -99,15 +101,16 @@ class LoopCommit:
     def _checkpoint_forever(self, path: str) -> None:
         try:
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            log.error("can't checkpoint %s (its WAL will grow until restart): %s", path, exc)
             return
         try:
             db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             while not self._stop.wait(CHECKPOINT_S):
                 try:
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error:
-                    continue  # busy or gone: the next round tries again
+                except sqlite3.Error as exc:  # busy or gone: the next round tries again
+                    log.warning("checkpointing %s failed: %s", path, exc)
         finally:
             db.close()
 
