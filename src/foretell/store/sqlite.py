@@ -15,7 +15,7 @@ from foretell.core.prediction import Prediction, remove_data
 from foretell.core.status import Status
 from foretell.core.times import utcnow
 from foretell.errors import StoreError
-from foretell.store import sqlite_leases
+from foretell.store import sqlite_leases, sqlite_outbox
 from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
 from foretell.store.protocol import (
     CancelState,
@@ -26,10 +26,8 @@ from foretell.store.protocol import (
     WebhookDelivery,
 )
 from foretell.store.rows import (
-    dump_delivery,
     dump_file,
     insert_delivery,
-    load_delivery,
     load_file,
     now_text,
 )
@@ -320,51 +318,15 @@ class SQLiteStore:
         await self._run(lambda db: insert_delivery(db, delivery))
 
     async def save_delivery(self, delivery: WebhookDelivery) -> None:
-        row = (
-            delivery.status,
-            delivery.next_attempt_at.isoformat(),
-            dump_delivery(delivery),
-            delivery.id,
-        )
-        await self._run(
-            lambda db: db.execute(
-                "UPDATE webhook_deliveries SET status=?, next_attempt_at=?, data=? WHERE id=?", row
-            )
-        )
+        await self._run(lambda db: sqlite_outbox.update(db, delivery))
 
     async def due_deliveries(
         self, now: datetime.datetime, limit: int, exclude: Collection[str] = ()
     ) -> list[WebhookDelivery]:
-        skip = ",".join("?" * len(exclude))
-        where = f" AND d.prediction_id NOT IN ({skip})" if exclude else ""
-        # only placeholders are added to the text
-        sql = (
-            "SELECT data FROM (SELECT d.data, d.next_attempt_at, ROW_NUMBER() OVER ("  # noqa: S608
-            "   PARTITION BY d.account ORDER BY d.next_attempt_at, d.seq) AS turn"
-            " FROM webhook_deliveries d JOIN ("
-            "  SELECT prediction_id, min(seq) AS seq FROM webhook_deliveries"
-            "  WHERE status = 'pending' GROUP BY prediction_id) first"
-            " ON d.prediction_id = first.prediction_id AND d.seq = first.seq"
-            f" WHERE d.next_attempt_at <= ?{where})"
-            " ORDER BY turn, next_attempt_at LIMIT ?"
-        )
-
-        def run(db: sqlite3.Connection) -> list[WebhookDelivery]:
-            rows = db.execute(sql, (now.isoformat(), *exclude, limit)).fetchall()
-            return [load_delivery(row[0]) for row in rows]
-
-        return await self._read(run)
+        return await self._read(lambda db: sqlite_outbox.due(db, now, limit, exclude))
 
     async def list_deliveries(self, account: str, prediction_id: str) -> list[WebhookDelivery]:
-        def run(db: sqlite3.Connection) -> list[WebhookDelivery]:
-            rows = db.execute(
-                "SELECT data FROM webhook_deliveries WHERE account = ? AND prediction_id = ? "
-                "ORDER BY seq",
-                (account, prediction_id),
-            ).fetchall()
-            return [load_delivery(row[0]) for row in rows]
-
-        return await self._read(run)
+        return await self._read(lambda db: sqlite_outbox.of_prediction(db, account, prediction_id))
 
     # ---- files ---------------------------------------------------------------------------
 
