@@ -10,6 +10,7 @@ from foretell.files.protocol import FileStore
 from foretell.queue.protocol import Lease, WorkItem, WorkQueue
 from foretell.store.protocol import Store
 from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped
+from foretell.webhooks.protocol import Webhooks
 
 __all__ = [
     "CancelRequest",
@@ -19,5 +20,6 @@ __all__ = [
     "Lease",
     "Store",
     "WorkItem",
+    "Webhooks",
     "WorkQueue",
 ]

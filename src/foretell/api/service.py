@@ -13,27 +13,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Protocol
 
 from foretell.core.prediction import Prediction, finish
 from foretell.core.status import OPEN, Status
 from foretell.core.times import utcnow
 from foretell.queue.protocol import WorkItem, WorkQueue
-from foretell.store.protocol import Store, WebhookDelivery
+from foretell.store.protocol import Store
 from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped, publish_end
+from foretell.webhooks.protocol import Webhooks
 
 #: while waiting for a quiet prediction, ask the store this often whether it ended
 RECHECK_S = 1.0
-
-
-class EndRows(Protocol):
-    """The outbox as the API sees it: the webhook rows of a prediction it ends itself."""
-
-    def rows_for(self, prediction: Prediction, event: str) -> list[WebhookDelivery]:
-        """Rows for a `completed` change, committed with that state."""
-
-    def wake(self) -> None:
-        """Rows were committed: deliver them."""
 
 
 class PredictionService:
@@ -43,7 +33,7 @@ class PredictionService:
         self.store = store
         self.queue = queue
         self.bus = bus
-        self.webhooks: EndRows | None = None
+        self.webhooks: Webhooks | None = None
         #: told of each new deadline (the sweeper's schedule)
         self.on_deadline: Callable[[Prediction], None] = lambda _: None
 

@@ -9,7 +9,7 @@ import logging
 import pathlib
 import shutil
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from foretell.admission import Admission
 from foretell.core.events import Done, Log, Output, Started
@@ -27,22 +27,10 @@ from foretell.runner.live import LiveCopies
 from foretell.runner.runner import Runner
 from foretell.runner.spec import PredictionRequest
 from foretell.store.protocol import WebhookDelivery
-from foretell.streaming.bus import EventBus, publish_end
+from foretell.streaming.bus import EventBus, located, publish_end
+from foretell.webhooks.protocol import Webhooks
 
 log = logging.getLogger("foretell.consumer")
-
-
-class Webhooks(Protocol):
-    """The outbox as the runner sees it."""
-
-    def rows_for(self, prediction: Prediction, event: str) -> list[WebhookDelivery]:
-        """Rows for a `start` or `completed` change, committed with that state."""
-
-    def on_change(self, prediction: Prediction, event: str) -> None:
-        """An `output` or `logs` change (throttled, written by the outbox itself)."""
-
-    def wake(self) -> None:
-        """Rows were committed: deliver them."""
 
 
 @dataclass
@@ -190,7 +178,7 @@ class Execution:
             value = await self._keep_files(event.value, event.files)
             changed = append_output(self.current, value, event.files)
             copies.update(changed)
-            await bus.publish(pid, "output", value, _located(event.files))
+            await bus.publish(pid, "output", value, located(event.files))
             self.context.changed(changed, "output")
 
     # ---- ending ------------------------------------------------------------------------
@@ -255,7 +243,3 @@ class Execution:
             return value
         self._files_seen = True
         return await keep_outputs(self.prediction_id, value, files, self.context.files)
-
-
-def _located(files: list[list[str | int]] | tuple[Any, ...]) -> tuple[tuple[str | int, ...], ...]:
-    return tuple(tuple(location) for location in files)

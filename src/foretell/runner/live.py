@@ -1,4 +1,4 @@
-"""The live copy of every prediction the dispatcher runs, and its throttled writes to the
+"""The live copy of every prediction the runner runs, and its throttled writes to the
 store: output and logs in memory (written every PERSIST_INTERVAL_S), state changes at once."""
 
 from __future__ import annotations
@@ -8,16 +8,13 @@ import logging
 from collections.abc import Callable
 
 from foretell.core.prediction import Prediction
-from foretell.core.status import Status
+from foretell.core.status import OPEN
 from foretell.store.protocol import Store, WebhookDelivery
 
-log = logging.getLogger("foretell.dispatch")
+log = logging.getLogger("foretell.consumer")
 
 #: While a prediction runs, its stored copy lags the live one by at most this long.
 PERSIST_INTERVAL_S = 0.25
-
-#: the states a prediction can still leave
-OPEN = (Status.STARTING, Status.PROCESSING)
 
 
 class LiveCopies:

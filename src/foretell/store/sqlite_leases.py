@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Collection
 
 from foretell.core.prediction import Prediction
+from foretell.core.status import Status
 from foretell.store.codec import load_prediction
 from foretell.store.protocol import CancelState, Claim, ClaimVerdict
 
@@ -27,7 +28,7 @@ def claim(
     if row is None:
         return Claim(ClaimVerdict.FINISHED, None)
     status, holder, lease, cancel_requested, reason = row
-    if status not in ("starting", "processing"):
+    if Status(status).is_terminal:
         return Claim(ClaimVerdict.FINISHED, None)
     if cancel_requested:
         return Claim(ClaimVerdict.CANCELED, _stored(db, prediction_id), reason)

@@ -7,7 +7,7 @@ requests, for whichever runner holds the prediction.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -84,12 +84,16 @@ class CancelSubscription(Protocol):
         """Stop receiving."""
 
 
+def located(files: Iterable[Sequence[str | int]]) -> tuple[tuple[str | int, ...], ...]:
+    """File locations as an event carries them (tuples, whatever they were read as)."""
+    return tuple(tuple(location) for location in files)
+
+
 async def publish_end(bus: EventBus, final: Prediction) -> None:
     """A finished prediction's last events: its whole output (unless it streamed it), its
     error, then `done`; whoever writes the end publishes them, after the write committed."""
     if final.status is Status.SUCCEEDED and not final.iterator and final.output is not None:
-        files = tuple(tuple(location) for location in final.output_files)
-        await bus.publish(final.id, "output", final.output, files)
+        await bus.publish(final.id, "output", final.output, located(final.output_files))
     if final.status is Status.FAILED:
         await bus.publish(final.id, "error", {"detail": final.error})
     await bus.publish(final.id, "done", done_event(final.status))
