@@ -38,10 +38,7 @@ async def stream_prediction(request: Request) -> Response:
     stored = await state.store.get_prediction(account, prediction_id)
     if stored is None:
         raise NotFound(_GONE)
-    bus = state.service.bus
-    replay = None
-    if stored.status.is_terminal and not await bus.has_events(prediction_id):
-        replay = _replay(stored)  # the bus dropped a finished prediction's events
+    replay = await _replay_if_dropped(state, stored)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(
         _events(request, state, account, prediction_id, start, replay),
@@ -97,7 +94,9 @@ async def _events(
             else:
                 events = await bus.read(prediction_id, position, KEEP_ALIVE_S)
         except EventsDropped as dropped:
-            replay = await _replay_if_dropped(state, account, prediction_id)
+            replay = await _replay_if_dropped(
+                state, await state.store.get_prediction(account, prediction_id)
+            )
             if replay is not None:  # it ended and the bus let go of it: the store has the rest
                 continue
             detail = (
@@ -109,7 +108,9 @@ async def _events(
         if not events:
             if replay is not None:
                 return
-            replay = await _replay_if_dropped(state, account, prediction_id)
+            replay = await _replay_if_dropped(
+                state, await state.store.get_prediction(account, prediction_id)
+            )
             if replay is None:
                 yield KEEP_ALIVE
             continue
@@ -121,14 +122,16 @@ async def _events(
 
 
 async def _replay_if_dropped(
-    state: ApiState, account: str, prediction_id: str
+    state: ApiState, stored: Prediction | None
 ) -> list[StreamEvent] | None:
-    """A quiet stream whose prediction ended and whose events the bus let go of (a reader
-    slower than the bus keeps finished logs): the rest comes from the stored prediction."""
-    if await state.service.bus.has_events(prediction_id):
+    """The events of a prediction that ended and whose events the bus let go of (it ended
+    long ago, or a reader is slower than the bus keeps finished logs), rebuilt from the
+    stored prediction; None while the bus has them or the prediction runs."""
+    if stored is None or not stored.status.is_terminal:
         return None
-    stored = await state.store.get_prediction(account, prediction_id)
-    return _replay(stored) if stored is not None and stored.status.is_terminal else None
+    if await state.service.bus.has_events(stored.id):
+        return None
+    return _replay(stored)
 
 
 def _data(request: Request, state: ApiState, event: StreamEvent) -> str:
