@@ -22,7 +22,7 @@ MAX_BATCH = 256
 
 
 @dataclass(slots=True, eq=False)
-class _Call:
+class Call:
     """One queued call and, once it ran, its outcome."""
 
     fn: Callable[[sqlite3.Connection], Any]
@@ -49,7 +49,7 @@ class GroupCommit:
 
     def __init__(self, name: str = "sqlite", max_batch: int = MAX_BATCH) -> None:
         self.name, self.max_batch = name, max_batch
-        self._queue: queue.SimpleQueue[_Call | _Stop] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Call | _Stop] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._open = False
 
@@ -80,7 +80,7 @@ class GroupCommit:
             raise sqlite3.ProgrammingError("the store is not open")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Call(fn, loop, future))
+        self._queue.put(Call(fn, loop, future))
         return await future
 
     async def close(self) -> None:
@@ -116,16 +116,16 @@ class GroupCommit:
             while stop is None:
                 batch, stop = self._next_batch()
                 if batch:
-                    _run_batch(db, batch)
+                    run_batch(db, batch)
         finally:
             db.close()
             if stop is not None:
                 stop.loop.call_soon_threadsafe(_set, stop.future, None, None)
 
-    def _next_batch(self) -> tuple[list[_Call], _Stop | None]:
+    def _next_batch(self) -> tuple[list[Call], _Stop | None]:
         """Wait for one call, then take every call already queued behind it (up to max_batch)."""
         item = self._queue.get()
-        batch: list[_Call] = []
+        batch: list[Call] = []
         while True:
             if isinstance(item, _Stop):
                 return batch, item
@@ -138,10 +138,10 @@ class GroupCommit:
                 return batch, None
 
 
-def _run_batch(
+def run_batch(
     db: sqlite3.Connection,
-    batch: list[_Call],
-    hand_back: Callable[[list[_Call]], None] | None = None,
+    batch: list[Call],
+    hand_back: Callable[[list[Call]], None] | None = None,
 ) -> None:
     # A caller cancelled before its turn is skipped, as a thread pool skips a cancelled job.
     # (Reading a future's state from this thread is a plain attribute read.)
@@ -152,7 +152,7 @@ def _run_batch(
     (hand_back or _hand_back)(ran)
 
 
-def _alone(db: sqlite3.Connection, call: _Call) -> list[_Call]:
+def _alone(db: sqlite3.Connection, call: Call) -> list[Call]:
     """A batch of one needs no savepoint: its own transaction, rolled back if it raises."""
     try:
         db.execute("BEGIN")
@@ -164,7 +164,7 @@ def _alone(db: sqlite3.Connection, call: _Call) -> list[_Call]:
     return []
 
 
-def _transaction(db: sqlite3.Connection, calls: list[_Call]) -> list[_Call]:
+def _transaction(db: sqlite3.Connection, calls: list[Call]) -> list[Call]:
     """Run `calls` in one transaction; return those to run again because SQLite undid them.
 
     Some errors (a full disk, an I/O error) make SQLite roll back the whole transaction, not
@@ -189,7 +189,7 @@ def _transaction(db: sqlite3.Connection, calls: list[_Call]) -> list[_Call]:
     return []
 
 
-def _in_savepoint(db: sqlite3.Connection, call: _Call) -> bool:
+def _in_savepoint(db: sqlite3.Connection, call: Call) -> bool:
     """Run one call inside its own savepoint; if it raises, undo its writes only."""
     db.execute("SAVEPOINT call")
     try:
@@ -212,19 +212,19 @@ def _rollback(db: sqlite3.Connection) -> None:
             pass  # the error being reported already matters more; the next BEGIN will tell
 
 
-def _hand_back(calls: list[_Call]) -> None:
+def _hand_back(calls: list[Call]) -> None:
     """Settle the callers' futures: one wake-up of each event loop per batch, not per call."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Call]] = {}
+    by_loop: dict[asyncio.AbstractEventLoop, list[Call]] = {}
     for call in calls:
         by_loop.setdefault(call.loop, []).append(call)
     for loop, group in by_loop.items():
         try:
-            loop.call_soon_threadsafe(_settle, group)
+            loop.call_soon_threadsafe(settle, group)
         except RuntimeError:  # that loop is closed: nobody is waiting any more
             pass
 
 
-def _settle(calls: list[_Call]) -> None:
+def settle(calls: list[Call]) -> None:
     for call in calls:
         _set(call.future, call.result, call.error)
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from foretell.store.sqlite_batch import MAX_BATCH, _Call, _run_batch, _settle
+from foretell.store.sqlite_batch import MAX_BATCH, Call, run_batch, settle
 
 T = TypeVar("T")
 log = logging.getLogger("foretell.store")
@@ -35,7 +35,7 @@ class LoopCommit:
     def __init__(self, name: str = "sqlite", max_batch: int = MAX_BATCH) -> None:
         self.name, self.max_batch = name, max_batch
         self._db: sqlite3.Connection | None = None
-        self._pending: list[_Call] = []
+        self._pending: list[Call] = []
         self._scheduled = False
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
@@ -62,7 +62,7 @@ class LoopCommit:
             raise sqlite3.ProgrammingError("the store is not open")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._pending.append(_Call(fn, loop, future))
+        self._pending.append(Call(fn, loop, future))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._flush)
@@ -77,24 +77,20 @@ class LoopCommit:
 
     def _flush(self) -> None:
         self._scheduled = False
-        db = self._db
         while self._pending:
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-            if db is None:
-                error = sqlite3.ProgrammingError("the store is closed")
-                _settle([_failed(call, error) for call in batch])
-                continue
-            _run_batch(db, batch, _settle)
+            assert self._db is not None  # close() runs what is pending before it lets go
+            run_batch(self._db, batch, settle)
 
     async def close(self) -> None:
         """Run the calls already made, then close the connection (which checkpoints)."""
         if self._db is None:
             return
-        self._flush()
         self._stop.set()
         if self._checkpointer is not None:
             await asyncio.to_thread(self._checkpointer.join)
             self._checkpointer = None
+        self._flush()  # no await from here on: no call can come in between
         db, self._db = self._db, None
         db.close()
 
@@ -113,8 +109,3 @@ class LoopCommit:
                     log.warning("checkpointing %s failed: %s", path, exc)
         finally:
             db.close()
-
-
-def _failed(call: _Call, error: BaseException) -> _Call:
-    call.error = error
-    return call
