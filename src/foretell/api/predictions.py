@@ -126,7 +126,7 @@ async def _create(
         await state.service.wait(account.username, prediction.id, wait)
         headers["Preference-Applied"] = "wait" if wait == 60 else f"wait={int(wait)}"
     current = await _current(state, account, prediction.id)
-    body_json = render.prediction(render.base_url(request), state, current)
+    body_json = render.prediction(base, state, current)
     if wait is not None and not current.status.is_terminal:
         # The official clients treat any other status as final: say `starting` until done.
         body_json["status"] = "starting"
@@ -264,9 +264,8 @@ async def list_predictions(request: Request) -> Response:
         created_after=_time(params.get("created_after"), "created_after"),
         created_before=_time(params.get("created_before"), "created_before"),
     )
-    results = []
-    for stored in page.items:
-        results.append(render.prediction(render.base_url(request), state, stored))
+    base = render.base_url(request)
+    results = [render.prediction(base, state, stored) for stored in page.items]
     return JSONResponse(render.page(request, results, page.next_cursor, page.previous_cursor))
 
 

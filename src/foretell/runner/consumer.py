@@ -125,7 +125,6 @@ class Consumer:
 
     async def close(self) -> None:
         """Stop every background task and persist what is pending."""
-        self._stop_claiming()
         tasks = [*self._background, *self._claimers.values()]
         for task in tasks:
             task.cancel()
