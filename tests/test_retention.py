@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from foretell.core.prediction import Prediction, finish, start
-from foretell.core.status import Status
+from foretell.core.status import OPEN, Status
 from foretell.files.local import LocalFiles
 from foretell.files.protocol import output_key, upload_key
 from foretell.retention import Retention
@@ -34,7 +34,7 @@ async def _finished(store: SQLiteStore, n: int, output: str, at: datetime.dateti
     )
     await store.create_prediction(created)
     done = finish(start(created, at), Status.SUCCEEDED, at, output=output, files=[[]])
-    await store.save_prediction(done)
+    assert await store.transition(done, OPEN)
 
 
 async def _upload(

@@ -10,7 +10,7 @@ import pytest
 from foretell.core.accounts import hash_token
 from foretell.core.models import Model, ModelRecord, SetupStatus
 from foretell.core.prediction import Prediction, finish, start
-from foretell.core.status import Status
+from foretell.core.status import OPEN, Status
 from foretell.errors import InvalidCursor
 from foretell.store import FileRecord, Store
 from foretell.store.protocol import WebhookDelivery
@@ -54,7 +54,7 @@ async def test_prediction_round_trip_and_updates(store: Store) -> None:
         files=[["image"]],
         metrics={"predict_time": 1.0},
     )
-    await store.save_prediction(done)
+    assert await store.transition(done, OPEN)
     assert await store.get_prediction("ann", "p001") == done
 
 
@@ -110,8 +110,10 @@ async def test_unfinished_predictions_for_recovery(store: Store) -> None:
     a, b, c = _prediction(1), _prediction(2), _prediction(3)
     for p in (a, b, c):
         await store.create_prediction(p)
-    await store.save_prediction(start(b, T0))
-    await store.save_prediction(finish(c, Status.CANCELED, T0 + datetime.timedelta(seconds=9)))
+    assert await store.transition(start(b, T0), OPEN)
+    assert await store.transition(
+        finish(c, Status.CANCELED, T0 + datetime.timedelta(seconds=9)), OPEN
+    )
     assert [p.id for p in await store.unfinished_predictions()] == ["p001", "p002"]
 
 
@@ -141,19 +143,19 @@ def _delivery(n: int, prediction: str, account: str = "ann", at: int = 0) -> Web
 
 
 async def test_final_state_and_its_webhook_commit_together(store: Store) -> None:
-    """save_prediction writes the state and its webhook rows in one transaction: both or
+    """transition writes the state and its webhook rows in one transaction: both or
     neither (a row that can't be written leaves the old state in place)."""
     created = _prediction(1)
     await store.create_prediction(created)
     done = finish(created, Status.SUCCEEDED, T0 + datetime.timedelta(seconds=1), output="ok")
-    await store.save_prediction(done, [_delivery(1, "p001")])
+    assert await store.transition(done, OPEN, [_delivery(1, "p001")])
     assert await store.get_prediction("ann", "p001") == done
     assert [d.id for d in await store.list_deliveries("ann", "p001")] == ["msg_001"]
     other = _prediction(2)
     await store.create_prediction(other)
     failed = finish(other, Status.FAILED, T0 + datetime.timedelta(seconds=2), error="x")
     with pytest.raises(Exception):  # the duplicate id is refused by any engine
-        await store.save_prediction(failed, [_delivery(3, "p002"), _delivery(1, "p002")])
+        await store.transition(failed, OPEN, [_delivery(3, "p002"), _delivery(1, "p002")])
     assert await store.get_prediction("ann", "p002") == other
     assert await store.list_deliveries("ann", "p002") == []
 
@@ -185,13 +187,13 @@ async def test_retention_clears_old_predictions_and_lists_expired_files(store: S
     old, recent, running = _prediction(1), _prediction(2), _prediction(3)
     for p in (old, recent, running):
         await store.create_prediction(p)
-    await store.save_prediction(
-        finish(old, Status.SUCCEEDED, T0 + datetime.timedelta(seconds=10), output="a")
+    assert await store.transition(
+        finish(old, Status.SUCCEEDED, T0 + datetime.timedelta(seconds=10), output="a"), OPEN
     )
-    await store.save_prediction(
-        finish(recent, Status.SUCCEEDED, T0 + datetime.timedelta(hours=2), output="b")
+    assert await store.transition(
+        finish(recent, Status.SUCCEEDED, T0 + datetime.timedelta(hours=2), output="b"), OPEN
     )
-    await store.save_prediction(start(running, T0))
+    assert await store.transition(start(running, T0), OPEN)
     cutoff = T0 + datetime.timedelta(hours=1)
     assert await store.remove_prediction_data(cutoff, 10) == ["p001"]
     assert await store.remove_prediction_data(cutoff, 10) == []

@@ -143,12 +143,6 @@ class Store(Protocol):
     async def create_prediction(self, prediction: Prediction) -> None:
         """Insert; durable when this returns."""
 
-    async def save_prediction(
-        self, prediction: Prediction, deliveries: Sequence[WebhookDelivery] = ()
-    ) -> None:
-        """Overwrite the stored state of an existing prediction and insert `deliveries`
-        (its webhook rows for this change) in the same transaction: both or neither."""
-
     async def transition(
         self,
         prediction: Prediction,

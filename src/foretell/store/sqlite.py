@@ -171,34 +171,22 @@ class SQLiteStore:
             )
         )
 
-    async def save_prediction(
-        self, prediction: Prediction, deliveries: Sequence[WebhookDelivery] = ()
-    ) -> None:
-        await self._write_prediction(prediction, None, deliveries)
-
     async def transition(
         self,
         prediction: Prediction,
         from_states: Collection[Status],
         deliveries: Sequence[WebhookDelivery] = (),
     ) -> bool:
-        return await self._write_prediction(prediction, tuple(from_states), deliveries)
-
-    async def _write_prediction(
-        self,
-        prediction: Prediction,
-        from_states: tuple[Status, ...] | None,
-        deliveries: Sequence[WebhookDelivery],
-    ) -> bool:
+        states = [state.value for state in from_states]
         completed = prediction.completed_at.isoformat() if prediction.completed_at else None
-        sql = "UPDATE predictions SET status=?, data=?, completed_at=?, data_removed=? WHERE id=?"
+        sql = (
+            "UPDATE predictions SET status=?, data=?, completed_at=?, data_removed=? "  # noqa: S608 — only placeholders are added
+            f"WHERE id=? AND status IN ({','.join('?' * len(states))})"
+        )
         params: list[Any] = [
             prediction.status.value, dump_prediction(prediction), completed,
-            int(prediction.data_removed), prediction.id,
+            int(prediction.data_removed), prediction.id, *states,
         ]  # fmt: skip
-        if from_states is not None:
-            sql += f" AND status IN ({','.join('?' * len(from_states))})"
-            params += [state.value for state in from_states]
 
         def run(db: sqlite3.Connection) -> bool:
             if db.execute(sql, params).rowcount == 0:
