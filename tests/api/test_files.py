@@ -12,6 +12,7 @@ from foretell.api.files import _bytes
 from foretell.errors import NotFound
 from foretell.files.local import LocalFiles
 from foretell.files.protocol import FileStore
+from tests.files_fakes import Elsewhere
 from tests.server import Server
 
 
@@ -121,19 +122,6 @@ def test_text_content_field_is_the_file(server: Server) -> None:
         assert client.get(f"/v1/files/{created['id']}/download").content == b"# hello"
 
 
-class _Elsewhere:
-    """The local engine as an engine whose files are not on this disk (an object store)."""
-
-    def __init__(self, files: LocalFiles) -> None:
-        self._files = files
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._files, name)
-
-    def local_path(self, key: str) -> pathlib.Path | None:
-        return None
-
-
 async def test_bytes_are_streamed_from_a_store_without_local_paths(
     tmp_path: pathlib.Path,
 ) -> None:
@@ -142,7 +130,7 @@ async def test_bytes_are_streamed_from_a_store_without_local_paths(
     local = LocalFiles(tmp_path / "files")
     data = b"x" * (3 * 1024 * 1024)
     await local.put("uploads/f1/a b.txt", data)
-    files: FileStore = _Elsewhere(local)  # type: ignore[assignment]
+    files: FileStore = Elsewhere(local)  # type: ignore[assignment]
     response = await _bytes(files, "uploads/f1/a b.txt", "text/plain", "a b.txt")
     assert isinstance(response, StreamingResponse)
     assert response.headers["content-length"] == str(len(data))

@@ -17,22 +17,10 @@ from foretell.outbound import GuardedClient, OutboundPolicy
 from foretell.queue.protocol import WorkItem
 from foretell.runner.errors import StepFailed
 from foretell.runner.inputs import keep_outputs, materialize
+from tests.files_fakes import Elsewhere
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 UPLOAD_URL = "http://api.example/v1/files/f1"
-
-
-class _Elsewhere:
-    """The local engine as an engine whose files are not on this disk (an object store)."""
-
-    def __init__(self, files: LocalFiles) -> None:
-        self._files = files
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._files, name)
-
-    def local_path(self, key: str) -> pathlib.Path | None:
-        return None
 
 
 class _Files(http.server.BaseHTTPRequestHandler):
@@ -103,7 +91,7 @@ async def test_a_stored_input_elsewhere_is_copied_into_scratch(
     its own name and an absolute path (a worker's cwd is its model's folder)."""
     await files.put("uploads/f1/cat.png", b"meow")
     monkeypatch.chdir(tmp_path)
-    elsewhere: FileStore = _Elsewhere(files)  # type: ignore[assignment]
+    elsewhere: FileStore = Elsewhere(files)  # type: ignore[assignment]
     item = _item({UPLOAD_URL: "uploads/f1/cat.png"})
     paths = await materialize(item, elsewhere, outbound, pathlib.Path("scratch"))
     copy = pathlib.Path(paths[UPLOAD_URL])

@@ -7,7 +7,7 @@ import datetime
 import pathlib
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,42 +17,23 @@ from foretell.core.status import Status
 from foretell.errors import StoreError
 from foretell.store.sqlite import SQLiteStore
 from foretell.store.sqlite_batch import GroupCommit
+from tests.store.traced import ROWS, Call, TracedDb, insert
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-Call = Callable[[sqlite3.Connection], Any]
 
 
-class Traced:
+class Traced(TracedDb):
     """A GroupCommit on a scratch table, counting the COMMITs it sends to SQLite."""
 
+    schema = (
+        ROWS + "CREATE TABLE parents (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE children (parent INTEGER"
+        " REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);"
+    )
+
     def __init__(self, path: pathlib.Path) -> None:
-        self.path = path
+        super().__init__(path)
         self.commit = GroupCommit("test-sqlite")
-        self.statements: list[str] = []
-
-    def connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.executescript(
-            "CREATE TABLE rows (seq INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER UNIQUE);"
-            "CREATE TABLE parents (id INTEGER PRIMARY KEY);"
-            "CREATE TABLE children (parent INTEGER"
-            " REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);"
-        )
-        db.set_trace_callback(self.statements.append)
-        return db
-
-    @property
-    def commits(self) -> int:
-        return self.statements.count("COMMIT")
-
-    def committed(self) -> list[int]:
-        """The rows as another connection sees them, in insertion order."""
-        with sqlite3.connect(self.path) as other:
-            rows = other.execute("SELECT n FROM rows ORDER BY seq").fetchall()
-        other.close()
-        return [row[0] for row in rows]
 
     async def batch(self, *calls: Call) -> list[asyncio.Task[Any]]:
         """Run `calls` as one batch: they are all queued while the thread is held in another."""
@@ -79,10 +60,6 @@ async def traced(tmp_path: pathlib.Path) -> AsyncIterator[Traced]:
     await engine.commit.open(engine.connect)
     yield engine
     await engine.commit.close()
-
-
-def insert(n: int) -> Call:
-    return lambda db: db.execute("INSERT INTO rows (n) VALUES (?)", (n,)).lastrowid
 
 
 def count(db: sqlite3.Connection) -> int:

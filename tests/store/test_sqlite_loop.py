@@ -7,39 +7,20 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from foretell.store.sqlite_loop import LoopCommit
+from tests.store.traced import TracedDb, insert
 
 
-class Traced:
+class Traced(TracedDb):
     """A LoopCommit on a scratch table, counting the COMMITs it sends to SQLite."""
 
     def __init__(self, path: pathlib.Path) -> None:
-        self.path = path
+        super().__init__(path)
         self.commit = LoopCommit("test-sqlite")
-        self.statements: list[str] = []
-
-    def connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("CREATE TABLE rows (seq INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER UNIQUE)")
-        db.set_trace_callback(self.statements.append)
-        return db
-
-    @property
-    def commits(self) -> int:
-        return self.statements.count("COMMIT")
-
-    def committed(self) -> list[int]:
-        """The rows as another connection sees them, in insertion order."""
-        other = sqlite3.connect(self.path)
-        try:
-            return [row[0] for row in other.execute("SELECT n FROM rows ORDER BY seq")]
-        finally:
-            other.close()
 
 
 @pytest.fixture
@@ -50,13 +31,9 @@ async def traced(tmp_path: pathlib.Path) -> AsyncIterator[Traced]:
     await made.commit.close()
 
 
-def _insert(n: int) -> Callable[[sqlite3.Connection], int | None]:
-    return lambda db: db.execute("INSERT INTO rows (n) VALUES (?)", (n,)).lastrowid
-
-
 async def test_the_calls_of_one_turn_share_one_commit(traced: Traced) -> None:
     """Fifty writes made together commit together, in order, all visible elsewhere."""
-    await asyncio.gather(*(traced.commit.call(_insert(n)) for n in range(50)))
+    await asyncio.gather(*(traced.commit.call(insert(n)) for n in range(50)))
     assert traced.commits == 1
     assert traced.committed() == list(range(50))
 
@@ -64,9 +41,9 @@ async def test_the_calls_of_one_turn_share_one_commit(traced: Traced) -> None:
 async def test_a_failing_call_undoes_only_itself(traced: Traced) -> None:
     """A constraint error is raised to its caller; the calls around it commit."""
     results = await asyncio.gather(
-        traced.commit.call(_insert(1)),
-        traced.commit.call(_insert(1)),
-        traced.commit.call(_insert(2)),
+        traced.commit.call(insert(1)),
+        traced.commit.call(insert(1)),
+        traced.commit.call(insert(2)),
         return_exceptions=True,
     )
     assert isinstance(results[1], sqlite3.IntegrityError)
@@ -75,7 +52,7 @@ async def test_a_failing_call_undoes_only_itself(traced: Traced) -> None:
 
 async def test_a_read_runs_at_once_and_sees_what_committed(traced: Traced) -> None:
     """Reads don't wait for a loop turn and start no transaction of their own."""
-    await traced.commit.call(_insert(7))
+    await traced.commit.call(insert(7))
     before = traced.commits
     count = traced.commit.read(lambda db: db.execute("SELECT count(*) FROM rows").fetchone()[0])
     assert count == 1 and traced.commits == before
@@ -85,13 +62,13 @@ async def test_close_runs_the_calls_made_before_it(tmp_path: pathlib.Path) -> No
     """A write asked for just before close still commits; one after is refused."""
     traced = Traced(tmp_path / "t.db")
     await traced.commit.open(traced.connect)
-    pending = asyncio.ensure_future(traced.commit.call(_insert(3)))
+    pending = asyncio.ensure_future(traced.commit.call(insert(3)))
     closing = asyncio.ensure_future(traced.commit.close())  # its first step runs after the call's
     await closing
     assert await pending is not None
     assert traced.committed() == [3]
     with pytest.raises(sqlite3.ProgrammingError):
-        await traced.commit.call(_insert(4))
+        await traced.commit.call(insert(4))
 
 
 async def test_the_wal_is_checkpointed_off_the_loop(traced: Traced) -> None:
