@@ -1,5 +1,5 @@
-"""The FileStore contract: one suite, run against every engine (a local directory now; an
-object store next)."""
+"""The FileStore contract: one suite, run against every engine (a local directory, and S3 on
+moto's real S3 server, tests/files/s3_server.py)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,25 @@ from foretell.files.protocol import (
     outputs_prefix,
     upload_key,
 )
+from foretell.files.s3 import S3Files
+from tests.files.s3_server import S3Server, s3_server  # noqa: F401 — the fixture, by name
 
-ENGINES: dict[str, Callable[[pathlib.Path], FileStore]] = {
-    "local": lambda tmp: LocalFiles(tmp / "files"),
+
+def _s3(request: pytest.FixtureRequest, tmp: pathlib.Path) -> FileStore:
+    """S3Files on moto, under a prefix of this test's own (named after its tmp_path, so a
+    second instance in the same test shares it)."""
+    server: S3Server = request.getfixturevalue("s3_server")
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    for name, value in server.credentials().items():
+        monkeypatch.setenv(name, value)
+    return S3Files(server.files_url(f"contract/{tmp.name}"))
+
+
+#: each engine, made for one test: a second call in the same test gives a second instance
+#: on the same files (another process, or another machine, using the same store)
+ENGINES: dict[str, Callable[[pytest.FixtureRequest, pathlib.Path], FileStore]] = {
+    "local": lambda request, tmp: LocalFiles(tmp / "files"),
+    "s3": _s3,
 }
 #: past every engine's inline limit and read chunk, so the threaded paths run too
 LARGE = bytes(range(256)) * (12 * 1024)
@@ -30,8 +46,20 @@ BAD_KEYS = ["", "/etc/passwd", "a/../b", "..", "a//b", "a/./b", "a/", "a\x00b"]
 
 
 @pytest.fixture(params=sorted(ENGINES))
-def files(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> FileStore:
-    return ENGINES[request.param](tmp_path)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def files(engine: str, request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> FileStore:
+    return ENGINES[engine](request, tmp_path)
+
+
+@pytest.fixture
+def other(engine: str, request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> FileStore:
+    """A second instance on the same files, as another process or machine has it (a
+    shared directory every machine mounts, the same bucket)."""
+    return ENGINES[engine](request, tmp_path)
 
 
 def _digests(key: str, data: bytes) -> StoredFile:
@@ -184,3 +212,34 @@ async def test_signed_url_is_a_url_or_none(files: FileStore) -> None:
     await files.put("outputs/p1/r/a.txt", b"x")
     url = await files.signed_url("outputs/p1/r/a.txt", 60)
     assert url is None or url.startswith(("http://", "https://"))
+
+
+async def test_a_second_instance_sees_the_same_files(files: FileStore, other: FileStore) -> None:
+    """What one instance stores, replaces or deletes, another on the same files sees at
+    once: no instance keeps state of its own (a cache would go stale)."""
+    key = upload_key("f1", "a.txt")
+    await files.put(key, b"first")
+    assert await other.read(key) == b"first"
+    assert await other.stat(key) == FileInfo(key, 5)
+    await other.put(key, LARGE)
+    assert await files.read(key) == LARGE
+    assert await _chunks(files, key) == LARGE
+    assert await other.delete(key) is True
+    assert not await files.exists(key)
+    assert await files.delete(key) is False
+    with pytest.raises(MissingFile):
+        await files.read(key)
+
+
+async def test_a_second_instance_deletes_the_first_ones_outputs(
+    files: FileStore, other: FileStore
+) -> None:
+    """A prediction's outputs stored by one instance (a runner) are all deleted by another
+    (the API node's retention), while a file stored meanwhile in another folder stays."""
+    mine = [output_key("p1", "a.png"), output_key("p1", "b.png")]
+    for key in mine:
+        await files.put(key, b"x")
+    await other.put(upload_key("f2", "kept.txt"), b"kept")
+    await other.delete_prefix(outputs_prefix("p1"))
+    assert [await files.exists(key) for key in mine] == [False, False]
+    assert await files.read(upload_key("f2", "kept.txt")) == b"kept"
