@@ -1,19 +1,22 @@
-"""The WorkQueue contract: one suite, run against every engine (memory now; Redis next).
+"""The WorkQueue contract: one suite, run against every engine (memory, Redis).
 
-Time is a manual clock, so leases expire when the test says, not after a sleep.
+Time is a manual clock, so leases expire when the test says, not after a sleep. The Redis
+engine runs on a key prefix of its own, deleted afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from foretell.core.prediction import Prediction
 from foretell.queue import Lease, LeaseLost, WorkItem, WorkQueue
 from foretell.queue.memory import MemoryQueue
+from foretell.queue.redis import RedisQueue
+from tests.queue.redisdb import URL, scratch_prefix
 
 
 class Clock:
@@ -26,7 +29,11 @@ class Clock:
         return self.now
 
 
-ENGINES: dict[str, Callable[[Clock], WorkQueue]] = {"memory": lambda clock: MemoryQueue(clock)}
+#: engine name -> a queue on the clock, under a key prefix (for engines that share a server)
+ENGINES: dict[str, Callable[[Clock, str], WorkQueue]] = {
+    "memory": lambda clock, _: MemoryQueue(clock),
+    "redis": lambda clock, prefix: RedisQueue(URL, prefix=prefix, clock=clock),
+}
 
 
 @pytest.fixture
@@ -35,8 +42,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture(params=sorted(ENGINES))
-def queue(request: pytest.FixtureRequest, clock: Clock) -> WorkQueue:
-    return ENGINES[request.param](clock)
+async def queue(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[WorkQueue]:
+    async with scratch_prefix() as prefix:
+        engine = ENGINES[request.param](clock, prefix)
+        yield engine
+        if isinstance(engine, RedisQueue):
+            await engine.close()
 
 
 def _item(n: int, model: str = "acme/a") -> WorkItem:

@@ -1,0 +1,176 @@
+"""The cluster shape's queue: a Redis stream per model, read through one consumer group.
+
+Delivery is at least once, and no item a live runner holds is ever handed to another: the
+consumer group's pending list says who took an entry, but not whether its runner still
+lives, so each claim also gets a lease in Redis (expiry on the queue's clock, and a token),
+and only an entry whose lease ran out (or was given back) is XCLAIMed again. Every step is
+one Lua script, so one round trip, and atomic against every other runner. A claim that finds
+nothing waits on XREAD for the model streams to grow, looking again every RECHECK_S for
+leases that ran out meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable, Collection
+from dataclasses import replace
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from foretell.queue import redis_scripts as scripts
+from foretell.queue.codec import dump_item, load_item
+from foretell.queue.protocol import Lease, LeaseLost, WorkItem
+
+#: a waiting claim looks again this often for leases that ran out (nothing writes to a
+#: stream when one does) and for items given back
+RECHECK_S = 1.0
+
+
+class QueueKeys:
+    """Every Redis key the queue uses, under one prefix (the only place they are spelled)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        #: prediction id -> "model\\nentry id" of its waiting entry
+        self.ids = f"{prefix}:queue-ids"
+        #: a random id, set when missing: a new one means Redis lost everything
+        self.epoch = f"{prefix}:epoch"
+
+    def stream(self, model: str) -> str:
+        return f"{self.prefix}:queue:{model}"
+
+    def model(self, model: str) -> list[str]:
+        """The stream, lease expiries, tokens and claim counts of one model (scripts' order)."""
+        return [
+            self.stream(model),
+            f"{self.prefix}:queue-leases:{model}",
+            f"{self.prefix}:queue-tokens:{model}",
+            f"{self.prefix}:queue-attempts:{model}",
+        ]
+
+
+class RedisQueue:
+    """WorkQueue on Redis Streams consumer groups, with leases kept in Redis."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "foretell",
+        clock: Callable[[], float] = time.time,
+        group: str = "runners",
+        consumer: str | None = None,
+    ) -> None:
+        self.clock = clock
+        self.group = group
+        #: this queue's name in the consumer group (who took an entry, for XINFO/XPENDING)
+        self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.keys = QueueKeys(prefix)
+        self._redis = aioredis.Redis.from_url(url)
+        self._put = self._redis.register_script(scripts.PUT)
+        self._claim = self._redis.register_script(scripts.CLAIM)
+        self._extend = self._redis.register_script(scripts.EXTEND)
+        self._ack = self._redis.register_script(scripts.ACK)
+        self._release = self._redis.register_script(scripts.RELEASE)
+        self._remove = self._redis.register_script(scripts.REMOVE)
+        self._depth = self._redis.register_script(scripts.DEPTH)
+
+    async def put(self, item: WorkItem) -> None:
+        model = item.runner_model
+        await self._put(
+            keys=[self.keys.stream(model), self.keys.ids],
+            args=[dump_item(item), item.prediction.id, model],
+        )
+
+    async def claim(
+        self, models: Collection[str], lease_s: float, wait_s: float = 0.0
+    ) -> Lease | None:
+        names = list(models)
+        if not names:
+            return None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while True:
+            lease, last_ids = await self._claim_now(names, lease_s)
+            remaining = deadline - loop.time()
+            if lease is not None or remaining <= 0:
+                return lease
+            # woken by a put to any of the streams (past the newest entry seen just now)
+            streams: dict[Any, Any] = {
+                self.keys.stream(name): last for name, last in zip(names, last_ids, strict=True)
+            }
+            block_ms = max(1, int(min(remaining, RECHECK_S) * 1000))
+            await self._redis.xread(streams, count=1, block=block_ms)
+
+    async def _claim_now(
+        self, models: list[str], lease_s: float
+    ) -> tuple[Lease | None, list[bytes]]:
+        """A lease of the first claimable item, or None and each stream's newest entry id."""
+        now = self.clock()
+        keys = [key for model in models for key in self.keys.model(model)]
+        args = [repr(now), repr(now + lease_s), self.group, self.consumer, secrets.token_hex(8)]
+        reply: list[Any] = await self._claim(keys=keys, args=args)
+        if reply[0] == 0:
+            return None, reply[1:]
+        _, token, attempt, raw = reply
+        lease = Lease(load_item(raw), token.decode(), now + lease_s, int(attempt))
+        return lease, []
+
+    async def extend(self, lease: Lease, lease_s: float) -> Lease:
+        keys = self.keys.model(lease.item.runner_model)
+        now = self.clock()
+        args = [_entry(lease), lease.token, repr(now), repr(now + lease_s)]
+        if not await self._extend(keys=keys[1:3], args=args):
+            raise LeaseLost(lease.item.prediction.id)
+        return replace(lease, expires_at=now + lease_s)
+
+    async def ack(self, lease: Lease) -> None:
+        model = lease.item.runner_model
+        pid = lease.item.prediction.id
+        args = [_entry(lease), lease.token, repr(self.clock()), self.group, pid, model]
+        if not await self._ack(keys=[*self.keys.model(model), self.keys.ids], args=args):
+            raise LeaseLost(pid)
+
+    async def release(self, lease: Lease) -> None:
+        keys = self.keys.model(lease.item.runner_model)
+        await self._release(keys=keys[1:3], args=[_entry(lease), lease.token, repr(self.clock())])
+
+    async def remove(self, prediction_id: str) -> bool:
+        # two round trips: the model (so the keys) first; the script checks it is unchanged
+        ref = await self._redis.hget(self.keys.ids, prediction_id)
+        if ref is None:
+            return False
+        model, _, entry = _text(ref).rpartition("\n")
+        keys = [*self.keys.model(model), self.keys.ids]
+        args = [prediction_id, ref, entry, self.group]
+        return bool(await self._remove(keys=keys, args=args))
+
+    async def depth(self, model: str) -> int:
+        keys = self.keys.model(model)
+        return int(await self._depth(keys=keys[:2], args=[self.group]))
+
+    async def epoch(self) -> str:
+        """This Redis's id: the same until Redis loses its data (a restart without disk, a
+        flush), then a new one, so whoever reconciles from the store knows to requeue."""
+        fresh = secrets.token_hex(8)
+        old = await self._redis.set(self.keys.epoch, fresh, nx=True, get=True)
+        return fresh if old is None else _text(old)
+
+    async def close(self) -> None:
+        """Close the connections."""
+        await self._redis.aclose()
+
+
+def _entry(lease: Lease) -> str:
+    """The stream entry a lease holds: its token is "<entry id>/<nonce>"."""
+    return lease.token.partition("/")[0]
+
+
+def _text(value: object) -> str:
+    """A reply as text (the client hands back bytes)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
