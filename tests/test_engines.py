@@ -57,13 +57,25 @@ def test_given_urls_replace_the_defaults_with_absolute_paths(
     )
 
 
+def test_cluster_urls_are_passed_on_as_given(tmp_path: pathlib.Path) -> None:
+    """A server's URL (credentials, port, database, query) reaches its engine unchanged."""
+    urls = EngineURLs.parse(
+        tmp_path,
+        database="postgresql://u:p@db:5433/foretell?sslmode=require",
+        queue="redis://r:6379/2",
+        files="s3://bucket/prefix",
+    )
+    assert urls.database == "postgresql://u:p@db:5433/foretell?sslmode=require"
+    assert urls.queue == urls.bus == "redis://r:6379/2"
+    assert urls.files == "s3://bucket/prefix"
+
+
 @pytest.mark.parametrize(
     ("option", "url", "message"),
     [
-        ("database", "postgresql://u@db/foretell", "postgresql:// comes with the cluster shape (issue 11); use sqlite:///… for now"),
-        ("database", "postgres://db", "postgres:// comes with the cluster shape"),
-        ("queue", "redis://localhost:6379/0", "redis:// comes with the cluster shape (issue 11); use memory:// for now"),
-        ("files", "s3://bucket/prefix", "s3:// comes with the cluster shape (issue 11); use file:///… for now"),
+        ("database", "postgresql:///foretell", "names no server; use sqlite:///"),
+        ("queue", "redis://", "names no server; use memory:// or redis://HOST:6379/0"),
+        ("files", "s3:///prefix", "names no bucket; use file:///"),
         ("database", "foretell.db", "not a URL; use sqlite:///"),
         ("database", "mysql://db", "unknown scheme mysql://; use sqlite:///"),
         ("database", "sqlite://relative/x.db", "'relative' is read as a host"),
@@ -71,7 +83,7 @@ def test_given_urls_replace_the_defaults_with_absolute_paths(
         ("database", "sqlite:///x.db?mode=ro", "takes no ?query"),
         ("queue", "memory://shared", "takes no name; use memory://"),
         ("files", "sqlite:///x", "unknown scheme sqlite://; use file:///"),
-        ("bus", "redis://r", "redis:// comes with the cluster shape"),
+        ("bus", "mqtt://r", "unknown scheme mqtt://; use memory:// or redis://"),
     ],
 )  # fmt: skip
 def test_bad_urls_say_what_to_use(
@@ -106,7 +118,7 @@ async def test_the_factories_build_the_embedded_engines(tmp_path: pathlib.Path) 
 
 def test_a_factory_refuses_another_engines_url() -> None:
     """A URL that isn't the factory's engine is a BadEngineURL, not a wrong engine."""
-    with pytest.raises(BadEngineURL, match="cluster shape"):
-        open_store("postgresql://db")
+    with pytest.raises(BadEngineURL, match="unknown scheme redis://"):
+        open_store("redis://db")
     with pytest.raises(BadEngineURL, match="unknown scheme file://"):
         make_queue("file:///tmp")

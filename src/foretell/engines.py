@@ -2,8 +2,9 @@
 
 `--data-dir DIR` alone means the embedded engines under DIR (`sqlite:///DIR/foretell.db`,
 `memory://`, `file:///DIR/files`); `--database`, `--queue` and `--files` replace one of them.
-The cluster engines (`postgresql://`, `redis://`, `s3://`) are known names that come with
-the cluster shape; until then they are refused with a message saying what to use instead.
+The cluster engines: `postgresql://…` (the store), `redis://…` (queue and bus), `s3://bucket`
+(files; a shared directory is `file:///shared/dir`). Each engine's module loads only when its
+URL is chosen, so the embedded shape never imports psycopg, redis or obstore.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the engines load only for the one that is opened
-    from foretell.files.local import LocalFiles
+    from foretell.files.protocol import FileStore
     from foretell.queue.protocol import WorkQueue
     from foretell.store.protocol import Store
     from foretell.streaming.bus import EventBus
@@ -25,26 +26,22 @@ DATABASE_FILE = "foretell.db"
 FILES_DIR = "files"
 MEMORY = "memory://"
 
-_LATER = "comes with the cluster shape (issue 11)"
-#: option -> (schemes built now, scheme -> what to say about a scheme that comes later)
-_SCHEMES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
-    "--database": (
-        ("sqlite",),
-        {s: f"{s}:// {_LATER}; use sqlite:///… for now" for s in ("postgresql", "postgres")},
-    ),
-    "--queue": (
-        ("memory",),
-        {s: f"{s}:// {_LATER}; use memory:// for now" for s in ("redis", "rediss")},
-    ),
-    "--files": (("file",), {"s3": f"s3:// {_LATER}; use file:///… for now"}),
+#: option -> the schemes it takes
+_SCHEMES: dict[str, tuple[str, ...]] = {
+    "--database": ("sqlite", "postgresql", "postgres"),
+    "--queue": ("memory", "redis", "rediss"),
+    "--files": ("file", "s3"),
 }
 _SCHEMES["--bus"] = _SCHEMES["--queue"]
 _EXAMPLES = {
-    "--database": "sqlite:///ABSOLUTE/PATH/foretell.db or sqlite:///./RELATIVE/PATH",
-    "--queue": "memory://",
-    "--files": "file:///ABSOLUTE/DIR or file:///./RELATIVE/DIR",
-    "--bus": "memory://",
+    "--database": "sqlite:///ABSOLUTE/PATH/foretell.db, sqlite:///./RELATIVE/PATH or "
+    "postgresql://USER@HOST:5432/DB",
+    "--queue": "memory:// or redis://HOST:6379/0",
+    "--files": "file:///ABSOLUTE/DIR, file:///./RELATIVE/DIR or s3://BUCKET[/PREFIX]",
+    "--bus": "memory:// or redis://HOST:6379/0",
 }
+#: the schemes whose URLs name a server, passed on as given
+_SERVERS = ("postgresql", "postgres", "redis", "rediss", "s3")
 
 
 class BadEngineURL(ValueError):
@@ -101,44 +98,58 @@ def files_path(url: str) -> pathlib.Path:
 
 def open_store(url: str) -> Store:
     """The store a URL names, not yet opened (`await store.open()`)."""
+    if _require("--database", url) in ("postgresql", "postgres"):
+        from foretell.store.postgres import PostgresStore
+
+        return PostgresStore(url)
     from foretell.store.sqlite import SQLiteStore
 
-    _require("--database", url, "sqlite")
     return SQLiteStore(sqlite_path(url))
 
 
 def make_queue(url: str) -> WorkQueue:
     """The work queue a URL names."""
+    if _require("--queue", url) in ("redis", "rediss"):
+        from foretell.queue.redis import RedisQueue
+
+        return RedisQueue(url)
     from foretell.queue.memory import MemoryQueue
 
-    _require("--queue", url, "memory")
     return MemoryQueue()
 
 
 def make_bus(url: str, hub: StreamHub | None = None) -> EventBus:
     """The event bus a URL names; the in-process one keeps its logs in `hub` when given."""
+    if _require("--bus", url) in ("redis", "rediss"):
+        from foretell.streaming.redis import RedisBus
+
+        return RedisBus(url)
     from foretell.streaming.memory import MemoryBus
 
-    _require("--bus", url, "memory")
     return MemoryBus(hub)
 
 
-def make_files(url: str) -> LocalFiles:
-    """The file store a URL names (its directory is created)."""
+def make_files(url: str) -> FileStore:
+    """The file store a URL names (a directory is created)."""
+    if _require("--files", url) == "s3":
+        from foretell.files.s3 import S3Files
+
+        return S3Files(url)
     from foretell.files.local import LocalFiles
 
-    _require("--files", url, "file")
     return LocalFiles(files_path(url))
 
 
 def _check(option: str, url: str) -> str:
     """`url` if it is usable for `option`, its path made absolute; else BadEngineURL."""
     scheme = _scheme(option, url)
-    built, later = _SCHEMES[option]
-    if scheme in later:
-        raise BadEngineURL(option, url, later[scheme])
-    if scheme not in built:
+    if scheme not in _SCHEMES[option]:
         raise BadEngineURL(option, url, f"unknown scheme {scheme}://; use {_EXAMPLES[option]}")
+    if scheme in _SERVERS:
+        if not urllib.parse.urlsplit(url).netloc:
+            what = "bucket" if scheme == "s3" else "server"
+            raise BadEngineURL(option, url, f"names no {what}; use {_EXAMPLES[option]}")
+        return url
     if scheme == "memory":
         if url.lower().rstrip("/") not in ("memory:", "memory:/"):
             raise BadEngineURL(option, url, "the in-process queue takes no name; use memory://")
@@ -173,11 +184,10 @@ def _path(option: str, url: str) -> pathlib.Path:
     return pathlib.Path(path)
 
 
-def _require(option: str, url: str, scheme: str) -> None:
-    """A factory is given a URL of its engine (check it first with EngineURLs.parse)."""
-    if _scheme(option, url) != scheme:
-        _check(option, url)  # says what is wrong with it
-        raise BadEngineURL(option, url, f"this factory opens {scheme}:// only")
+def _require(option: str, url: str) -> str:
+    """The scheme of a URL this option takes (BadEngineURL saying what is wrong if not)."""
+    _check(option, url)
+    return _scheme(option, url)
 
 
 def _url(scheme: str, path: pathlib.Path) -> str:

@@ -123,12 +123,10 @@ def test_a_token_made_with_database_works_on_a_server_given_that_url(
 
 
 def test_database_urls_that_cant_be_used_exit_2(tmp_path: pathlib.Path) -> None:
-    """A cluster engine that isn't built yet, or a bad URL, is refused with what to give."""
-    later = foretell(None, "tokens", "create", "--database", "postgresql://db/foretell")
+    """A URL that names no server, or a bad URL, is refused with what to give."""
+    later = foretell(None, "tokens", "create", "--database", "postgresql:///foretell")
     assert later.returncode == 2
-    assert "comes with the cluster shape (issue 11); use sqlite:///… for now" in " ".join(
-        later.stderr.split()
-    )
+    assert "names no server; use sqlite:///" in " ".join(later.stderr.split())
     relative = foretell(None, "tokens", "list", "--database", "sqlite://x.db")
     assert relative.returncode == 2 and "read as a host" in relative.stderr
     missing = foretell(None, "tokens", "list", "--database", f"sqlite://{tmp_path}/none.db")

@@ -12,6 +12,7 @@ another machine.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from foretell.core.prediction import Prediction, finish
@@ -21,6 +22,8 @@ from foretell.queue.protocol import WorkItem, WorkQueue
 from foretell.store.protocol import Store
 from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped, publish_end
 from foretell.webhooks.protocol import Webhooks
+
+log = logging.getLogger("foretell.predictions")
 
 #: while waiting for a quiet prediction, ask the store this often whether it ended
 RECHECK_S = 1.0
@@ -34,15 +37,28 @@ class PredictionService:
         self.queue = queue
         self.bus = bus
         self.webhooks: Webhooks | None = None
+        #: created, but the queue refused them: the reconciler puts them in later
+        self.unqueued: list[WorkItem] = []
         #: told of each new deadline (the sweeper's schedule)
         self.on_deadline: Callable[[Prediction], None] = lambda _: None
 
     async def create(self, item: WorkItem) -> None:
-        """Store the prediction (durable when this returns), then queue it."""
+        """Store the prediction (durable when this returns), then queue it. A queue that
+        can't take it now doesn't undo it: it is accepted, and the reconciler (a shared
+        queue's) puts it in once the queue answers again."""
         await self.store.create_prediction(item.prediction)
-        await self.queue.put(item)
+        try:
+            await self.queue.put(item)
+        except Exception:
+            log.warning("queueing %s failed; it is put in later", item.prediction.id, exc_info=True)
+            self.unqueued.append(item)
         if item.prediction.deadline is not None:
             self.on_deadline(item.prediction)
+
+    def take_unqueued(self) -> list[WorkItem]:
+        """The items whose `put` failed, handed to the one who retries them."""
+        items, self.unqueued = self.unqueued, []
+        return items
 
     async def get(self, account: str, prediction_id: str) -> Prediction | None:
         """The account's prediction as stored (a running one's progress lags ≤ 0.25 s)."""

@@ -16,6 +16,7 @@ from foretell.cli.run import run_command
 from foretell.cli.schema import schema_command
 from foretell.cli.serve import serve_command
 from foretell.cli.tokens import tokens_app
+from foretell.cli.worker import worker_command
 
 app = typer.Typer(
     name="foretell",
@@ -49,6 +50,7 @@ def _main(
 app.command("predict")(predict_command)
 app.command("schema")(schema_command)
 app.command("serve")(serve_command)
+app.command("worker")(worker_command)
 app.command("run")(run_command)
 app.command("mcp")(mcp_command)
 models_app.command("list")(models.list_command)

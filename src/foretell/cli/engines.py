@@ -15,8 +15,8 @@ DatabaseOption = Annotated[
         metavar="URL",
         envvar="FORETELL_DATABASE",
         show_envvar=True,
-        help="The database: sqlite:///ABS/PATH or sqlite:///./REL/PATH (postgresql:// comes "
-        "with the cluster shape). Default: sqlite:///DATA_DIR/foretell.db.",
+        help="The database: sqlite:///ABS/PATH, sqlite:///./REL/PATH, or a cluster's "
+        "postgresql://USER@HOST:5432/DB. Default: sqlite:///DATA_DIR/foretell.db.",
     ),
 ]
 QueueOption = Annotated[
@@ -25,8 +25,8 @@ QueueOption = Annotated[
         metavar="URL",
         envvar="FORETELL_QUEUE",
         show_envvar=True,
-        help="The work queue: memory:// (in this process; redis:// comes with the cluster "
-        "shape). Default: memory://.",
+        help="The work queue (and event bus): memory:// (in this process) or a cluster's "
+        "redis://HOST:6379/0. Default: memory://.",
     ),
 ]
 FilesOption = Annotated[
@@ -35,8 +35,9 @@ FilesOption = Annotated[
         metavar="URL",
         envvar="FORETELL_FILES",
         show_envvar=True,
-        help="Where uploads and outputs are kept: file:///ABS/DIR or file:///./REL/DIR "
-        "(s3:// comes with the cluster shape). Default: file:///DATA_DIR/files.",
+        help="Where uploads and outputs are kept: file:///ABS/DIR, file:///./REL/DIR (a "
+        "directory every node mounts, for a cluster) or s3://BUCKET[/PREFIX] (AWS_* "
+        "variables; AWS_ENDPOINT_URL for MinIO & co.). Default: file:///DATA_DIR/files.",
     ),
 ]
 

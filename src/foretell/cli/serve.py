@@ -10,6 +10,7 @@ import typer
 
 from foretell.cli.engines import DatabaseOption, FilesOption, QueueOption, engine_urls
 from foretell.cli.render import err_console, print_error
+from foretell.engines import MEMORY
 from foretell.models import builtin_models
 from foretell.predictor.config import load_config
 from foretell.predictor.errors import PredictorLoadError
@@ -43,7 +44,7 @@ def serve_command(
         list[str] | None,
         typer.Argument(
             help="PATH, OWNER/NAME=PATH or a built-in model (foretell/ocr); none: every "
-            "built-in model."
+            "built-in model (with a shared --queue: none, the workers host them)."
         ),
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -112,7 +113,10 @@ def serve_command(
 
     urls = engine_urls(data_dir, database, queue, files)  # exit 2 before anything starts
     try:
-        hosted = parse_models(models) if models else builtin_models()
+        if models:
+            hosted = parse_models(models)
+        else:  # an API node of a cluster hosts nothing unless told to
+            hosted = builtin_models() if urls.queue == MEMORY else {}
     except PredictorLoadError as exc:
         print_error("Invalid model", str(exc))
         raise typer.Exit(1) from exc

@@ -7,6 +7,7 @@ import collections
 import heapq
 import itertools
 import time
+import uuid
 from collections.abc import Callable, Collection
 from dataclasses import replace
 
@@ -28,6 +29,8 @@ class MemoryQueue:
         self._expiries: list[tuple[float, str, str]] = []
         self._attempts: dict[str, int] = {}
         self._tokens = itertools.count(1)
+        #: this queue lives as long as its process: recovery (foretell.server) re-reads the store
+        self._epoch = uuid.uuid4().hex
         # checked and waited on under its lock, so a put between the two can't be missed
         self._arrived = asyncio.Condition()
 
@@ -143,3 +146,6 @@ class MemoryQueue:
 
     async def depth(self, model: str) -> int:
         return len(self._waiting.get(model, ()))
+
+    async def epoch(self) -> str:
+        return self._epoch

@@ -82,3 +82,8 @@ class WorkQueue(Protocol):
 
     async def depth(self, model: str) -> int:
         """How many items of `model` wait (claimed ones not counted)."""
+
+    async def epoch(self) -> str:
+        """Names the queue's current life: it changes when the queue lost what it held (a
+        Redis restarted with nothing on disk), so whoever sees it change puts back, from
+        the store, the work that was waiting."""

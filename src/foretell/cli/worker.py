@@ -1,0 +1,80 @@
+"""`foretell worker`: run models for a cluster's API nodes (PostgreSQL + Redis + files)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from typing import Annotated
+
+import typer
+
+from foretell.cli.engines import DatabaseOption, FilesOption, QueueOption, engine_urls
+from foretell.cli.render import print_error
+from foretell.cli.serve import parse_models
+from foretell.predictor.errors import PredictorLoadError
+
+
+def worker_command(
+    models: Annotated[
+        list[str],
+        typer.Argument(help="PATH, OWNER/NAME=PATH or a built-in model (foretell/ocr)."),
+    ],
+    database: DatabaseOption = None,
+    queue: QueueOption = None,
+    files: FilesOption = None,
+    data_dir: Annotated[
+        pathlib.Path,
+        typer.Option(help="This machine's own folder (scratch space for running predictions)."),
+    ] = pathlib.Path(".foretell-worker"),
+    public_url: Annotated[
+        str,
+        typer.Option(
+            envvar="FORETELL_PUBLIC_URL",
+            show_envvar=True,
+            help="An API node's URL as clients see it (file URLs and webhook bodies name it).",
+        ),
+    ] = "http://127.0.0.1:5000",
+    allow_private_urls: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-urls",
+            help="Let file inputs and webhooks reach loopback/private addresses and plain http.",
+        ),
+    ] = False,
+    model_threads: Annotated[
+        int | None, typer.Option(min=1, help="CPU threads each model may use.")
+    ] = None,
+    shutdown_grace: Annotated[
+        float,
+        typer.Option(min=0, help="On SIGINT/SIGTERM, seconds running predictions may take."),
+    ] = 30.0,
+    webhook_max_age: Annotated[
+        float, typer.Option(help="Seconds to keep retrying a webhook delivery.")
+    ] = 3600.0,
+) -> None:
+    """Run models for a cluster: claim their predictions from the shared queue."""
+    from foretell.webhooks import RetryPolicy
+    from foretell.worker_node import NotShared, WorkerConfig, check_shared, run
+
+    urls = engine_urls(data_dir, database, queue, files)  # exit 2 before anything starts
+    try:
+        check_shared(urls)
+    except NotShared as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    try:
+        hosted = parse_models(models)
+    except PredictorLoadError as exc:
+        print_error("Invalid model", str(exc))
+        raise typer.Exit(1) from exc
+    retry = RetryPolicy(
+        base_s=float(os.environ.get("FORETELL_WEBHOOK_RETRY_BASE_S", "1.0")),
+        max_age_s=webhook_max_age,
+    )
+    config = WorkerConfig(
+        hosted, data_dir, urls.database, urls.queue, urls.files, public_url, allow_private_urls,
+        webhook_retry=retry, model_threads=model_threads, shutdown_grace_s=shutdown_grace,
+    )  # fmt: skip
+    try:
+        run(config)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None

@@ -1,0 +1,92 @@
+"""The runner side of a process: model workers, the consumer that claims their work, and
+the copies of what runs. `foretell serve MODELS…` runs it beside the API; `foretell worker`
+runs nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import secrets
+import socket
+from collections.abc import Callable
+
+from foretell.hosting import ModelHost
+from foretell.node import Node
+from foretell.runner import Runner
+from foretell.runner.consumer import LEASE_S, Consumer, owner_id
+from foretell.runner.execution import ExecutionContext
+from foretell.runner.live import LiveCopies
+
+SHUT_DOWN = (
+    "The server shut down before this prediction finished (it ran past the shutdown grace "
+    "period). Run it again."
+)
+
+
+def thread_limits(threads: int | None) -> dict[str, str]:
+    """The variables that cap the usual native thread pools (OpenMP, BLAS, torch, llama.cpp
+    models that read OMP_NUM_THREADS) of each model's worker."""
+    if threads is None:
+        return {}
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+    return dict.fromkeys(names, str(threads))
+
+
+def lease_seconds() -> float:
+    """How long a runner's claim lasts without a heartbeat: how soon the work of a runner
+    that died is taken over (or failed). FORETELL_LEASE_S, for tests and tuning."""
+    return float(os.environ.get("FORETELL_LEASE_S", LEASE_S))
+
+
+class RunnerSide:
+    """Hosts `models` and runs the work the queue holds for them."""
+
+    def __init__(
+        self,
+        node: Node,
+        runner: Runner,
+        models: dict[str, pathlib.Path],
+        progress: Callable[[str], None],
+        model_threads: int | None = None,
+    ) -> None:
+        engines = node.engines
+        self.models = models
+        copies = LiveCopies(engines.store, node.outbox.wake)
+        context = ExecutionContext(
+            engines.bus, copies, engines.files, node.state.outbound, runner.scratch,
+            node.state.admission, node.outbox,
+        )  # fmt: skip
+        #: names this process in leases and logs: host, pid and a random part (pids repeat)
+        self.owner = owner_id(socket.gethostname(), os.getpid(), secrets.token_hex(4))
+        self.host = ModelHost(
+            runner, engines.store, lambda name, error: self.consumer.model_failed(name, error),
+            progress, thread_limits(model_threads), on_publish=node.state.catalog.nudge,
+        )  # fmt: skip
+        self.consumer = Consumer(
+            runner, engines.queue, engines.store, engines.bus, context, self.owner,
+            self.host.models.get, lease_s=lease_seconds(),
+        )  # fmt: skip
+
+    async def start(self) -> None:
+        """Publish the models (each comes up in the background); claim nothing yet."""
+        await self.host.start(self.models)
+
+    def claim(self) -> None:
+        """Begin claiming work for the hosted models."""
+        self.consumer.start()
+
+    def describe_running(self, grace_s: float) -> Callable[[], str]:
+        def describe() -> str:
+            count = self.consumer.running()
+            if not count:
+                return "no prediction is running"
+            return f"waiting up to {grace_s:g} s for {count} running prediction(s) to finish"
+
+        return describe
+
+    async def stop(self, grace_s: float, force: asyncio.Event) -> None:
+        """Stop building, let what runs finish for `grace_s` (failing the rest), stop."""
+        await self.host.close()  # stops environment builds; what waits for them stays queued
+        await self.consumer.drain(grace_s, SHUT_DOWN, force)
+        await self.consumer.close()

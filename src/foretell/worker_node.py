@@ -1,0 +1,104 @@
+"""`foretell worker`: a runner on its own, for a cluster. It hosts the models it was given,
+claims their work from the shared queue, publishes their events on the shared bus and writes
+their state to the shared store; API nodes (`foretell serve`) answer the clients."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+from dataclasses import dataclass, field, replace
+
+from foretell.api.state import Settings
+from foretell.engines import MEMORY, EngineURLs
+from foretell.node import Engines, Node
+from foretell.outbound import GuardedClient, OutboundPolicy
+from foretell.runner import Runner
+from foretell.runner_side import RunnerSide
+from foretell.shutdown import Shutdown
+from foretell.webhooks import RetryPolicy
+
+
+class NotShared(ValueError):
+    """A worker was pointed at engines only its own process could see."""
+
+
+@dataclass
+class WorkerConfig:
+    """What `foretell worker` was asked to do."""
+
+    models: dict[str, pathlib.Path]
+    data_dir: pathlib.Path
+    database: str | None
+    queue: str | None
+    files: str | None
+    #: an API node's URL as clients see it: file URLs and webhook bodies name it
+    public_url: str = "http://127.0.0.1:5000"
+    allow_private_urls: bool = False
+    output_url_ttl_s: float = 3600.0
+    webhook_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    model_threads: int | None = None
+    shutdown_grace_s: float = 30.0
+
+
+def check_shared(urls: EngineURLs) -> EngineURLs:
+    """The worker's engines, if they are the cluster's (shared with the API nodes)."""
+    if urls.queue == MEMORY:
+        raise NotShared(
+            "a worker needs the cluster's queue: --queue redis://HOST:6379/0 (or FORETELL_QUEUE)"
+        )
+    if urls.database.startswith("sqlite:"):
+        raise NotShared(
+            "a worker needs the cluster's database: --database postgresql://… "
+            "(or FORETELL_DATABASE)"
+        )
+    return urls
+
+
+def _progress(line: str) -> None:
+    print(line, flush=True)
+
+
+async def work(config: WorkerConfig) -> None:
+    """Run until SIGINT or SIGTERM; then let running predictions finish (the grace period)."""
+    config = replace(config, data_dir=config.data_dir.resolve())
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    urls = EngineURLs.parse(config.data_dir, config.database, config.queue, config.files)
+    engines = await Engines.open(check_shared(urls))
+    outbound = GuardedClient(OutboundPolicy(allow_private=config.allow_private_urls))
+    try:
+        node = await Node.build(
+            engines, config.data_dir, outbound, config.public_url, Settings(),
+            config.output_url_ttl_s, config.webhook_retry,
+        )  # fmt: skip
+        async with Runner(scratch_dir=None) as runner:
+            side = RunnerSide(node, runner, config.models, _progress, config.model_threads)
+            shutdown = Shutdown(_progress, side.describe_running(config.shutdown_grace_s))
+            await side.start()
+            await node.start()
+            shutdown.install()
+            try:
+                side.claim()
+                print(
+                    f"foretell worker {side.owner} hosts {', '.join(config.models)}",
+                    flush=True,
+                )
+                await shutdown.requested.wait()
+            finally:
+                await side.stop(shutdown.grace_left(config.shutdown_grace_s), shutdown.force)
+                await node.close()
+                shutdown.remove()
+    finally:
+        await outbound.close()
+        await engines.close()
+
+
+def run(config: WorkerConfig) -> None:
+    """Blocking entry point for the CLI."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(work(config))
+    else:
+        uvloop.run(work(config))
