@@ -37,6 +37,8 @@ PART_BYTES = 5 * 1024 * 1024
 CHUNK_BYTES = 256 * 1024
 #: hashing up to this size runs on the event loop: a thread hand-off costs more
 INLINE_BYTES = 1024 * 1024
+#: keys listed per batch by delete_prefix (S3's own page and bulk-delete limit)
+LIST_BATCH = 1000
 #: the longest a presigned S3 URL may live (SigV4: 7 days)
 MAX_PRESIGN_S = 7 * 24 * 3600
 #: obstore raises the built-in FileNotFoundError for a missing object (NotFoundError too)
@@ -105,11 +107,11 @@ class S3Files:
         return True
 
     async def delete_prefix(self, prefix: str) -> None:
-        """Every key under the prefix listed first, then deleted in batches (up to 1,000
-        a request)."""
+        """Every key under the prefix listed, then deleted (a bulk delete per 1,000 keys):
+        all listed first, so no deletion runs under a listing still paging."""
         check_prefix(prefix)
         try:
-            listing = obstore.list(self._store, prefix, chunk_size=1000)
+            listing = obstore.list(self._store, prefix, chunk_size=LIST_BATCH)
             keys = [meta["path"] async for batch in listing for meta in batch]
             if keys:
                 await obstore.delete_async(self._store, keys)
