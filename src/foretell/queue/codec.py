@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from foretell.queue.protocol import WorkItem
-from foretell.store.codec import dump_prediction, load_prediction
+from foretell.core.codec import dump_prediction, load_prediction
 
 
 def dump_item(item: WorkItem) -> bytes:
