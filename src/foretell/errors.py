@@ -8,10 +8,13 @@ ForetellError
  ├── TooLarge          body or upload over the configured limit                      413
  ├── InvalidRequest    the body is well-formed but invalid (422, with invalid_fields)
  ├── StoreError        the database failed (each engine maps its own errors to it)   500
+ │    └── StoreUnavailable  the database can't be reached right now (Retry-After)   503
  └── Unavailable       the model can't take work right now                           503
 
 Engines translate their failures here, each in one place: SQLiteStore._run turns every
-sqlite3.Error into StoreError; store/codec.py raises InvalidCursor for a cursor it can't read.
+sqlite3.Error into StoreError; store/postgres_pool.Pool.run turns a lost or unreachable
+PostgreSQL into StoreUnavailable and any other psycopg error into StoreError;
+store/codec.py raises InvalidCursor for a cursor it can't read.
 """
 
 from __future__ import annotations
@@ -87,6 +90,15 @@ class StoreError(ForetellError):
 
     status = 500
     title = "Storage error"
+
+
+class StoreUnavailable(StoreError):
+    """The database can't be reached (down, restarting, out of connections): the request
+    may be sent again after `retry_after` seconds; the store reconnects by itself."""
+
+    status = 503
+    title = "Database unavailable"
+    retry_after = 1
 
 
 class Unavailable(ForetellError):

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from foretell.api.responses import JSONResponse
-from foretell.errors import ForetellError, InvalidRequest
+from foretell.errors import ForetellError, InvalidRequest, StoreUnavailable
 
 PROBLEM = "application/problem+json"
 
@@ -26,7 +26,10 @@ async def foretell_error(request: Request, exc: Exception) -> Response:
     extra: dict[str, Any] = {}
     if isinstance(exc, InvalidRequest):
         extra["invalid_fields"] = [f.__dict__ for f in exc.fields]
-    return problem(exc.status, exc.title, exc.detail, **extra)
+    response = problem(exc.status, exc.title, exc.detail, **extra)
+    if isinstance(exc, StoreUnavailable):  # a client may try again: say when
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

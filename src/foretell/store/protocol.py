@@ -206,12 +206,23 @@ class Store(Protocol):
         """Record an attempt's outcome."""
 
     async def due_deliveries(
-        self, now: datetime.datetime, limit: int, exclude: Collection[str] = ()
+        self,
+        now: datetime.datetime,
+        limit: int,
+        exclude: Collection[str] = (),
+        hold_s: float = 0.0,
     ) -> list[WebhookDelivery]:
         """For each prediction (but those in `exclude`), its oldest pending delivery if it
         is due: a prediction's rows go in order. Fair across accounts: round-robin by
         account, the longest-due first within each, so one account's backlog can't fill
-        the page."""
+        the page.
+
+        With `hold_s` > 0 the rows returned are claimed, in the same transaction: they are
+        not due for anyone else (another node's deliverer) until `now + hold_s`, or until
+        `save_delivery` records the attempt's outcome — so no two callers get the same row.
+        Each comes back as it was stored (its `next_attempt_at` is when it came due), so
+        saving one unchanged hands it back at once. A prediction's next row stays behind a
+        held one (only the oldest pending row is ever due)."""
 
     async def list_deliveries(self, account: str, prediction_id: str) -> list[WebhookDelivery]:
         """A prediction's deliveries, oldest first."""

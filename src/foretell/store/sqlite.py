@@ -309,8 +309,14 @@ class SQLiteStore:
         await self._run(lambda db: sqlite_outbox.update(db, delivery))
 
     async def due_deliveries(
-        self, now: datetime.datetime, limit: int, exclude: Collection[str] = ()
+        self,
+        now: datetime.datetime,
+        limit: int,
+        exclude: Collection[str] = (),
+        hold_s: float = 0.0,
     ) -> list[WebhookDelivery]:
+        if hold_s > 0:  # a claim writes: it commits with the calls of its turn
+            return await self._run(lambda db: sqlite_outbox.due(db, now, limit, exclude, hold_s))
         return await self._read(lambda db: sqlite_outbox.due(db, now, limit, exclude))
 
     async def list_deliveries(self, account: str, prediction_id: str) -> list[WebhookDelivery]:

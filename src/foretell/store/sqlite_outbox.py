@@ -23,14 +23,17 @@ def update(db: sqlite3.Connection, delivery: WebhookDelivery) -> None:
 
 
 def due(
-    db: sqlite3.Connection, now: datetime.datetime, limit: int, exclude: Collection[str]
-) -> list[WebhookDelivery]:
-    """Each prediction's oldest pending row if due, round-robin across accounts."""
+    db: sqlite3.Connection, now: datetime.datetime, limit: int, exclude: Collection[str],
+    hold_s: float = 0.0,
+) -> list[WebhookDelivery]:  # fmt: skip
+    """Each prediction's oldest pending row if due, round-robin across accounts; claimed
+    until `now + hold_s` when `hold_s` > 0 (its column moves, its stored row doesn't: it
+    comes back as it was, and saving it unchanged hands it back)."""
     skip = ",".join("?" * len(exclude))
     where = f" AND d.prediction_id NOT IN ({skip})" if exclude else ""
     # only placeholders are added to the text
     sql = (
-        "SELECT data FROM (SELECT d.data, d.next_attempt_at, ROW_NUMBER() OVER ("  # noqa: S608
+        "SELECT id, data FROM (SELECT d.id, d.data, d.next_attempt_at, ROW_NUMBER() OVER ("  # noqa: S608
         "   PARTITION BY d.account ORDER BY d.next_attempt_at, d.seq) AS turn"
         " FROM webhook_deliveries d JOIN ("
         "  SELECT prediction_id, min(seq) AS seq FROM webhook_deliveries"
@@ -40,7 +43,13 @@ def due(
         " ORDER BY turn, next_attempt_at LIMIT ?"
     )
     rows = db.execute(sql, (now.isoformat(), *exclude, limit)).fetchall()
-    return [load_delivery(row[0]) for row in rows]
+    if hold_s > 0:
+        until = (now + datetime.timedelta(seconds=hold_s)).isoformat()
+        db.executemany(
+            "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?",
+            [(until, row[0]) for row in rows],
+        )
+    return [load_delivery(row[1]) for row in rows]
 
 
 def of_prediction(
