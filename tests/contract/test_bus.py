@@ -1,24 +1,43 @@
-"""The EventBus contract: one suite, run against every engine (memory now; Redis next)."""
+"""The EventBus contract: one suite, run against every engine (memory, Redis).
+
+The Redis engine runs on a key prefix of its own, deleted afterwards.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 
 import pytest
 
 from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped
 from foretell.streaming.hub import StreamHub
 from foretell.streaming.memory import MemoryBus
+from foretell.streaming.redis import RedisBus
+from tests.queue.redisdb import URL, scratch_prefix
 
-ENGINES: dict[str, Callable[[int], EventBus]] = {
-    "memory": lambda max_events: MemoryBus(StreamHub(max_events=max_events)),
+#: engine name -> a bus keeping `max_events` per prediction, under a key prefix (for engines
+#: that share a server)
+ENGINES: dict[str, Callable[[int, str], EventBus]] = {
+    "memory": lambda max_events, _: MemoryBus(StreamHub(max_events=max_events)),
+    "redis": lambda max_events, prefix: RedisBus(URL, prefix=prefix, max_events=max_events),
 }
 
 
+async def _opened(stack: AsyncExitStack, engine: str, max_events: int) -> EventBus:
+    """A bus of `engine`, closed (and its keys deleted) when `stack` closes."""
+    prefix = await stack.enter_async_context(scratch_prefix())
+    bus = ENGINES[engine](max_events, prefix)
+    if isinstance(bus, RedisBus):
+        stack.push_async_callback(bus.close)
+    return bus
+
+
 @pytest.fixture(params=sorted(ENGINES))
-def bus(request: pytest.FixtureRequest) -> EventBus:
-    return ENGINES[request.param](100_000)
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    async with AsyncExitStack() as stack:
+        yield await _opened(stack, request.param, 100_000)
 
 
 async def test_events_replay_from_any_position(bus: EventBus) -> None:
@@ -41,14 +60,15 @@ async def test_a_reader_waits_for_the_next_event(bus: EventBus) -> None:
 
 async def test_a_reader_too_far_behind_learns_where_to_resume() -> None:
     """Events dropped from a bounded log are reported with the first one still kept."""
-    for name, engine in ENGINES.items():
-        small = engine(10)
-        for n in range(30):
-            await small.publish("p", "logs", str(n))
-        with pytest.raises(EventsDropped) as dropped:
-            await small.read("p", 0, 0)
-        kept = await small.read("p", dropped.value.first, 0)
-        assert kept and kept[-1].data == "29", name
+    for name in ENGINES:
+        async with AsyncExitStack() as stack:
+            small = await _opened(stack, name, 10)
+            for n in range(30):
+                await small.publish("p", "logs", str(n))
+            with pytest.raises(EventsDropped) as dropped:
+                await small.read("p", 0, 0)
+            kept = await small.read("p", dropped.value.first, 0)
+            assert kept and kept[-1].data == "29", name
 
 
 async def test_cancel_requests_reach_every_subscriber(bus: EventBus) -> None:
