@@ -1,7 +1,8 @@
-"""The Store contract: one suite, run against every engine (SQLite now; PostgreSQL next)."""
+"""The Store contract: one suite, run against every engine (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from dataclasses import replace
 
@@ -287,3 +288,60 @@ async def test_a_removed_model_is_gone(store: Store) -> None:
     assert await store.remove_model("acme/hello") is True
     assert await store.remove_model("acme/hello") is False
     assert await store.list_models() == []
+
+
+async def test_a_shared_secret_is_made_once_and_read_alike(store: Store) -> None:
+    """The first caller makes it; every later one (any node) reads the same bytes."""
+    first = await store.shared_secret("url-signing")
+    assert len(first) == 32
+    assert await store.shared_secret("url-signing") == first
+    assert await store.shared_secret("other") != first
+
+
+# ---- the outbox across nodes: claimed rows -----------------------------------------------
+
+
+async def test_two_callers_never_get_the_same_row(store: Store) -> None:
+    """Deliverers polling at once with a hold split the due rows between them: no row goes to
+    both, none is lost."""
+    for n in range(20):
+        await store.add_delivery(_delivery(n, f"p{n}", account=f"acct{n % 3}", at=n))
+    now = T0 + datetime.timedelta(minutes=1)
+    first, second = await asyncio.gather(
+        store.due_deliveries(now, 15, hold_s=30), store.due_deliveries(now, 15, hold_s=30)
+    )
+    one, two = {d.id for d in first}, {d.id for d in second}
+    assert not one & two
+    assert one | two == {f"msg_{n:03d}" for n in range(20)}
+    assert await store.due_deliveries(now, 100, hold_s=30) == []  # all held
+
+
+async def test_a_claimed_row_comes_back_after_the_hold_or_when_saved(store: Store) -> None:
+    """A held row is nobody's until the hold has passed (its sender died) or its sender saves
+    it (unchanged: handed back at once; with an outcome: as that outcome says)."""
+    await store.add_delivery(_delivery(1, "p1"))
+    await store.add_delivery(_delivery(2, "p2"))
+    now = T0 + datetime.timedelta(minutes=1)
+    held = await store.due_deliveries(now, 10, hold_s=30)
+    assert [d.next_attempt_at for d in held] == [T0, T0]  # as stored: when they came due
+    assert await store.due_deliveries(now + datetime.timedelta(seconds=29), 10) == []
+    later = now + datetime.timedelta(seconds=31)
+    assert {d.id for d in await store.due_deliveries(later, 10)} == {"msg_001", "msg_002"}
+    again = await store.due_deliveries(later, 10, exclude=["p2"], hold_s=30)
+    assert [d.id for d in again] == ["msg_001"]
+    assert await store.due_deliveries(later, 10, exclude=["p2"]) == []
+    await store.save_delivery(again[0])
+    assert [d.id for d in await store.due_deliveries(later, 10, exclude=["p2"])] == ["msg_001"]
+
+
+async def test_a_held_row_keeps_its_predictions_next_rows_behind_it(store: Store) -> None:
+    """While a prediction's oldest row is being sent, its next row isn't due for anyone; it
+    is once the first is delivered."""
+    for n in range(3):
+        await store.add_delivery(_delivery(n, "p1", at=n))
+    now = T0 + datetime.timedelta(minutes=1)
+    [first] = await store.due_deliveries(now, 10, hold_s=30)
+    assert first.id == "msg_000"
+    assert await store.due_deliveries(now, 10, hold_s=30) == []
+    await store.save_delivery(replace(first, status="delivered", attempts=1, finished_at=now))
+    assert [d.id for d in await store.due_deliveries(now, 10, hold_s=30)] == ["msg_001"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import secrets
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, TypeVar
 
@@ -324,6 +325,20 @@ class PostgresStore:
     async def remove_model(self, full_name: str) -> bool:
         return await self._run(lambda conn: registry.delete_model(conn, full_name))
 
+    # ---- secrets -------------------------------------------------------------------------
+
+    async def shared_secret(self, name: str) -> bytes:
+        async def run(conn: Conn) -> bytes:
+            await conn.execute(
+                "INSERT INTO shared_secrets (name, value) VALUES (%s, %s)"
+                " ON CONFLICT (name) DO NOTHING",
+                (name, secrets.token_bytes(32)),
+            )
+            value = await _scalar_of(conn, "SELECT value FROM shared_secrets WHERE name = %s", name)
+            return bytes(value)
+
+        return await self._run(run)
+
 
 async def _revision(conn: Conn) -> str | None:
     """The schema's Alembic revision; None before the first migration."""
@@ -331,6 +346,11 @@ async def _revision(conn: Conn) -> str | None:
         found = await (await conn.execute("SELECT version_num FROM alembic_version")).fetchone()
     except psycopg.errors.UndefinedTable:
         return None
+    return found[0] if found else None
+
+
+async def _scalar_of(conn: Conn, sql: str, *params: Any) -> Any:
+    found = await (await conn.execute(sql, params)).fetchone()
     return found[0] if found else None
 
 

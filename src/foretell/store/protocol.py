@@ -264,3 +264,8 @@ class Store(Protocol):
 
     async def remove_model(self, full_name: str) -> bool:
         """Take a model out of the registry; False if it wasn't there."""
+
+    # secrets
+    async def shared_secret(self, name: str) -> bytes:
+        """A random 32-byte secret under `name`: made by the first caller, the same for
+        every caller after (every node of a cluster reads the one database)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import pathlib
+import secrets
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
@@ -401,3 +402,14 @@ class SQLiteStore:
 
     async def remove_model(self, full_name: str) -> bool:
         return await self._run(lambda db: delete_model(db, full_name))
+
+    async def shared_secret(self, name: str) -> bytes:
+        def run(db: sqlite3.Connection) -> bytes:
+            db.execute(
+                "INSERT OR IGNORE INTO shared_secrets (name, value) VALUES (?, ?)",
+                (name, secrets.token_bytes(32)),
+            )
+            row = db.execute("SELECT value FROM shared_secrets WHERE name = ?", (name,)).fetchone()
+            return bytes(row[0])
+
+        return await self._run(run)
