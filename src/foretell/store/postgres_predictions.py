@@ -79,14 +79,8 @@ async def page(
     direction = "n"
     if cursor:
         direction, created_at, item_id = decode_cursor(cursor)
-        op = "<" if direction == "n" else ">"
-        where = [*where, f"(created_at, id) {op} (%s, %s)"]
         params = [*params, datetime.datetime.fromisoformat(created_at), item_id]
-    order = "DESC" if direction == "n" else "ASC"
-    sql = (
-        f"SELECT id, created_at, data FROM {table} WHERE {' AND '.join(where)} "  # noqa: S608 — fixed table and clause names
-        f"ORDER BY created_at {order}, id {order} LIMIT %s"
-    )
+    sql = page_query(table, where, direction if cursor else None)
     found = await (await conn.execute(sql, [*params, limit + 1])).fetchall()
     more = len(found) > limit
     rows = found[:limit]
@@ -97,6 +91,19 @@ async def page(
     next_cursor = _cursor("n", rows[-1]) if older and rows else None
     previous = _cursor("p", rows[0]) if newer and rows else None
     return Page([load(row[2]) for row in rows], next_cursor, previous)
+
+
+def page_query(table: str, where: list[str], direction: str | None) -> str:
+    """The SELECT of a page: after `where`'s parameters come, with a cursor (`direction`
+    n or p), its created_at and id, then the limit."""
+    if direction is not None:
+        op = "<" if direction == "n" else ">"
+        where = [*where, f"(created_at, id) {op} (%s, %s)"]
+    order = "ASC" if direction == "p" else "DESC"
+    return (
+        f"SELECT id, created_at, data FROM {table} WHERE {' AND '.join(where)} "  # noqa: S608 — fixed table and clause names
+        f"ORDER BY created_at {order}, id {order} LIMIT %s"
+    )
 
 
 def _cursor(direction: str, row: tuple[Any, ...]) -> str:

@@ -47,6 +47,9 @@ class Deliverer:
     """
 
     POLL_S = 0.5
+    #: the rows a poll returns are claimed for this long (times the request timeout): no
+    #: other node's deliverer gets them meanwhile; the outcome, once saved, ends the hold
+    HOLD_TIMEOUTS = 2
     MAX_IN_FLIGHT = 64
     PER_ACCOUNT = 16
     PER_RECEIVER = 4
@@ -96,7 +99,11 @@ class Deliverer:
         free = self.MAX_IN_FLIGHT - len(self._in_flight)
         if free <= 0:
             return
-        due = await self.store.due_deliveries(utcnow(), free, exclude=tuple(self._in_flight))
+        hold_s = self.HOLD_TIMEOUTS * self.policy.timeout_s
+        due = await self.store.due_deliveries(
+            utcnow(), free, exclude=tuple(self._in_flight), hold_s=hold_s
+        )
+        skipped: list[WebhookDelivery] = []
         for delivery in due:
             receiver = _receiver(delivery.url)
             if (
@@ -105,12 +112,15 @@ class Deliverer:
                 or self._per_account[delivery.account] >= self.PER_ACCOUNT
                 or self._per_receiver[receiver] >= self.PER_RECEIVER
             ):
+                skipped.append(delivery)
                 continue
             self._per_account[delivery.account] += 1
             self._per_receiver[receiver] += 1
             task = asyncio.create_task(self._attempt(delivery))
             self._in_flight[delivery.prediction_id] = task
             task.add_done_callback(functools.partial(self._finished, delivery, receiver))
+        # not ours to send now: saved as they were, they are due again at once (for any node)
+        await asyncio.gather(*(self.store.save_delivery(delivery) for delivery in skipped))
 
     def _finished(self, delivery: WebhookDelivery, receiver: str, _: object) -> None:
         self._in_flight.pop(delivery.prediction_id, None)
