@@ -21,6 +21,8 @@ from dataclasses import replace
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from foretell.queue import redis_scripts as scripts
 from foretell.queue.codec import dump_item, load_item
@@ -65,13 +67,20 @@ class RedisQueue:
         clock: Callable[[], float] = time.time,
         group: str = "runners",
         consumer: str | None = None,
+        max_connections: int = 32,
     ) -> None:
         self.clock = clock
         self.group = group
         #: this queue's name in the consumer group (who took an entry, for XINFO/XPENDING)
         self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.keys = QueueKeys(prefix)
-        self._redis = aioredis.Redis.from_url(url)
+        # commands wait for a free connection rather than fail when many come at once;
+        # the claims that wait (blocking XREAD) have connections of their own
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, **_options("foretell-queue")
+        )
+        self._redis = aioredis.Redis.from_pool(pool)
+        self._waiting = aioredis.Redis.from_url(url, **_options("foretell-queue-wait"))
         self._put = self._redis.register_script(scripts.PUT)
         self._claim = self._redis.register_script(scripts.CLAIM)
         self._extend = self._redis.register_script(scripts.EXTEND)
@@ -105,7 +114,7 @@ class RedisQueue:
                 self.keys.stream(name): last for name, last in zip(names, last_ids, strict=True)
             }
             block_ms = max(1, int(min(remaining, RECHECK_S) * 1000))
-            await self._redis.xread(streams, count=1, block=block_ms)
+            await self._waiting.xread(streams, count=1, block=block_ms)
 
     async def _claim_now(
         self, models: list[str], lease_s: float
@@ -163,7 +172,15 @@ class RedisQueue:
 
     async def close(self) -> None:
         """Close the connections."""
+        await self._waiting.aclose()
         await self._redis.aclose()
+
+
+def _options(name: str) -> dict[str, Any]:
+    """Connection options: replies as RESP2 shapes (what the code reads), and a command
+    that meets a dropped connection retried on a new one (redis-py's own default)."""
+    retry = Retry(ExponentialWithJitterBackoff(base=0.01, cap=1.0), 3)
+    return {"client_name": name, "protocol": 2, "retry": retry}
 
 
 def _entry(lease: Lease) -> str:

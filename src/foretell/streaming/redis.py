@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from foretell.streaming.bus import EVENT_NAMES, CancelRequest, EventsDropped, StreamEvent
 from foretell.streaming.redis_reader import COUNT, StreamReader
@@ -51,6 +53,7 @@ class RedisBus:
         keep_s: float = 10.0,
         max_events: int = 100_000,
         live_s: float = 86_400.0,
+        max_connections: int = 32,
     ) -> None:
         self.keys = BusKeys(prefix)
         self.keep_s = keep_s
@@ -58,9 +61,16 @@ class RedisBus:
         #: a prediction's events go this long after its last one, `done` or not (a runner
         #: that died mid-prediction leaves no stream behind for good)
         self.live_s = live_s
-        self._redis = aioredis.Redis.from_url(url, client_name=f"foretell-bus:{prefix}")
+        name = f"foretell-bus:{prefix}"
+        # commands wait for a free connection rather than fail when many readers read at
+        # once; the one blocking XREAD has a connection of its own
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, **_options(name)
+        )
+        self._redis = aioredis.Redis.from_pool(pool)
+        self._blocking = aioredis.Redis.from_url(url, **_options(name))
         wake = self.keys.wake(secrets.token_hex(8))
-        self._reader = StreamReader(self._redis, wake, self.keys.cancels, _decode)
+        self._reader = StreamReader(self._redis, self._blocking, wake, self.keys.cancels, _decode)
 
     async def open(self) -> None:
         """Start following cancel requests now, so a `cancels()` subscription made later
@@ -139,6 +149,7 @@ class RedisBus:
     async def close(self) -> None:
         """Stop reading and close the connections."""
         await self._reader.close()
+        await self._blocking.aclose()
         await self._redis.aclose()
 
 
@@ -156,6 +167,13 @@ class _Subscription:
 
     def close(self) -> None:
         self._subscribers.discard(self._queue)
+
+
+def _options(name: str) -> dict[str, Any]:
+    """Connection options: replies as RESP2 shapes (what the code reads), and a command
+    that meets a dropped connection retried on a new one (redis-py's own default)."""
+    retry = Retry(ExponentialWithJitterBackoff(base=0.01, cap=1.0), 3)
+    return {"client_name": name, "protocol": 2, "retry": retry}
 
 
 def _seq(entry_id: bytes) -> int:

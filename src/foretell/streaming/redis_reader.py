@@ -59,9 +59,16 @@ class StreamReader:
     """The process's one blocking reader; the bus asks it to `watch` and to follow cancels."""
 
     def __init__(
-        self, redis: aioredis.Redis, wake_key: str, cancels_key: str, decode: Decode
+        self,
+        redis: aioredis.Redis,
+        blocking: aioredis.Redis,
+        wake_key: str,
+        cancels_key: str,
+        decode: Decode,
     ) -> None:
+        #: for commands (wake-ups); `blocking` for the XREAD alone
         self._redis = redis
+        self._blocking = blocking
         self._wake_key = wake_key
         self._wake_id = b"0-0"
         self._cancels_key = cancels_key
@@ -165,7 +172,7 @@ class StreamReader:
             self._woken = False
             try:
                 # RESP2 (the default): [(key, [(entry id, fields)…])…], or None
-                reply: Any = await self._redis.xread(streams, count=COUNT, block=BLOCK_MS)
+                reply: Any = await self._blocking.xread(streams, count=COUNT, block=BLOCK_MS)
                 for raw_key, entries in reply or []:
                     self._dispatch(raw_key.decode(), entries, asked)
             except (RedisError, OSError):  # down, or the connection was killed: reconnect
