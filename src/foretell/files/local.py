@@ -1,4 +1,13 @@
-"""The local-directory FileStore: each key is a file under one root folder."""
+"""The local-directory FileStore: each key is a file under one root folder.
+
+Also the shared-directory engine: processes on several machines may use one directory
+(`--files file:///shared/dir` on a mount they all have). Each write goes to a temporary
+file of a random name beside its target and is renamed over it (atomic on POSIX file
+systems and NFS), an instance keeps no state but the root, and a folder another process
+prunes away under a write is made again. On NFS, mount with `lookupcache=positive` (or
+none) so a file another machine has just stored is seen at once, not after the client's
+cached "no such file" expires.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +33,8 @@ from foretell.files.protocol import (
 #: writes and reads up to this size run on the event loop: a thread hand-off costs more
 INLINE_BYTES = 1024 * 1024
 CHUNK_BYTES = 256 * 1024
+#: tries of a write whose folder a concurrent delete keeps pruning away
+_WRITE_ATTEMPTS = 5
 
 
 class LocalFiles:
@@ -115,16 +126,38 @@ class LocalFiles:
     def _put_sync(self, key: str, target: pathlib.Path, source: bytes | pathlib.Path) -> StoredFile:
         if isinstance(source, pathlib.Path) and not source.is_file():
             raise FileNotFoundError(errno.ENOENT, "not a file", str(source))
-        self._mkdir(target.parent)
+        # digests of the source, before it is in: once it is, another process may already
+        # have replaced it with a file of its own
+        stored = _stored(key, source) if isinstance(source, bytes) else _digests(key, source)
         try:
-            if isinstance(source, bytes):
-                _replace_with(target, lambda temp: temp.write_bytes(source))
-                return _stored(key, source)
-            _move(source, target)
-            return _digests(key, target)
+            self._write(target, source)
         except BaseException:  # disk full, a name the file system refuses: leave nothing
             self._prune(target.parent)
             raise
+        return stored
+
+    def _write(self, target: pathlib.Path, source: bytes | pathlib.Path) -> None:
+        """Put `source` at `target`, its folder made. Another process deleting the last
+        other file of that folder (a shared directory), or this one in another thread,
+        prunes the folder: if it is gone between making it and writing, make it again."""
+        for attempt in range(_WRITE_ATTEMPTS):
+            last = attempt + 1 == _WRITE_ATTEMPTS
+            try:
+                self._mkdir(target.parent)
+            except FileExistsError:  # there, then pruned before mkdir saw it was a folder
+                if last:
+                    raise
+                continue
+            try:
+                if isinstance(source, bytes):
+                    _replace_with(target, lambda temp: temp.write_bytes(source))
+                else:
+                    _move(source, target)
+                return
+            except FileNotFoundError:
+                # the folder still there: it was the source that went missing
+                if last or target.parent.is_dir():
+                    raise
 
     def _mkdir(self, folder: pathlib.Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -182,6 +215,7 @@ def _stored(key: str, data: bytes) -> StoredFile:
 
 
 def _digests(key: str, path: pathlib.Path) -> StoredFile:
+    """The size and digests of the file at `path`, read in chunks."""
     md5, sha256, size = hashlib.md5(), hashlib.sha256(), 0  # noqa: S324 — the etag format
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
