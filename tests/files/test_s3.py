@@ -8,6 +8,7 @@ import asyncio
 import datetime
 import hashlib
 import html
+import math
 import pathlib
 import re
 import urllib.parse
@@ -88,7 +89,8 @@ async def test_no_presigned_url_past_seven_days_or_when_off(
     signed_url is None: the API signs and serves the file itself."""
     key = output_key("p1", "a.txt")
     await files.put(key, b"x")
-    assert await files.signed_url(key, 8 * 24 * 3600) is None
+    for ttl_s in (8 * 24 * 3600, math.inf, math.nan):
+        assert await files.signed_url(key, ttl_s) is None
     unsigned = S3Files(s3_server.files_url(files.location.prefix) + "&presign=false")
     assert await unsigned.signed_url(key, 60) is None
     assert await unsigned.read(key) == b"x"
@@ -194,6 +196,17 @@ async def test_a_server_that_is_down_is_one_clear_error(
     with pytest.raises(S3Error):
         await anext(files.open("uploads/f1/a.txt"))
     assert not (tmp_path / "a.txt").exists()
+
+
+async def test_a_bucket_that_is_not_there(s3_server: S3Server, credentials: None) -> None:
+    """Writing to a bucket that doesn't exist is S3Error saying so (not FileNotFoundError:
+    no file is missing); reading from it finds no file."""
+    files = S3Files(f"s3://no-such-bucket?endpoint={s3_server.endpoint}&region={REGION}")
+    with pytest.raises(S3Error, match="NoSuchBucket"):
+        await files.put("uploads/f1/a.txt", b"x")
+    with pytest.raises(S3Error, match="NoSuchBucket"):
+        await files.delete_prefix("uploads/")
+    assert await files.stat("uploads/f1/a.txt") is None
 
 
 async def test_a_missing_object_is_missing_file_not_an_error(files: S3Files) -> None:

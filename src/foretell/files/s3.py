@@ -43,6 +43,8 @@ LIST_BATCH = 1000
 MAX_PRESIGN_S = 7 * 24 * 3600
 #: obstore raises the built-in FileNotFoundError for a missing object (NotFoundError too)
 _NOT_FOUND = (FileNotFoundError, NotFoundError)
+#: a failure, where not-found names no missing file (a write to a bucket that isn't there)
+_FAILED = (BaseError, FileNotFoundError)
 
 
 class S3Error(StoreError):
@@ -79,7 +81,7 @@ class S3Files:
         result = await self._get(check_key(key))
         try:
             return (await result.bytes_async()).to_bytes()
-        except BaseError as exc:
+        except _FAILED as exc:
             self._failed("read", key, exc)
 
     async def stat(self, key: str) -> FileInfo | None:
@@ -88,7 +90,7 @@ class S3Files:
             meta = await obstore.head_async(self._store, key)
         except _NOT_FOUND:
             return None
-        except BaseError as exc:
+        except _FAILED as exc:
             self._failed("look up", key, exc)
         return FileInfo(key, meta["size"])
 
@@ -102,7 +104,7 @@ class S3Files:
             return False
         try:
             await obstore.delete_async(self._store, key)
-        except BaseError as exc:
+        except _FAILED as exc:
             self._failed("delete", key, exc)
         return True
 
@@ -115,7 +117,7 @@ class S3Files:
             keys = [meta["path"] async for batch in listing for meta in batch]
             if keys:
                 await obstore.delete_async(self._store, keys)
-        except BaseError as exc:
+        except _FAILED as exc:
             self._failed("delete the files under", prefix, exc)
 
     def local_path(self, key: str) -> pathlib.Path | None:
@@ -141,12 +143,12 @@ class S3Files:
         """A presigned GET URL, valid for `ttl_s` rounded up to whole seconds; None (the
         API signs its own) when presigning is off or `ttl_s` is past S3's 7 days."""
         check_key(key)
-        seconds = max(1, math.ceil(ttl_s))
-        if not self.location.presign or seconds > MAX_PRESIGN_S:
+        if not self.location.presign or not ttl_s <= MAX_PRESIGN_S:  # NaN too
             return None
+        seconds = max(1, math.ceil(ttl_s))
         try:
             return await obstore.sign_async(self._store, "GET", key, timedelta(seconds=seconds))
-        except BaseError as exc:
+        except _FAILED as exc:
             self._failed("sign a URL for", key, exc)
 
     # ---- internals -----------------------------------------------------------------------
@@ -166,7 +168,7 @@ class S3Files:
     async def _upload(self, key: str, data: bytes | AsyncIterator[bytes]) -> None:
         try:
             await obstore.put_async(self._store, key, data, chunk_size=PART_BYTES)
-        except BaseError as exc:
+        except _FAILED as exc:
             self._failed("store", key, exc)
 
     async def _get(self, key: str) -> GetResult:
@@ -174,7 +176,7 @@ class S3Files:
             return await obstore.get_async(self._store, key)
         except _NOT_FOUND:
             raise MissingFile(key) from None
-        except BaseError as exc:
+        except _FAILED as exc:
             self._failed("read", key, exc)
 
     async def _chunks(self, key: str) -> AsyncGenerator[bytes, None]:
@@ -188,10 +190,10 @@ class S3Files:
         try:
             async for chunk in result.stream(min_chunk_size=chunk_bytes):
                 yield chunk
-        except BaseError as exc:
+        except _FAILED as exc:
             self._failed("read", key, exc)
 
-    def _failed(self, doing: str, key: str, exc: BaseError) -> NoReturn:
+    def _failed(self, doing: str, key: str, exc: Exception) -> NoReturn:
         # obstore's message is one line, then a multi-line "Debug source" dump
         said = str(exc).split("\n\n", 1)[0].strip()
         raise S3Error(f"could not {doing} {key!r} in {self.location.describe()}: {said}") from exc
