@@ -11,9 +11,15 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
+from foretell.api.errors import HANDLERS
 from foretell.core.prediction import Prediction
 from foretell.errors import StoreUnavailable
 from foretell.store import migrations
@@ -158,15 +164,30 @@ async def _through(proxy: Proxy, url: str) -> AsyncIterator[PostgresStore]:
         await store.close()
 
 
+async def _get(store: PostgresStore) -> httpx.Response:
+    """A request to an app whose one route reads the store, answered as the API answers."""
+
+    async def count(request: Request) -> Response:
+        return JSONResponse({"tokens": await store.count_tokens()})
+
+    app = Starlette(routes=[Route("/", count)], exception_handlers=HANDLERS)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.get("/")
+
+
 async def test_an_outage_is_store_unavailable_and_the_store_recovers_by_itself() -> None:
-    """Server gone mid-life: calls fail fast with StoreUnavailable; once it is back, calls
-    work again with nothing done to the store."""
+    """Server gone mid-life: calls fail fast with StoreUnavailable (a 503 with Retry-After);
+    once it is back, calls work again with nothing done to the store."""
     proxy = Proxy()
     async with scratch_database() as url, _through(proxy, url) as store:
         await store.create_prediction(_prediction(1))
         await proxy.down()
         with pytest.raises(StoreUnavailable, match="can't be reached"):
             await store.get_prediction("ann", "p00001")
+        response = await _get(store)
+        assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+        assert "can't be reached" in response.json()["detail"]
         await proxy.up()
         async with asyncio.timeout(30):
             while True:  # the pool reconnects in the background, with backoff
