@@ -99,6 +99,10 @@ class RedisBus:
 
     async def read(self, prediction_id: str, position: int, wait_s: float) -> list[StreamEvent]:
         key = self.keys.events(prediction_id)
+        if wait_s > 0:  # nothing to read if this process's XREAD is already at `position`
+            future = await self._reader.watch(key, prediction_id, position)
+            if future is not None:
+                return await self._wait(key, future, wait_s)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         while True:
@@ -106,15 +110,20 @@ class RedisBus:
             if events or loop.time() >= deadline:
                 return events
             future = await self._reader.watch(key, prediction_id, position, gone=not exists)
-            if future is None:
-                continue  # published since the read: read them
-            try:
-                async with asyncio.timeout(deadline - loop.time()):
-                    return await future
-            except TimeoutError:
-                return []
-            finally:
-                self._reader.unwatch(key, future)
+            if future is not None:
+                return await self._wait(key, future, deadline - loop.time())
+            # else published since the read: read them
+
+    async def _wait(
+        self, key: str, future: asyncio.Future[list[StreamEvent]], wait_s: float
+    ) -> list[StreamEvent]:
+        try:
+            async with asyncio.timeout(wait_s):
+                return await future
+        except TimeoutError:
+            return []
+        finally:
+            self._reader.unwatch(key, future)
 
     async def _read_now(
         self, key: str, prediction_id: str, position: int

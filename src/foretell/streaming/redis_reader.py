@@ -88,15 +88,19 @@ class StreamReader:
     # ---- waiting on event streams ------------------------------------------------------
 
     async def watch(
-        self, key: str, prediction_id: str, position: int, gone: bool
+        self, key: str, prediction_id: str, position: int, gone: bool | None = None
     ) -> asyncio.Future[list[StreamEvent]] | None:
         """A future for the events of `key` from `position` on, once some come (call
-        `unwatch` with it when done waiting); None if this process has seen some already
-        (read them). `gone`: the stream didn't exist when the caller last read it."""
+        `unwatch` with it when done waiting), or None: read first. `gone`: whether the
+        stream existed when the caller just read it; None if it didn't read (then a future
+        only if this process's XREAD already asks for `position`: an SSE reader coming back
+        for the next event costs no round trip)."""
         watch = self._watches.get(key)
         if watch is None:
+            if gone is None:
+                return None
             watch = self._watches[key] = _Watch(prediction_id, position)
-        elif watch.next_seq > position:
+        elif watch.next_seq > position:  # this process has seen events from `position` on
             if not gone:
                 return None
             watch.next_seq = position  # deleted (expired) and not yet written again
