@@ -163,6 +163,29 @@ async def test_a_wiped_redis_takes_new_work_at_once(runners: list[RedisQueue], p
     assert lease is not None and lease.item.prediction.id == "p2" and lease.attempt == 1
 
 
+async def test_a_wipe_does_not_take_running_work_from_its_runner(
+    runners: list[RedisQueue], prefix: str, clock: Clock
+) -> None:
+    """A lease claimed before Redis lost its data is taken up again by its heartbeat (the
+    runner goes on) and then guarded as before: another runner can't take it, it can be
+    acked. A lease lost in the same Redis stays lost."""
+    holder, other = runners
+    await holder.put(_item(1))
+    lease = await holder.claim(["acme/a"], 10)
+    assert lease is not None
+    await delete_prefix(prefix)
+    await other.put(_item(2))
+    assert (fresh := await other.claim(["acme/a"], 10)) is not None  # a new epoch begins
+    lease = await holder.extend(lease, 10)
+    clock.now += 9
+    lease = await holder.extend(lease, 10)
+    assert await other.claim(["acme/a"], 10) is None
+    await holder.ack(lease)
+    clock.now += 11  # fresh's lease ran out: it is lost, in the epoch it was claimed in
+    with pytest.raises(LeaseLost):
+        await other.extend(fresh, 10)
+
+
 def test_items_survive_the_codec_whole() -> None:
     """Every field of a WorkItem, its prediction's times and status included, round-trips."""
     created = datetime.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.UTC)

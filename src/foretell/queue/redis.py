@@ -6,7 +6,9 @@ lives, so each claim also gets a lease in Redis (expiry on the queue's clock, an
 and only an entry whose lease ran out (or was given back) is XCLAIMed again. Every step is
 one Lua script, so one round trip, and atomic against every other runner. A claim that finds
 nothing waits on XREAD for the model streams to grow, looking again every RECHECK_S for
-leases that ran out meanwhile.
+leases that ran out meanwhile. A Redis that lost its data (restarted without disk) doesn't
+take running predictions from their runners: a lease claimed before the loss (its token
+names the old epoch) and unknown now is taken up again by its next heartbeat.
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ class RedisQueue:
     ) -> tuple[Lease | None, list[bytes]]:
         """A lease of the first claimable item, or None and each stream's newest entry id."""
         now = self.clock()
-        keys = [key for model in models for key in self.keys.model(model)]
+        keys = [self.keys.epoch, *(key for model in models for key in self.keys.model(model))]
         args = [repr(now), repr(now + lease_s), self.group, self.consumer, secrets.token_hex(8)]
         reply: list[Any] = await self._claim(keys=keys, args=args)
         if reply[0] == 0:
@@ -133,8 +135,8 @@ class RedisQueue:
     async def extend(self, lease: Lease, lease_s: float) -> Lease:
         keys = self.keys.model(lease.item.runner_model)
         now = self.clock()
-        args = [_entry(lease), lease.token, repr(now), repr(now + lease_s)]
-        if not await self._extend(keys=keys[1:3], args=args):
+        args = [_entry(lease), lease.token, repr(now), repr(now + lease_s), secrets.token_hex(8)]
+        if not await self._extend(keys=[*keys[1:3], self.keys.epoch], args=args):
             raise LeaseLost(lease.item.prediction.id)
         return replace(lease, expires_at=now + lease_s)
 
@@ -142,12 +144,14 @@ class RedisQueue:
         model = lease.item.runner_model
         pid = lease.item.prediction.id
         args = [_entry(lease), lease.token, repr(self.clock()), self.group, pid, model]
-        if not await self._ack(keys=[*self.keys.model(model), self.keys.ids], args=args):
+        keys = [*self.keys.model(model), self.keys.ids, self.keys.epoch]
+        if not await self._ack(keys=keys, args=args):
             raise LeaseLost(pid)
 
     async def release(self, lease: Lease) -> None:
         keys = self.keys.model(lease.item.runner_model)
-        await self._release(keys=keys[1:3], args=[_entry(lease), lease.token, repr(self.clock())])
+        args = [_entry(lease), lease.token, repr(self.clock())]
+        await self._release(keys=[*keys[1:3], self.keys.epoch], args=args)
 
     async def remove(self, prediction_id: str) -> bool:
         # two round trips: the model (so the keys) first; the script checks it is unchanged
@@ -184,7 +188,7 @@ def _options(name: str) -> dict[str, Any]:
 
 
 def _entry(lease: Lease) -> str:
-    """The stream entry a lease holds: its token is "<entry id>/<nonce>"."""
+    """The stream entry a lease holds: its token is "<entry id>/<epoch>/<nonce>"."""
     return lease.token.partition("/")[0]
 
 

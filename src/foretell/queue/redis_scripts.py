@@ -3,19 +3,29 @@
 Per model: the stream of items (`S`, one consumer group), the lease expiries (`L`, a sorted
 set of entry id -> expiry on the queue's clock; 0 for an item given back), the token of the
 live claim of each entry (`T`, a hash) and its claim count (`A`, a hash). `I` maps each
-prediction id to "model\\nentry id", for `remove`. The caller passes `now` (its clock), so a
-lease is judged on one clock whoever checks it.
+prediction id to "model\\nentry id", for `remove`; the epoch key, a random id, tells a Redis that lost
+its data. The caller passes `now` (its clock), so a lease is judged on one clock whoever
+checks it.
 """
 
 from __future__ import annotations
 
-#: shared by the scripts that check a lease: KEYS[l], KEYS[t] hold it while the token matches
-#: and its expiry is still ahead
-_HELD = """
-local function held(l, t, entry, token, now)
-  if redis.call('HGET', t, entry) ~= token then return false end
-  local expires = redis.call('ZSCORE', l, entry)
-  return expires ~= false and tonumber(expires) > now
+#: shared by the scripts that check a lease (KEYS[l], KEYS[t], KEYS[e]: its model's expiries
+#: and tokens, the epoch): 1 while it holds (its token is the entry's, its expiry ahead);
+#: 2 if Redis lost its data since the claim (the epoch in the token isn't Redis's, and
+#: nothing of the entry is left): the runner goes on, the store's lease still guards it;
+#: 0 if it is lost (expired, claimed again, acked, given back)
+_HOLDING = """
+local function holding(l, t, e, entry, token, now)
+  local current = redis.call('HGET', t, entry)
+  if current == token then
+    local expires = redis.call('ZSCORE', l, entry)
+    if expires ~= false and tonumber(expires) > now then return 1 end
+    return 0
+  end
+  local claimed_in = string.match(token, '^[^/]*/([^/]*)/')
+  if current == false and redis.call('GET', e) ~= claimed_in then return 2 end
+  return 0
 end
 """
 
@@ -26,15 +36,17 @@ redis.call('HSET', KEYS[2], ARGV[2], ARGV[3] .. '\\n' .. id)
 return id
 """
 
-#: KEYS S, L, T, A per model, in the caller's order; ARGV now, expires, group, consumer,
-#: nonce -> {model index, token, attempt, item} or {0, last entry id of each stream}
+#: KEYS the epoch, then S, L, T, A per model, in the caller's order; ARGV now, expires, group,
+#: consumer, nonce -> {model index, token, attempt, item} or {0, last entry id of each stream}.
+#: A token is "<entry id>/<epoch>/<nonce>"; the epoch is set here if missing (Redis is new)
 CLAIM = """
 local now, expires = tonumber(ARGV[1]), ARGV[2]
 local group, consumer, nonce = ARGV[3], ARGV[4], ARGV[5]
-local n = #KEYS / 4
-local function key(i, k) return KEYS[4 * (i - 1) + k] end
+local n = (#KEYS - 1) / 4
+local function key(i, k) return KEYS[1 + 4 * (i - 1) + k] end
 local function lease(i, id, fields)
-  local token = id .. '/' .. nonce
+  local epoch = redis.call('SET', KEYS[1], nonce, 'NX', 'GET') or nonce
+  local token = id .. '/' .. epoch .. '/' .. nonce
   redis.call('ZADD', key(i, 2), expires, id)
   redis.call('HSET', key(i, 3), id, token)
   local attempt = redis.call('HINCRBY', key(i, 4), id, 1)
@@ -81,22 +93,29 @@ end
 return last
 """
 
-#: KEYS L, T; ARGV entry, token, now, expires -> 1 if extended, 0 if not held
+#: KEYS L, T, the epoch; ARGV entry, token, now, expires, nonce -> 1 if extended, 2 if
+#: taken up again after Redis lost its data, 0 if not held
 EXTEND = (
-    _HELD
+    _HOLDING
     + """
-if not held(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])) then return 0 end
-redis.call('ZADD', KEYS[1], 'XX', ARGV[4], ARGV[1])
-return 1
+local state = holding(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3]))
+if state == 0 then return 0 end
+if state == 2 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('SET', KEYS[3], ARGV[5], 'NX')
+end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+return state
 """
 )
 
-#: KEYS S, L, T, A, I; ARGV entry, token, now, group, prediction id, model -> 1 or 0 (lost)
+#: KEYS S, L, T, A, I, the epoch; ARGV entry, token, now, group, prediction id, model -> 1, or
+#: 0 if lost (an ack of a lease Redis forgot with all its data is fine: nothing to undo)
 ACK = (
-    _HELD
+    _HOLDING
     + """
 local entry = ARGV[1]
-if not held(KEYS[2], KEYS[3], entry, ARGV[2], tonumber(ARGV[3])) then return 0 end
+if holding(KEYS[2], KEYS[3], KEYS[6], entry, ARGV[2], tonumber(ARGV[3])) == 0 then return 0 end
 redis.call('XACK', KEYS[1], ARGV[4], entry)
 redis.call('XDEL', KEYS[1], entry)
 redis.call('ZREM', KEYS[2], entry)
@@ -109,11 +128,14 @@ return 1
 """
 )
 
-#: KEYS L, T; ARGV entry, token, now -> 1 if given back (claimable at once), 0 if not held
+#: KEYS L, T, the epoch; ARGV entry, token, now -> 1 if given back (claimable at once), 0
+#: if not held (or forgotten by Redis, item and all: nothing to give back)
 RELEASE = (
-    _HELD
+    _HOLDING
     + """
-if not held(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])) then return 0 end
+if holding(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3])) ~= 1 then
+  return 0
+end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[1], 0, ARGV[1])
 return 1
