@@ -93,7 +93,8 @@ class RedisBus:
         key = self.keys.events(prediction_id)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.xadd(key, fields, id="0-*", maxlen=self.max_events, approximate=False)
-            pipe.expire(key, int(self.keep_s if name == "done" else self.live_s) or 1)
+            keep_s = self.keep_s if name == "done" else self.live_s
+            pipe.pexpire(key, max(1, int(keep_s * 1000)))
             entry_id, _ = await pipe.execute()
         return _seq(entry_id)
 
