@@ -30,6 +30,11 @@ ENGINE_MODULES = (
     "foretell.streaming.hub",
     "foretell.streaming.memory",
     "foretell.engines",
+    # the cluster's
+    "foretell.store.postgres",
+    "foretell.queue.redis",
+    "foretell.streaming.redis",
+    "foretell.files.s3",
 )
 ENGINE_NAMES = frozenset(
     {
@@ -38,6 +43,10 @@ ENGINE_NAMES = frozenset(
         "MemoryBus",
         "MemoryQueue",
         "ModelHost",
+        "PostgresStore",
+        "RedisBus",
+        "RedisQueue",
+        "S3Files",
         "Runner",
         "SQLiteStore",
         "StreamHub",

@@ -134,7 +134,10 @@ def make_files(url: str) -> FileStore:
     if _require("--files", url) == "s3":
         from foretell.files.s3 import S3Files
 
-        return S3Files(url)
+        try:
+            return S3Files(url)
+        except ValueError as exc:  # its options, said in the URL's own terms
+            raise BadEngineURL("--files", url, str(exc)) from exc
     from foretell.files.local import LocalFiles
 
     return LocalFiles(files_path(url))

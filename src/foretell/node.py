@@ -44,7 +44,11 @@ class Engines:
     async def open(cls, urls: EngineURLs) -> Engines:
         store = open_store(urls.database)
         await store.open()
-        return cls(urls, store, make_queue(urls.queue), make_bus(urls.bus), make_files(urls.files))
+        bus = make_bus(urls.bus)
+        open_bus = getattr(bus, "open", None)  # a shared bus follows cancel requests from now
+        if open_bus is not None:
+            await open_bus()
+        return cls(urls, store, make_queue(urls.queue), bus, make_files(urls.files))
 
     async def close(self) -> None:
         for engine in (self.bus, self.queue, self.files):

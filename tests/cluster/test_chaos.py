@@ -16,11 +16,14 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 import redis
 
 from tests.cluster.cluster import REDIS_URL, Cluster, wait_for_model
 from tests.receiver import Receiver
 from tests.server import Server, free_port
+
+pytestmark = pytest.mark.timeout(420)
 
 TOTAL = 240
 TERMINAL = ("succeeded", "failed", "canceled")
@@ -134,6 +137,10 @@ def _run_chaos(cluster: Cluster, receiver: Receiver) -> None:
     ended = _all_ended(apis[1], list(load.accepted))
     counts = collections.Counter(p["status"] for p in ended.values())
     assert set(counts) <= set(TERMINAL), counts
+    # the only failures are what the killed worker was running when it died
+    for prediction in ended.values():
+        if prediction["status"] == "failed":
+            assert "its lease expired" in str(prediction["error"]), prediction
     # nothing ran twice: each prediction's logs say where it ran at most once
     for prediction in ended.values():
         assert str(prediction["logs"] or "").count("running on") <= 1, prediction
@@ -165,8 +172,10 @@ def _all_ended(api: Server, ids: list[str], timeout: float = 120) -> dict[str, d
                     if body["status"] in TERMINAL:
                         ended[pid] = body
             if time.monotonic() > deadline:
-                left = [pid for pid in ids if pid not in ended]
-                raise AssertionError(f"{len(left)} never ended, e.g. {left[:5]}")
+                left = [
+                    client.get(f"/v1/predictions/{pid}").json() for pid in ids if pid not in ended
+                ]
+                raise AssertionError(f"{len(left)} never ended, e.g. {left[:3]}")
             time.sleep(0.2)
     return ended
 

@@ -61,8 +61,9 @@ async def test_renewed_leases_do_not_expire(store: Store) -> None:
         await store.create_prediction(prediction)
         await store.claim_prediction(prediction.id, "runner-a", _in(-1))
         await store.transition(start(prediction, utcnow()), [Status.STARTING])
-    await store.renew_leases("runner-a", ["p001"], _in(30))
-    await store.renew_leases("runner-b", ["p002"], _in(30))  # not its owner: no effect
+    assert await store.renew_leases("runner-a", ["p001"], _in(30)) == {"p001"}
+    # not its owner: no effect, and it learns it doesn't hold it
+    assert await store.renew_leases("runner-b", ["p002"], _in(30)) == set()
     assert [p.id for p in await store.expired_leases(utcnow(), 10)] == ["p002"]
 
 

@@ -278,15 +278,34 @@ async def test_cancel_while_running_goes_through_the_runner(seam: Seam) -> None:
     assert ended.status is Status.CANCELED and seam.runner.canceled == [p.id]
 
 
-async def test_a_lost_lease_stops_it_here_without_writing(seam: Seam) -> None:
-    """Another runner has it now: this one stops it and its end is not written from here."""
+async def test_a_queue_that_lost_the_lease_does_not_stop_it(seam: Seam) -> None:
+    """The queue let the lease go (a Redis that restarted, a copy delivered again), but the
+    store still says this runner has it: it runs on and its end is written."""
     p = await seam.create()
     handle = await seam.runner.running(p.id)
     handle.deliver(Started(p.id))
     await seam.consumer.context.copies.flush()
     seam.clock[0] += 3600  # the queue lease expires…
-    reclaimed = await seam.queue.claim([MODEL], 30)  # …and another runner claims it
+    reclaimed = await seam.queue.claim([MODEL], 30)  # …and the queue hands the item out again
     assert reclaimed is not None
+    await seam.consumer.leases.heartbeat()
+    assert seam.runner.canceled == []
+    handle.deliver(Done(p.id, "succeeded", output="hi"))
+    ended = await seam.ended(p.id)
+    assert ended.status is Status.SUCCEEDED and ended.output == "hi"
+
+
+async def test_a_lease_the_store_gave_away_stops_it_here_without_writing(seam: Seam) -> None:
+    """The store ended it elsewhere (its lease was thought dead and it was failed): this
+    runner stops it at the next heartbeat and writes nothing more."""
+    p = await seam.create()
+    handle = await seam.runner.running(p.id)
+    handle.deliver(Started(p.id))
+    await seam.consumer.context.copies.flush()
+    stored = await seam.store.get_prediction("ann", p.id)
+    assert stored is not None
+    orphaned = finish(stored, Status.FAILED, utcnow(), error="its runner stopped")
+    assert await seam.store.transition(orphaned, OPEN)
     task = seam.consumer.executions[p.id].task
     assert task is not None
     await seam.consumer.leases.heartbeat()
@@ -294,8 +313,8 @@ async def test_a_lost_lease_stops_it_here_without_writing(seam: Seam) -> None:
     assert seam.runner.canceled == [p.id]
     assert p.id not in seam.consumer.executions
     assert p.id not in seam.consumer.context.copies.by_id  # no stale progress written later
-    stored = await seam.store.get_prediction("ann", p.id)
-    assert stored is not None and not stored.status.is_terminal  # its end is the new holder's
+    final = await seam.store.get_prediction("ann", p.id)
+    assert final is not None and final.error == "its runner stopped"
 
 
 async def test_drain_fails_what_is_still_running_after_the_grace_period(seam: Seam) -> None:

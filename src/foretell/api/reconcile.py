@@ -68,9 +68,17 @@ class Reconciler:
         return len(predictions)
 
     async def _run(self) -> None:
+        failing: str | None = None
         while True:
             try:
                 await self.check()
-            except Exception:  # the queue or the store is down: look again soon
-                log.warning("reconciling the queue failed; retrying", exc_info=True)
+            except Exception as exc:  # the queue or the store is down: look again soon
+                said = f"{type(exc).__name__}: {exc}"
+                if said != failing:  # once per outage, not every few seconds
+                    log.warning("the queue or the store can't be reached (%s); retrying", said)
+                failing = said
+            else:
+                if failing is not None:
+                    log.warning("the queue and the store answer again")
+                failing = None
             await asyncio.sleep(self.check_s)

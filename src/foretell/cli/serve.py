@@ -11,6 +11,7 @@ import typer
 from foretell.cli.engines import DatabaseOption, FilesOption, QueueOption, engine_urls
 from foretell.cli.render import err_console, print_error
 from foretell.engines import MEMORY
+from foretell.errors import StoreError
 from foretell.models import builtin_models
 from foretell.predictor.config import load_config
 from foretell.predictor.errors import PredictorLoadError
@@ -146,5 +147,8 @@ def serve_command(
     )  # fmt: skip
     try:
         run(config)
+    except StoreError as exc:  # the database is down or refused us: say so, no traceback
+        print_error("Could not start", str(exc))
+        raise typer.Exit(1) from exc
     except KeyboardInterrupt:  # before the server's own handlers are installed
         raise typer.Exit(130) from None

@@ -11,6 +11,7 @@ import typer
 from foretell.cli.engines import DatabaseOption, FilesOption, QueueOption, engine_urls
 from foretell.cli.render import print_error
 from foretell.cli.serve import parse_models
+from foretell.errors import StoreError
 from foretell.predictor.errors import PredictorLoadError
 
 
@@ -76,5 +77,8 @@ def worker_command(
     )  # fmt: skip
     try:
         run(config)
+    except StoreError as exc:  # the database is down or refused us: say so, no traceback
+        print_error("Could not start", str(exc))
+        raise typer.Exit(1) from exc
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
+from foretell.codec import dump_prediction, load_prediction
 from foretell.queue.protocol import WorkItem
-from foretell.core.codec import dump_prediction, load_prediction
 
 
 def dump_item(item: WorkItem) -> bytes:

@@ -1,8 +1,11 @@
 """The leases a runner holds: renewed together by one heartbeat, in the queue and the store.
 
 One task for all of them (not one timer per prediction): every third of the lease, each
-queue lease is extended and the store's leases move forward in one write. A lease the queue
-says is lost belongs to another runner now: its holder here is told to stop.
+queue lease is extended and the store's leases move forward in one write. The store, not
+the queue, says who runs a prediction: a queue that lost a lease (its Redis restarted, or
+the item was delivered again) only stops that lease's extension, since another runner's
+claim of the copy is answered HELD while the store's lease here lives; a prediction the
+store no longer gives this runner (it ended, or went to another) is told to stop.
 """
 
 from __future__ import annotations
@@ -38,13 +41,16 @@ class Leases:
         self.lost = lost
         self.clock = clock
         self._held: dict[str, Lease] = {}
+        #: held in the store only: the queue lost their leases
+        self._store_only: set[str] = set()
 
     def hold(self, lease: Lease) -> None:
         """Keep renewing `lease` until it is released."""
         self._held[lease.item.prediction.id] = lease
 
     def release(self, prediction_id: str) -> Lease | None:
-        """Stop renewing; the latest lease (to ack with), if it was held."""
+        """Stop renewing; the latest lease (to ack with), if the queue still holds it."""
+        self._store_only.discard(prediction_id)
         return self._held.pop(prediction_id, None)
 
     def until(self) -> datetime.datetime:
@@ -57,13 +63,25 @@ class Leases:
             try:
                 renewed = await self.queue.extend(lease, self.lease_s)
             except LeaseLost:
-                self._held.pop(prediction_id, None)
-                self.lost(prediction_id)
+                if self._held.pop(prediction_id, None) is not None:
+                    self._store_only.add(prediction_id)
                 continue
             if prediction_id in self._held:  # not released while extending
                 self._held[prediction_id] = renewed
-        if self._held:
-            await self.store.renew_leases(self.owner, list(self._held), self.until())
+        ids = [*self._held, *self._store_only]
+        if ids:
+            kept = await self.store.renew_leases(self.owner, ids, self.until())
+            for prediction_id in ids:
+                if prediction_id not in kept and self._forget(prediction_id):
+                    self.lost(prediction_id)
+
+    def _forget(self, prediction_id: str) -> bool:
+        """Stop renewing a lease the store gave to another; whether it was still held."""
+        held = self._held.pop(prediction_id, None) is not None
+        if prediction_id in self._store_only:
+            self._store_only.discard(prediction_id)
+            held = True
+        return held
 
     async def heartbeat_forever(self) -> None:
         """`heartbeat()` every third of the lease until cancelled."""

@@ -1,11 +1,11 @@
-"""Prediction <-> stored JSON (foretell.core.codec), and opaque list cursors."""
+"""Prediction <-> stored JSON (foretell.codec), and opaque list cursors."""
 
 from __future__ import annotations
 
 import base64
 import datetime
 
-from foretell.core.codec import dump_prediction, load_prediction
+from foretell.codec import dump_prediction, load_prediction
 from foretell.errors import InvalidCursor
 
 __all__ = ["decode_cursor", "dump_prediction", "encode_cursor", "load_prediction"]

@@ -218,9 +218,9 @@ class PostgresStore:
 
     async def renew_leases(
         self, owner: str, prediction_ids: Collection[str], lease_until: datetime.datetime
-    ) -> None:
+    ) -> set[str]:
         ids = list(prediction_ids)
-        await self._run(lambda conn: postgres_leases.renew(conn, owner, ids, lease_until))
+        return await self._run(lambda conn: postgres_leases.renew(conn, owner, ids, lease_until))
 
     async def request_cancel(self, prediction_id: str, reason: str | None) -> CancelState | None:
         now = utcnow()

@@ -61,13 +61,14 @@ async def claim(
 
 async def renew(
     conn: Conn, owner: str, prediction_ids: Collection[str], lease_until: datetime.datetime
-) -> None:
-    """One statement for every lease of the runner."""
-    await conn.execute(
+) -> set[str]:
+    """One statement for every lease of the runner; the ids it still holds."""
+    cursor = await conn.execute(
         f"UPDATE predictions SET lease_expires_at = %s "  # noqa: S608 — a fixed clause
-        f"WHERE id = ANY (%s::text[]) AND owner = %s AND {_OPEN}",
+        f"WHERE id = ANY (%s::text[]) AND owner = %s AND {_OPEN} RETURNING id",
         (lease_until, list(prediction_ids), owner),
     )
+    return {row[0] for row in await cursor.fetchall()}
 
 
 async def request_cancel(

@@ -181,9 +181,10 @@ class Store(Protocol):
 
     async def renew_leases(
         self, owner: str, prediction_ids: Collection[str], lease_until: datetime.datetime
-    ) -> None:
+    ) -> set[str]:
         """Heartbeat: `owner` still runs these; their leases last until `lease_until`
-        (one write for all of them)."""
+        (one write for all of them). The ids `owner` still holds: one missing has ended or
+        gone to another runner (the store, not the queue, says who runs a prediction)."""
 
     async def request_cancel(self, prediction_id: str, reason: str | None) -> CancelState | None:
         """Record, durably, that the prediction must be canceled (`reason` becomes its error

@@ -52,12 +52,18 @@ def _stored(db: sqlite3.Connection, prediction_id: str) -> Prediction:
 def renew(
     db: sqlite3.Connection, owner: str, prediction_ids: Collection[str],
     lease_until: datetime.datetime,
-) -> None:  # fmt: skip
-    db.executemany(
-        f"UPDATE predictions SET lease_expires_at = ? WHERE id = ? AND owner = ? "  # noqa: S608 — a fixed clause
-        f"AND status IN {_OPEN}",
-        [(lease_until.isoformat(), pid, owner) for pid in prediction_ids],
-    )
+) -> set[str]:  # fmt: skip
+    until = lease_until.isoformat()
+    renewed = set()
+    for pid in prediction_ids:
+        cursor = db.execute(
+            f"UPDATE predictions SET lease_expires_at = ? WHERE id = ? AND owner = ? "  # noqa: S608 — a fixed clause
+            f"AND status IN {_OPEN}",
+            (until, pid, owner),
+        )
+        if cursor.rowcount:
+            renewed.add(pid)
+    return renewed
 
 
 def request_cancel(
