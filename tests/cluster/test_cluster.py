@@ -58,7 +58,9 @@ def test_wait_stream_and_cancel_work_from_any_node(cluster: Cluster) -> None:
         streamed = a.post(
             "/v1/models/test/stream_tokens/predictions", json={"input": {}, "stream": True}
         ).json()
-        with b.stream("GET", streamed["urls"]["stream"], headers={"Accept": "text/event-stream"}) as sse:
+        with b.stream(
+            "GET", streamed["urls"]["stream"], headers={"Accept": "text/event-stream"}
+        ) as sse:
             events = [line for line in sse.iter_lines() if line.startswith("event:")]
         assert events[-1] == "event: done" and "event: output" in events
 
