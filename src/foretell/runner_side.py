@@ -11,6 +11,7 @@ import secrets
 import socket
 from collections.abc import Callable
 
+from foretell.core.prediction import Prediction
 from foretell.hosting import ModelHost
 from foretell.node import Node
 from foretell.runner import Runner
@@ -49,13 +50,14 @@ class RunnerSide:
         models: dict[str, pathlib.Path],
         progress: Callable[[str], None],
         model_threads: int | None = None,
+        on_end: Callable[[Prediction], None] | None = None,
     ) -> None:
         engines = node.engines
         self.models = models
         copies = LiveCopies(engines.store, node.outbox.wake)
         context = ExecutionContext(
             engines.bus, copies, engines.files, node.state.outbound, runner.scratch,
-            node.state.admission, node.outbox,
+            node.state.admission, node.outbox, on_end,
         )  # fmt: skip
         #: names this process in leases and logs: host, pid and a random part (pids repeat)
         self.owner = owner_id(socket.gethostname(), os.getpid(), secrets.token_hex(4))

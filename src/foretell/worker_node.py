@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import pathlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from foretell.api.state import Settings
+from foretell.core.prediction import Prediction
 from foretell.engines import MEMORY, EngineURLs
 from foretell.node import Engines, Node
 from foretell.outbound import GuardedClient, OutboundPolicy
@@ -28,10 +29,9 @@ class WorkerConfig:
     """What `foretell worker` was asked to do."""
 
     models: dict[str, pathlib.Path]
-    data_dir: pathlib.Path
-    database: str | None
-    queue: str | None
-    files: str | None
+    database: str
+    queue: str
+    files: str
     #: an API node's URL as clients see it: file URLs and webhook bodies name it
     public_url: str = "http://127.0.0.1:5000"
     allow_private_urls: bool = False
@@ -59,20 +59,26 @@ def _progress(line: str) -> None:
     print(line, flush=True)
 
 
+def _ended(prediction: Prediction) -> None:
+    """One line per prediction this worker ran, so an operator sees where work goes."""
+    took = prediction.metrics.get("predict_time") if prediction.metrics else None
+    timing = f" in {took:.3f} s" if isinstance(took, int | float) else ""
+    print(f"{prediction.id} {prediction.model} {prediction.status.value}{timing}", flush=True)
+
+
 async def work(config: WorkerConfig) -> None:
     """Run until SIGINT or SIGTERM; then let running predictions finish (the grace period)."""
-    config = replace(config, data_dir=config.data_dir.resolve())
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    urls = EngineURLs.parse(config.data_dir, config.database, config.queue, config.files)
+    # every engine is given (the cluster's): nothing falls back to a data dir
+    urls = EngineURLs.parse(pathlib.Path("."), config.database, config.queue, config.files)
     engines = await Engines.open(check_shared(urls))
     outbound = GuardedClient(OutboundPolicy(allow_private=config.allow_private_urls))
     try:
         node = await Node.build(
-            engines, config.data_dir, outbound, config.public_url, Settings(),
+            engines, pathlib.Path("."), outbound, config.public_url, Settings(),
             config.output_url_ttl_s, config.webhook_retry,
         )  # fmt: skip
         async with Runner(scratch_dir=None) as runner:
-            side = RunnerSide(node, runner, config.models, _progress, config.model_threads)
+            side = RunnerSide(node, runner, config.models, _progress, config.model_threads, _ended)
             shutdown = Shutdown(_progress, side.describe_running(config.shutdown_grace_s))
             await side.start()
             await node.start()

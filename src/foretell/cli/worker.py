@@ -23,10 +23,6 @@ def worker_command(
     database: DatabaseOption = None,
     queue: QueueOption = None,
     files: FilesOption = None,
-    data_dir: Annotated[
-        pathlib.Path,
-        typer.Option(help="This machine's own folder (scratch space for running predictions)."),
-    ] = pathlib.Path(".foretell-worker"),
     public_url: Annotated[
         str,
         typer.Option(
@@ -57,9 +53,16 @@ def worker_command(
     from foretell.webhooks import RetryPolicy
     from foretell.worker_node import NotShared, WorkerConfig, check_shared, run
 
+    # no data dir: every engine is the cluster's (a worker keeps nothing of its own)
+    data_dir = pathlib.Path(".")
     urls = engine_urls(data_dir, database, queue, files)  # exit 2 before anything starts
     try:
         check_shared(urls)
+        if files is None:
+            raise NotShared(
+                "a worker needs the cluster's files: --files s3://BUCKET or "
+                "file:///DIR/EVERY/NODE/MOUNTS (or FORETELL_FILES)"
+            )
     except NotShared as exc:
         raise typer.BadParameter(str(exc)) from exc
     try:
@@ -72,7 +75,7 @@ def worker_command(
         max_age_s=webhook_max_age,
     )
     config = WorkerConfig(
-        hosted, data_dir, urls.database, urls.queue, urls.files, public_url, allow_private_urls,
+        hosted, urls.database, urls.queue, urls.files, public_url, allow_private_urls,
         webhook_retry=retry, model_threads=model_threads, shutdown_grace_s=shutdown_grace,
     )  # fmt: skip
     try:

@@ -1,5 +1,5 @@
 """Input uploads and output files: the FileStore protocol and signed, expiring URLs. The
-engines (foretell.files.local; an object store to come) are imported by name where they are
+engines (foretell.files.local, foretell.files.s3) are imported by name where they are
 chosen (foretell.engines), never from here."""
 
 from foretell.files.protocol import (

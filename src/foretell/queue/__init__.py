@@ -1,5 +1,5 @@
 """Moving work to the runner: the WorkQueue protocol. The engines (foretell.queue.memory;
-Redis Streams to come) are imported by name where they are chosen (foretell.engines)."""
+foretell.queue.redis) are imported by name where they are chosen (foretell.engines)."""
 
 from foretell.queue.protocol import Lease, LeaseLost, WorkItem, WorkQueue
 

@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import pathlib
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,8 @@ class ExecutionContext:
     #: checks the input of work queued before its model's schema was known
     admission: Admission | None = None
     webhooks: Webhooks | None = None
+    #: told of each prediction this runner ended (a worker prints a line for it)
+    on_end: Callable[[Prediction], None] | None = None
 
     def rows(self, prediction: Prediction, event: str) -> list[WebhookDelivery]:
         return self.webhooks.rows_for(prediction, event) if self.webhooks else []
@@ -236,6 +239,8 @@ class Execution:
             copies.by_id.pop(self.prediction_id, None)
         await publish_end(self.context.bus, final)
         self.finished.set()
+        if self.context.on_end is not None:
+            self.context.on_end(final)
 
     async def _keep_files(self, value: Any, files: list[list[str | int]]) -> Any:
         """Each output file moved into the FileStore, its path replaced by its key."""

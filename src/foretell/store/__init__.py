@@ -1,4 +1,4 @@
-"""Persistence: the Store protocol. The engines (foretell.store.sqlite; PostgreSQL to come)
+"""Persistence: the Store protocol. The engines (foretell.store.sqlite, foretell.store.postgres)
 are imported by name where they are chosen (foretell.engines), never from here."""
 
 from __future__ import annotations
