@@ -89,16 +89,20 @@ class Cluster:
     queue: str = REDIS_URL
     apis: list[Server] = field(default_factory=list)
     workers: list[Worker] = field(default_factory=list)
+    #: the FileStore's URL; None: a directory of the test's (every process here mounts it)
+    files_url: str | None = None
+    #: more environment for every process (an object store's credentials)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def files(self) -> str:
-        return f"file://{self.root / 'shared-files'}"
+        return self.files_url or f"file://{self.root / 'shared-files'}"
 
     def engine_args(self) -> list[str]:
         return ["--database", self.database, "--queue", self.queue, "--files", self.files]
 
     def env(self) -> dict[str, str]:
-        return {"FORETELL_LEASE_S": LEASE_S}
+        return {"FORETELL_LEASE_S": LEASE_S, **self.extra_env}
 
     def start_api(self, *models: str, database: str | None = None) -> Server:
         """An API node (hosting `models` too, if given); the first one prints the token."""
@@ -115,10 +119,9 @@ class Cluster:
 
     def start_worker(self, *models: str) -> Worker:
         """A `foretell worker` hosting `models`, once it says it runs."""
-        index = len(self.workers)
         args = [
             sys.executable, "-m", "foretell", "worker", *models, *self.engine_args(),
-            "--data-dir", str(self.root / f"worker-{index}"), "--allow-private-urls",
+            "--allow-private-urls",
             "--public-url", self.apis[0].url if self.apis else "http://127.0.0.1:5000",
         ]  # fmt: skip
         process = subprocess.Popen(
