@@ -15,10 +15,10 @@ import httpx
 import psycopg
 from cluster_procs import NOOP_MODEL, ApiNode
 
-from foretell.core.codec import dump_prediction
 from foretell.core.ids import prediction_id
 from foretell.core.prediction import Prediction
 from foretell.core.status import Status
+from foretell.store.codec import dump_prediction
 from foretell.store.postgres import PostgresStore
 
 ACCOUNT = "local"  # the account of the token `foretell serve` prints first
