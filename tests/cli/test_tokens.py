@@ -140,3 +140,20 @@ def test_database_comes_from_the_environment_too(tmp_path: pathlib.Path) -> None
     created = foretell(None, "tokens", "create", cwd=tmp_path, FORETELL_DATABASE=url)
     assert created.returncode == 0, created.stderr
     assert (tmp_path / "env.db").is_file() and not (tmp_path / ".foretell").exists()
+
+
+def test_tokens_on_a_cluster_database() -> None:
+    """`tokens create`/`list` work on PostgreSQL (its tables are made on first use); one that
+    can't be reached is a one-line error, exit 1."""
+    from tests.cluster.cluster import create_database, drop_database
+
+    database = create_database()
+    try:
+        made = foretell(None, "tokens", "create", "--database", database, "--account", "ann")
+        assert made.returncode == 0 and made.stdout.split()[-1].startswith("r8_"), made.stderr
+        listed = foretell(None, "tokens", "list", "--database", database)
+        assert listed.returncode == 0 and "ann" in listed.stdout
+    finally:
+        drop_database(database)
+    down = foretell(None, "tokens", "list", "--database", "postgresql://u@127.0.0.1:1/x")
+    assert down.returncode == 1 and "can't be reached" in down.stderr

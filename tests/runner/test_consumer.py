@@ -257,13 +257,13 @@ async def test_the_next_one_is_claimed_when_a_slot_frees(seam: Seam) -> None:
 
 async def test_a_durable_cancel_request_is_honoured_by_a_later_claim(seam: Seam) -> None:
     """Asked for while no runner held it (and it was not in this queue): never runs."""
-    seam.runner.slots = 0
-    p = await seam.create()
-    assert await seam.queue.remove(p.id)  # as if it were between queue and claim
+    p = Prediction(
+        id="p1", account="ann", model=MODEL, version="v" * 64, input={}, created_at=utcnow()
+    )
+    await seam.store.create_prediction(p)  # stored, not queued yet: as if between the two
     state = await seam.store.request_cancel(p.id, "too late")
     assert state is not None and not state.held
     await seam.queue.put(WorkItem(p, MODEL))
-    seam.runner.slots = 1
     ended = await seam.ended(p.id)
     assert ended.status is Status.CANCELED and ended.error == "too late"
     assert seam.runner.handles == {}
@@ -357,10 +357,12 @@ async def test_a_prediction_another_runner_holds_is_left_to_it(
         acked.set()
 
     monkeypatch.setattr(seam.queue, "ack", ack)
-    seam.runner.slots = 0
-    p = await seam.create()
+    p = Prediction(
+        id="p1", account="ann", model=MODEL, version="v" * 64, input={}, created_at=utcnow()
+    )
+    await seam.store.create_prediction(p)
     await seam.store.claim_prediction(p.id, "runner-b", utcnow() + datetime.timedelta(60))
-    seam.runner.slots = 1  # the consumer claims it when it next looks…
+    await seam.queue.put(WorkItem(p, MODEL))  # delivered again: this consumer claims it…
     async with asyncio.timeout(10):
         await acked.wait()  # …and drops it
     assert seam.runner.handles == {}

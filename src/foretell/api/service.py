@@ -48,7 +48,8 @@ class PredictionService:
         queue's) puts it in once the queue answers again."""
         await self.store.create_prediction(item.prediction)
         try:
-            await self.queue.put(item)
+            # shielded: a client that goes away now must not leave it stored but unqueued
+            await asyncio.shield(self.queue.put(item))
         except Exception:
             log.warning("queueing %s failed; it is put in later", item.prediction.id, exc_info=True)
             self.unqueued.append(item)

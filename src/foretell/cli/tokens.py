@@ -16,6 +16,7 @@ from foretell.cli.engines import DatabaseOption, engine_urls
 from foretell.cli.render import print_error, print_note
 from foretell.core.accounts import hash_token
 from foretell.engines import open_store, sqlite_path
+from foretell.errors import StoreError
 
 if TYPE_CHECKING:
     from foretell.store.protocol import Store
@@ -54,8 +55,14 @@ class _Database:
         url = engine_urls(data_dir, database=database).database
         return cls(url, database or str(data_dir), database is None)
 
+    @property
+    def embedded(self) -> bool:
+        return self.url.startswith("sqlite:")
+
     def exists(self) -> bool:
-        return sqlite_path(self.url).exists()
+        """Whether it was made already (a server's database, PostgreSQL's, always is: its
+        tables are made on first open)."""
+        return not self.embedded or sqlite_path(self.url).exists()
 
 
 def _with_store(database: _Database, work: Callable[[Store], Awaitable[T]]) -> T:
@@ -67,7 +74,11 @@ def _with_store(database: _Database, work: Callable[[Store], Awaitable[T]]) -> T
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except StoreError as exc:  # a database that can't be reached: say so, no traceback
+        print_error("Database unavailable", str(exc))
+        raise typer.Exit(1) from exc
 
 
 @tokens_app.command("create")
@@ -82,7 +93,7 @@ def create_command(
     from foretell.server import create_token
 
     db = _Database.of(data_dir, database)
-    is_new = not db.exists()
+    is_new = db.embedded and not db.exists()
     token = _with_store(db, lambda store: create_token(store, account))
     if is_new:  # scripts rely on this working, but a mistyped path should be noticed
         made = (

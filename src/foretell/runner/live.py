@@ -1,5 +1,10 @@
 """The live copy of every prediction the runner runs, and its throttled writes to the
-store: output and logs in memory (written every PERSIST_INTERVAL_S), state changes at once."""
+store: output and logs in memory (written every PERSIST_INTERVAL_S), state changes at once.
+
+A prediction's writes never overlap: with a pool of connections (PostgreSQL) a flush of an
+older copy could otherwise commit after the end and lose its compare-and-set, which would
+read as "another writer ended it". Under its lock, a flush that finds a newer copy already
+written skips its own."""
 
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ class LiveCopies:
         self._dirty: set[str] = set()
         #: webhook rows whose state change could not be saved yet (committed with it later)
         self._unsaved_rows: dict[str, list[WebhookDelivery]] = {}
+        #: one lock per prediction being written, and how many writers use it
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
 
     def update(self, prediction: Prediction) -> None:
         """A newer live copy, written by the next flush."""
@@ -67,13 +74,28 @@ class LiveCopies:
         if rows:
             self.committed()
 
-    async def _write(self, prediction: Prediction, rows: list[WebhookDelivery]) -> None:
+    async def _write(
+        self, prediction: Prediction, rows: list[WebhookDelivery], *, stale_ok: bool = False
+    ) -> None:
         """Persist over an unfinished state only (compare-and-set), so a prediction that
-        another writer already ended keeps that end, and this copy learns it is stale."""
-        if not await self.store.transition(prediction, OPEN, rows):
-            log.warning("%s had already ended elsewhere; this write is dropped", prediction.id)
-            self.by_id.pop(prediction.id, None)
-            self.lost(prediction.id)
+        another writer already ended keeps that end, and this copy learns it is stale.
+        With `stale_ok` (a flush), a copy that a newer one replaced meanwhile isn't written."""
+        pid = prediction.id
+        lock, users = self._locks.setdefault(pid, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                if stale_ok and not rows and self.by_id.get(pid) is not prediction:
+                    return  # a newer copy (the end, say) was written, or will be
+                written = await self.store.transition(prediction, OPEN, rows)
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._locks[pid]
+        if not written:
+            log.warning("%s had already ended elsewhere; this write is dropped", pid)
+            self.by_id.pop(pid, None)
+            self.lost(pid)
 
     async def flush(self) -> None:
         """Write every changed live copy; finished ones are dropped once written."""
@@ -84,7 +106,7 @@ class LiveCopies:
                 continue
             rows = self._unsaved_rows.pop(prediction_id, [])
             try:
-                await self._write(prediction, rows)
+                await self._write(prediction, rows, stale_ok=True)
             except Exception:
                 self._dirty.add(prediction_id)
                 if rows:
