@@ -252,7 +252,8 @@ class Consumer:
     def lost(self, prediction_id: str) -> None:
         """Its lease went to another runner: stop it here and write nothing more."""
         execution = self.executions.get(prediction_id)
-        if execution is not None:
+        # one that ended here (a heartbeat raced its end) has nothing left to stop
+        if execution is not None and not execution.ended:
             log.warning("%s: lease lost; stopping it here without writing its end", prediction_id)
             execution.abandon()
 
