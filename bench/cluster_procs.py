@@ -171,7 +171,7 @@ def start_serve(name: str, tmp: pathlib.Path, args: list[str], token: str | None
 
 def start_worker(name: str, tmp: pathlib.Path, args: list[str], models: list[str]) -> Proc:
     """`foretell worker MODELS ARGS`, once every model it hosts is ready."""
-    command = [FORETELL, "worker", *models, *args, "--data-dir", str(tmp / name)]
+    command = [FORETELL, "worker", *models, *args]
     proc = _spawn(name, command, tmp)
     try:
         proc.wait_for(r"foretell worker \S+ hosts", 120)

@@ -129,6 +129,10 @@ def test_the_readme_cluster_runs_and_survives_a_killed_worker(
         workers[0].stop()  # …and is stopped (Ctrl-C): the other finishes the rest
         run.join(240)
         assert not run.is_alive() and not failed, failed
+        clients = scope["clients"]
+        assert isinstance(clients, list)
+        for client in clients:  # the README leaves them open; a test must not
+            client._client.close()
         greetings = scope["greetings"]
         assert isinstance(greetings, list) and len(greetings) == 60
         assert greetings[:2] == ["Hello #0! ", "Hello #1! "]
