@@ -17,9 +17,16 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class Shutdown:
     """What the signals asked for; `requested` then `force`, both asyncio Events."""
 
-    def __init__(self, say: Callable[[str], None], waiting_for: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        waiting_for: Callable[[], str],
+        stopping: str = "No new requests",
+    ) -> None:
         self.say = say
         self.waiting_for = waiting_for
+        #: what stops being taken at the first signal (a worker takes no new work)
+        self.stopping = stopping
         self.requested = asyncio.Event()
         self.force = asyncio.Event()
         self.server: uvicorn.Server | None = None
@@ -50,7 +57,7 @@ class Shutdown:
             self.requested.set()
             self.requested_at = asyncio.get_running_loop().time()
             self.say(
-                f"{sig.name}: stopping. No new requests; {self.waiting_for()} "
+                f"{sig.name}: stopping. {self.stopping}; {self.waiting_for()} "
                 "(Ctrl-C again to stop now)"
             )
             if self.server is not None:

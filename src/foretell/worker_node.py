@@ -79,7 +79,9 @@ async def work(config: WorkerConfig) -> None:
         )  # fmt: skip
         async with Runner(scratch_dir=None) as runner:
             side = RunnerSide(node, runner, config.models, _progress, config.model_threads, _ended)
-            shutdown = Shutdown(_progress, side.describe_running(config.shutdown_grace_s))
+            shutdown = Shutdown(
+                _progress, side.describe_running(config.shutdown_grace_s), "No new work"
+            )
             await side.start()
             await node.start()
             shutdown.install()
