@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from foretell.core.events import Done, Log, Message, Metric, Output, Started
 
@@ -27,6 +27,7 @@ class PredictionHandle:
         self._waiter: asyncio.Future[None] | None = None
         self._final: Done | None = None
         self._final_future: asyncio.Future[Done] | None = None
+        self._on_done: list[Callable[[], None]] = []
 
     @property
     def finished(self) -> bool:
@@ -42,9 +43,15 @@ class PredictionHandle:
             self._final = event
             if self._final_future is not None:
                 self._final_future.set_result(event)
+            for callback in self._on_done:
+                callback()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def on_done(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (synchronously) when Done arrives."""
+        self._on_done.append(callback)
 
     async def done(self) -> Done:
         """Wait for the prediction to end."""

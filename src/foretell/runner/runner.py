@@ -12,7 +12,7 @@ from typing import Any
 
 from foretell.runner.errors import UnknownModel
 from foretell.runner.handle import PredictionHandle
-from foretell.runner.model import HostedModel
+from foretell.runner.instances import ModelInstances
 from foretell.runner.spec import ModelSpec, PredictionRequest, StateInfo, WorkerState
 
 _PREFIX = "foretell-runner-"
@@ -53,7 +53,7 @@ class Runner:
         remove_stale_scratch(scratch_dir)
         self.scratch = pathlib.Path(tempfile.mkdtemp(prefix=_PREFIX, dir=scratch_dir))
         (self.scratch / _OWNER).write_text(str(os.getpid()))
-        self._models: dict[str, HostedModel] = {}
+        self._models: dict[str, ModelInstances] = {}
 
     async def __aenter__(self) -> Runner:
         return self
@@ -74,16 +74,20 @@ class Runner:
         """
         if spec.name in self._models:
             raise ValueError(f"model {spec.name!r} is already hosted")
-        model = HostedModel(spec, self.scratch)
+        model = ModelInstances(spec, self.scratch / spec.name.replace("/", "--"))
         self._models[spec.name] = model
-        await model.start(defer_setup=defer_setup)
+        await model.add(defer_setup=defer_setup)
 
     @property
     def model_names(self) -> KeysView[str]:
         """The hosted models' names: a live view (models added later are in it)."""
         return self._models.keys()
 
-    def _model(self, name: str) -> HostedModel:
+    def instances(self, name: str) -> ModelInstances:
+        """The model's instances, for scaling them (foretell.runner.autoscale)."""
+        return self._model(name)
+
+    def _model(self, name: str) -> ModelInstances:
         try:
             return self._models[name]
         except KeyError:

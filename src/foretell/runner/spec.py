@@ -62,6 +62,8 @@ class WorkerState(enum.StrEnum):
     SETUP_FAILED = "setup_failed"
     #: the process kept crashing; no more restarts
     DEFUNCT = "defunct"
+    #: scaled to zero: no process runs; the next prediction starts one (a cold boot)
+    IDLE = "idle"
 
 
 @dataclass

@@ -1,0 +1,192 @@
+"""The instances of one model on this runner: zero or more worker processes of the same
+spec, scaled by the autoscaler (foretell.runner.autoscale).
+
+To the rest of the runner it is one model: its capacity is the sum of its instances' free
+slots; a prediction goes to the instance with the most free slots; its schema is known once
+the first instance described it, and stays known while it is scaled to zero (`idle`), so
+the API keeps listing it and predictions for it wait in the queue for a cold boot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import pathlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from foretell.core.times import utcnow
+from foretell.runner.handle import PredictionHandle
+from foretell.runner.model import UNBOUNDED, HostedModel
+from foretell.runner.spec import ModelSpec, PredictionRequest, StateInfo, WorkerState
+
+_RUNNING = (WorkerState.READY, WorkerState.BUSY)
+_FAILED = (WorkerState.SETUP_FAILED, WorkerState.DEFUNCT)
+
+
+@dataclasses.dataclass(frozen=True)
+class ColdBoot:
+    """An instance started when none ran: from `started_at` until it was ready."""
+
+    started_at: datetime.datetime
+    seconds: float
+
+
+class ModelInstances:
+    """One model's worker processes (instances), all of the same spec."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        scratch: pathlib.Path,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.spec = spec
+        self.scratch = scratch
+        self.clock = clock
+        self.instances: list[HostedModel] = []
+        self._numbers = 0
+        self._schema: dict[str, Any] | None = None
+        #: when each instance last had nothing to do (its idle time counts from there)
+        self._idle_since: dict[int, float] = {}
+        #: the last cold boot, for the predictions that waited for it
+        self.cold_boot: ColdBoot | None = None
+        #: extra environment per new instance (its GPU, say), asked for when it starts
+        self.env_for: Callable[[], dict[str, str]] = dict
+
+    # ---- scaling -----------------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        return len(self.instances)
+
+    async def add(self, *, defer_setup: bool = False) -> HostedModel:
+        """Start one more instance (returns once it is spawned)."""
+        self._numbers += 1
+        spec = self.spec
+        extra = self.env_for()
+        if extra:
+            spec = dataclasses.replace(spec, env={**spec.env, **extra})
+        instance = HostedModel(spec, self.scratch / f"instance-{self._numbers}")
+        self.instances.append(instance)
+        self._idle_since[id(instance)] = self.clock()
+        await instance.start(defer_setup=defer_setup)
+        return instance
+
+    async def cold_start(self) -> float:
+        """Start an instance when none runs, wait until it is ready; its boot time."""
+        began, at = self.clock(), utcnow()
+        instance = await self.add()
+        await instance.settled()
+        seconds = self.clock() - began
+        self.cold_boot = ColdBoot(at, seconds)
+        return seconds
+
+    def idle_instance(self, idle_s: float) -> HostedModel | None:
+        """An instance with nothing queued or running for at least `idle_s`, if any."""
+        now = self.clock()
+        for instance in reversed(self.instances):  # the newest goes first
+            if instance.queue or instance.running or instance.state not in _RUNNING:
+                continue
+            if now - self._idle_since.get(id(instance), now) >= idle_s:
+                return instance
+        return None
+
+    async def remove(self, instance: HostedModel) -> None:
+        """Stop an (idle) instance."""
+        self.instances.remove(instance)
+        self._idle_since.pop(id(instance), None)
+        await instance.close()
+
+    def starting(self) -> bool:
+        """Whether an instance is still coming up (a scale-up is under way)."""
+        return any(i.state is WorkerState.STARTING for i in self.instances)
+
+    def busy(self) -> int:
+        """Predictions queued or running on the instances."""
+        return sum(len(i.queue) + len(i.running) for i in self.instances)
+
+    def slots(self) -> int:
+        """Slots of one running instance (1 until one has described itself)."""
+        running = [i.slots for i in self.instances if i.state in _RUNNING]
+        return max(running, default=1)
+
+    # ---- one model to the runner -------------------------------------------------------
+
+    @property
+    def primary(self) -> HostedModel | None:
+        return self.instances[0] if self.instances else None
+
+    async def described(self) -> dict[str, Any]:
+        if self._schema is None:
+            assert self.primary is not None, "a model is described by its first instance"
+            self._schema = dict(await self.primary.described())
+        return self._schema
+
+    @property
+    def schema(self) -> dict[str, Any] | None:
+        if self._schema is None and self.primary is not None:
+            return self.primary.schema
+        return self._schema
+
+    async def settled(self) -> WorkerState:
+        if self.primary is None:
+            return WorkerState.IDLE
+        return await self.primary.settled()
+
+    def start_setup(self) -> None:
+        for instance in self.instances:
+            instance.start_setup()
+
+    @property
+    def state(self) -> WorkerState:
+        if not self.instances:
+            return WorkerState.IDLE
+        states = [i.state for i in self.instances]
+        if WorkerState.READY in states:
+            return WorkerState.READY
+        if WorkerState.BUSY in states:
+            return WorkerState.BUSY
+        return states[0]
+
+    def info(self) -> StateInfo:
+        if self.primary is None:
+            return StateInfo(state=WorkerState.IDLE)
+        first = self.primary.info()
+        return dataclasses.replace(
+            first,
+            state=self.state,
+            queued=sum(len(i.queue) for i in self.instances),
+            running=sum(len(i.running) for i in self.instances),
+        )
+
+    def capacity(self) -> int:
+        if self.primary is not None and self.primary.state in _FAILED:
+            return UNBOUNDED  # what waits for it fails at once, with the reason
+        return sum(i.capacity() for i in self.instances if i.state in _RUNNING)
+
+    def submit(self, request: PredictionRequest) -> PredictionHandle:
+        """To the running instance with the most free slots (the first one otherwise)."""
+        running = [i for i in self.instances if i.state in _RUNNING]
+        if not running:
+            assert self.primary is not None, "work is claimed only while an instance runs"
+            chosen = self.primary
+        else:
+            chosen = max(running, key=lambda i: i.slots - len(i.queue) - len(i.running))
+        handle = chosen.submit(request)
+        self._idle_since.pop(id(chosen), None)
+        handle.on_done(lambda: self._maybe_idle(chosen))
+        return handle
+
+    def _maybe_idle(self, instance: HostedModel) -> None:
+        if not instance.queue and not instance.running:
+            self._idle_since[id(instance)] = self.clock()
+
+    def cancel(self, prediction_id: str) -> bool:
+        return any(instance.cancel(prediction_id) for instance in self.instances)
+
+    async def close(self) -> None:
+        for instance in self.instances:
+            await instance.close()
+        self.instances.clear()
