@@ -15,6 +15,7 @@ from foretell.core.prediction import Prediction
 from foretell.hosting import ModelHost
 from foretell.node import Node
 from foretell.runner import Runner
+from foretell.runner.autoscale import Autoscaler, ScalePolicy, ScalingOptions
 from foretell.runner.consumer import LEASE_S, Consumer, owner_id
 from foretell.runner.execution import ExecutionContext
 from foretell.runner.live import LiveCopies
@@ -34,6 +35,16 @@ def thread_limits(threads: int | None) -> dict[str, str]:
     return dict.fromkeys(names, str(threads))
 
 
+def scale_policies(
+    models: dict[str, pathlib.Path], options: ScalingOptions
+) -> dict[str, ScalePolicy]:
+    """Each hosted model's policy: built-in models scale to zero when idle by default."""
+    from foretell.models import builtin_models
+
+    builtins = {path.resolve() for path in builtin_models().values()}
+    return {name: options.policy(name, path.resolve() in builtins) for name, path in models.items()}
+
+
 def lease_seconds() -> float:
     """How long a runner's claim lasts without a heartbeat: how soon the work of a runner
     that died is taken over (or failed). FORETELL_LEASE_S, for tests and tuning."""
@@ -51,6 +62,7 @@ class RunnerSide:
         progress: Callable[[str], None],
         model_threads: int | None = None,
         on_end: Callable[[Prediction], None] | None = None,
+        scaling: Callable[[str], ScalePolicy | None] | None = None,
     ) -> None:
         engines = node.engines
         self.models = models
@@ -69,14 +81,17 @@ class RunnerSide:
             runner, engines.queue, engines.store, engines.bus, context, self.owner,
             self.host.models.get, lease_s=lease_seconds(),
         )  # fmt: skip
+        #: instances per model from demand (each model's policy; None: one, always)
+        self.autoscaler = Autoscaler(runner, engines.queue, scaling or (lambda _: None), progress)
 
     async def start(self) -> None:
         """Publish the models (each comes up in the background); claim nothing yet."""
         await self.host.start(self.models)
 
     def claim(self) -> None:
-        """Begin claiming work for the hosted models."""
+        """Begin claiming work for the hosted models (and scaling their instances)."""
         self.consumer.start()
+        self.autoscaler.start()
 
     def describe_running(self, grace_s: float) -> Callable[[], str]:
         def describe() -> str:
@@ -89,6 +104,7 @@ class RunnerSide:
 
     async def stop(self, grace_s: float, force: asyncio.Event) -> None:
         """Stop building, let what runs finish for `grace_s` (failing the rest), stop."""
+        await self.autoscaler.close()
         await self.host.close()  # stops environment builds; what waits for them stays queued
         await self.consumer.drain(grace_s, SHUT_DOWN, force)
         await self.consumer.close()

@@ -30,7 +30,8 @@ from foretell.outbound import GuardedClient, OutboundPolicy
 from foretell.queue.protocol import WorkItem, WorkQueue
 from foretell.retention import Retention
 from foretell.runner import Runner
-from foretell.runner_side import RunnerSide
+from foretell.runner.autoscale import ScalingOptions
+from foretell.runner_side import RunnerSide, scale_policies
 from foretell.shutdown import Server, Shutdown
 from foretell.store.protocol import Store
 from foretell.webhooks import RetryPolicy
@@ -67,6 +68,8 @@ class ServeConfig:
     database: str | None = None
     queue: str | None = None
     files: str | None = None
+    #: instances per model: --min-instances, --max-instances, --idle-timeout
+    scaling: ScalingOptions = field(default_factory=ScalingOptions)
 
 
 async def create_token(store: Store, account: str) -> str:
@@ -119,7 +122,11 @@ async def serve(config: ServeConfig) -> None:
         )  # fmt: skip
         if config.models:
             async with Runner(scratch_dir=None) as runner:
-                side = RunnerSide(node, runner, config.models, _progress, config.model_threads)
+                policies = scale_policies(config.models, config.scaling)
+                side = RunnerSide(
+                    node, runner, config.models, _progress, config.model_threads,
+                    scaling=policies.get,
+                )  # fmt: skip
                 await _serve_with(config, node, public, side)
         else:  # an API node of a cluster: the workers host the models
             await _serve_with(config, node, public, None)

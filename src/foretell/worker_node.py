@@ -15,7 +15,8 @@ from foretell.engines import MEMORY, EngineURLs
 from foretell.node import Engines, Node
 from foretell.outbound import GuardedClient, OutboundPolicy
 from foretell.runner import Runner
-from foretell.runner_side import RunnerSide
+from foretell.runner.autoscale import ScalingOptions
+from foretell.runner_side import RunnerSide, scale_policies
 from foretell.shutdown import Shutdown
 from foretell.webhooks import RetryPolicy
 
@@ -39,6 +40,7 @@ class WorkerConfig:
     webhook_retry: RetryPolicy = field(default_factory=RetryPolicy)
     model_threads: int | None = None
     shutdown_grace_s: float = 30.0
+    scaling: ScalingOptions = field(default_factory=ScalingOptions)
 
 
 def check_shared(urls: EngineURLs) -> EngineURLs:
@@ -78,7 +80,10 @@ async def work(config: WorkerConfig) -> None:
             config.output_url_ttl_s, config.webhook_retry,
         )  # fmt: skip
         async with Runner(scratch_dir=None) as runner:
-            side = RunnerSide(node, runner, config.models, _progress, config.model_threads, _ended)
+            side = RunnerSide(
+                node, runner, config.models, _progress, config.model_threads, _ended,
+                scaling=scale_policies(config.models, config.scaling).get,
+            )  # fmt: skip
             shutdown = Shutdown(
                 _progress, side.describe_running(config.shutdown_grace_s), "No new work"
             )

@@ -45,6 +45,9 @@ class FakeRunner:
         self.canceled: list[str] = []
         self.fail_submit: Exception | None = None
 
+    def cold_boot(self, name: str) -> None:
+        return None
+
     def capacity(self, name: str) -> int:
         return self.slots
 

@@ -10,6 +10,12 @@ import typer
 
 from foretell.cli.engines import DatabaseOption, FilesOption, QueueOption, engine_urls
 from foretell.cli.render import err_console, print_error
+from foretell.cli.scaling import (
+    IdleTimeoutOption,
+    MaxInstancesOption,
+    MinInstancesOption,
+    scaling_options,
+)
 from foretell.engines import MEMORY
 from foretell.errors import StoreError
 from foretell.models import builtin_models
@@ -89,6 +95,9 @@ def serve_command(
             "Lower it when several models run at once.",
         ),
     ] = None,
+    min_instances: MinInstancesOption = None,
+    max_instances: MaxInstancesOption = 1,
+    idle_timeout: IdleTimeoutOption = None,
     shutdown_grace: Annotated[
         float,
         typer.Option(
@@ -144,6 +153,7 @@ def serve_command(
         hosted, data_dir, host, port, settings, output_url_ttl, allow_private_urls, public_url,
         retry, model_threads, shutdown_grace, data_retention,
         database=urls.database, queue=urls.queue, files=urls.files,
+        scaling=scaling_options(min_instances, max_instances, idle_timeout),
     )  # fmt: skip
     try:
         run(config)

@@ -10,6 +10,12 @@ import typer
 
 from foretell.cli.engines import DatabaseOption, FilesOption, QueueOption, engine_urls
 from foretell.cli.render import print_error
+from foretell.cli.scaling import (
+    IdleTimeoutOption,
+    MaxInstancesOption,
+    MinInstancesOption,
+    scaling_options,
+)
 from foretell.cli.serve import parse_models
 from foretell.errors import StoreError
 from foretell.predictor.errors import PredictorLoadError
@@ -41,6 +47,9 @@ def worker_command(
     model_threads: Annotated[
         int | None, typer.Option(min=1, help="CPU threads each model may use.")
     ] = None,
+    min_instances: MinInstancesOption = None,
+    max_instances: MaxInstancesOption = 1,
+    idle_timeout: IdleTimeoutOption = None,
     shutdown_grace: Annotated[
         float,
         typer.Option(min=0, help="On SIGINT/SIGTERM, seconds running predictions may take."),
@@ -77,6 +86,7 @@ def worker_command(
     config = WorkerConfig(
         hosted, urls.database, urls.queue, urls.files, public_url, allow_private_urls,
         webhook_retry=retry, model_threads=model_threads, shutdown_grace_s=shutdown_grace,
+        scaling=scaling_options(min_instances, max_instances, idle_timeout),
     )  # fmt: skip
     try:
         run(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime
 import logging
 import pathlib
 import shutil
@@ -76,6 +77,8 @@ class Execution:
         self.abandoned = False
         #: the model returned files (so its scratch folder exists)
         self._files_seen = False
+        #: seconds it waited for its model to boot from zero instances
+        self._cold_boot_s: float | None = None
         context.copies.by_id[self.prediction_id] = item.prediction
 
     @property
@@ -146,6 +149,19 @@ class Execution:
             self.item, prediction=ready, file_keys=plan.keys, remote_files=tuple(plan.remote)
         )
 
+    async def _note_cold_boot(self) -> None:
+        """If it waited for its model to boot from zero instances: say so in its logs, and
+        put the boot time in its metrics (`cold_boot_time`). Called as it starts, once the
+        instance that runs it is up."""
+        boot = self.runner.cold_boot(self.item.runner_model)
+        prediction = self.current
+        if boot is None or prediction.created_at > boot.started_at + _seconds(boot.seconds):
+            return
+        self._cold_boot_s = round(boot.seconds, 3)
+        line = f"Cold boot: the model had scaled to zero; it started in {boot.seconds:.1f} s.\n"
+        self.context.copies.update(append_logs(prediction, line))
+        await self.context.bus.publish(self.prediction_id, "logs", line)
+
     async def _run_on_runner(self, local_files: dict[str, str], output_dir: pathlib.Path) -> None:
         prediction = self.current
         request = PredictionRequest(
@@ -164,6 +180,7 @@ class Execution:
                 if isinstance(event, Output | Log):
                     await self._apply_stream(event)
                 elif isinstance(event, Started):
+                    await self._note_cold_boot()
                     started = start(self.current, utcnow())
                     await self.context.copies.save(started, self.context.rows(started, "start"))
                 elif isinstance(event, Done):
@@ -229,10 +246,12 @@ class Execution:
             output = await self._keep_files(done.output, done.files)
             final = finish(
                 current, Status(done.status), utcnow(), output=output, files=done.files,
-                error=error, metrics=done.metrics,
+                error=error, metrics=self._metrics(done),
             )  # fmt: skip
         except StepFailed as exc:
-            final = finish(current, Status.FAILED, utcnow(), error=str(exc), metrics=done.metrics)
+            final = finish(
+                current, Status.FAILED, utcnow(), error=str(exc), metrics=self._metrics(done)
+            )
         copies = self.context.copies
         await copies.save(final, self.context.rows(final, "completed"))
         if copies.saved(self.prediction_id):  # else the flusher retries, then drops it
@@ -242,9 +261,18 @@ class Execution:
         if self.context.on_end is not None:
             self.context.on_end(final)
 
+    def _metrics(self, done: Done) -> dict[str, Any] | None:
+        if self._cold_boot_s is None:
+            return done.metrics
+        return {**(done.metrics or {}), "cold_boot_time": self._cold_boot_s}
+
     async def _keep_files(self, value: Any, files: list[list[str | int]]) -> Any:
         """Each output file moved into the FileStore, its path replaced by its key."""
         if not files:
             return value
         self._files_seen = True
         return await keep_outputs(self.prediction_id, value, files, self.context.files)
+
+
+def _seconds(value: float) -> datetime.timedelta:
+    return datetime.timedelta(seconds=value)

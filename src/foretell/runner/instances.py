@@ -9,6 +9,7 @@ the API keeps listing it and predictions for it wait in the queue for a cold boo
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 import pathlib
@@ -50,6 +51,8 @@ class ModelInstances:
         self._schema: dict[str, Any] | None = None
         #: when each instance last had nothing to do (its idle time counts from there)
         self._idle_since: dict[int, float] = {}
+        self._seen_running: set[int] = set()
+        self._boots: set[asyncio.Task[float]] = set()
         #: the last cold boot, for the predictions that waited for it
         self.cold_boot: ColdBoot | None = None
         #: extra environment per new instance (its GPU, say), asked for when it starts
@@ -63,6 +66,11 @@ class ModelInstances:
 
     async def add(self, *, defer_setup: bool = False) -> HostedModel:
         """Start one more instance (returns once it is spawned)."""
+        instance = self._new()
+        await instance.start(defer_setup=defer_setup)
+        return instance
+
+    def _new(self) -> HostedModel:
         self._numbers += 1
         spec = self.spec
         extra = self.env_for()
@@ -71,13 +79,16 @@ class ModelInstances:
         instance = HostedModel(spec, self.scratch / f"instance-{self._numbers}")
         self.instances.append(instance)
         self._idle_since[id(instance)] = self.clock()
-        await instance.start(defer_setup=defer_setup)
         return instance
 
-    async def cold_start(self) -> float:
-        """Start an instance when none runs, wait until it is ready; its boot time."""
+    async def cold_start(self, instance: HostedModel | None = None) -> float:
+        """Start an instance when none runs (or finish starting `instance`), wait until it
+        is ready; its boot time."""
         began, at = self.clock(), utcnow()
-        instance = await self.add()
+        if instance is None:
+            instance = await self.add()
+        else:
+            await instance.start()
         await instance.settled()
         seconds = self.clock() - began
         self.cold_boot = ColdBoot(at, seconds)
@@ -89,6 +100,9 @@ class ModelInstances:
         for instance in reversed(self.instances):  # the newest goes first
             if instance.queue or instance.running or instance.state not in _RUNNING:
                 continue
+            if id(instance) not in self._seen_running:  # idle from when it first ran
+                self._seen_running.add(id(instance))
+                self._idle_since[id(instance)] = now
             if now - self._idle_since.get(id(instance), now) >= idle_s:
                 return instance
         return None
@@ -97,6 +111,7 @@ class ModelInstances:
         """Stop an (idle) instance."""
         self.instances.remove(instance)
         self._idle_since.pop(id(instance), None)
+        self._seen_running.discard(id(instance))
         await instance.close()
 
     def starting(self) -> bool:
@@ -169,9 +184,14 @@ class ModelInstances:
     def submit(self, request: PredictionRequest) -> PredictionHandle:
         """To the running instance with the most free slots (the first one otherwise)."""
         running = [i for i in self.instances if i.state in _RUNNING]
-        if not running:
-            assert self.primary is not None, "work is claimed only while an instance runs"
-            chosen = self.primary
+        if not running and self.primary is None:
+            # claimed just as the last instance stopped: boot one; it waits in its queue
+            chosen = self._new()
+            boot = asyncio.create_task(self.cold_start(chosen))
+            self._boots.add(boot)
+            boot.add_done_callback(self._boots.discard)
+        elif not running:
+            chosen = self.instances[0]
         else:
             chosen = max(running, key=lambda i: i.slots - len(i.queue) - len(i.running))
         handle = chosen.submit(request)

@@ -12,7 +12,7 @@ from typing import Any
 
 from foretell.runner.errors import UnknownModel
 from foretell.runner.handle import PredictionHandle
-from foretell.runner.instances import ModelInstances
+from foretell.runner.instances import ColdBoot, ModelInstances
 from foretell.runner.spec import ModelSpec, PredictionRequest, StateInfo, WorkerState
 
 _PREFIX = "foretell-runner-"
@@ -82,6 +82,10 @@ class Runner:
     def model_names(self) -> KeysView[str]:
         """The hosted models' names: a live view (models added later are in it)."""
         return self._models.keys()
+
+    def cold_boot(self, name: str) -> ColdBoot | None:
+        """The model's last cold boot (an instance started when none ran), if any."""
+        return self._model(name).cold_boot
 
     def instances(self, name: str) -> ModelInstances:
         """The model's instances, for scaling them (foretell.runner.autoscale)."""
