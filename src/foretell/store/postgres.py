@@ -13,6 +13,7 @@ import psycopg.errors
 import sqlalchemy.exc
 
 from foretell.core.accounts import Account
+from foretell.core.deployments import Deployment
 from foretell.core.ids import webhook_secret
 from foretell.core.models import ModelRecord
 from foretell.core.prediction import Prediction
@@ -20,8 +21,10 @@ from foretell.core.status import Status
 from foretell.core.times import utcnow
 from foretell.errors import StoreError
 from foretell.store import migrations, postgres_leases, postgres_outbox, postgres_predictions
+from foretell.store import postgres_deployments as deployments
 from foretell.store import postgres_registry as registry
 from foretell.store.codec import load_prediction
+from foretell.store.deployments_codec import load_deployment
 from foretell.store.postgres_pool import Conn, Pool, unavailable
 from foretell.store.protocol import (
     CancelState,
@@ -338,6 +341,26 @@ class PostgresStore:
             return bytes(value)
 
         return await self._run(run)
+
+    # ---- deployments ---------------------------------------------------------------------
+
+    async def create_deployment(self, deployment: Deployment) -> bool:
+        return await self._run(lambda conn: deployments.insert(conn, deployment))
+
+    async def get_deployment(self, owner: str, name: str) -> Deployment | None:
+        return await self._run(lambda conn: deployments.select(conn, owner, name))
+
+    async def list_deployments(
+        self, account: str | None, *, limit: int, cursor: str | None = None
+    ) -> Page:
+        where, params = (["owner = %s"], [account]) if account is not None else (["TRUE"], [])
+        return await self._page("deployments", where, params, limit, cursor, load_deployment)
+
+    async def save_deployment(self, deployment: Deployment) -> bool:
+        return await self._run(lambda conn: deployments.update(conn, deployment))
+
+    async def delete_deployment(self, owner: str, name: str) -> bool:
+        return await self._run(lambda conn: deployments.delete(conn, owner, name))
 
 
 async def _revision(conn: Conn) -> str | None:

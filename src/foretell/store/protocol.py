@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from foretell.core.accounts import Account
+from foretell.core.deployments import Deployment
 from foretell.core.models import ModelRecord
 from foretell.core.prediction import Prediction
 from foretell.core.status import Status
@@ -270,3 +271,25 @@ class Store(Protocol):
     async def shared_secret(self, name: str) -> bytes:
         """A random 32-byte secret under `name`: made by the first caller, the same for
         every caller after (every node of a cluster reads the one database)."""
+
+    # deployments
+    async def create_deployment(self, deployment: Deployment) -> bool:
+        """Insert a deployment at its first release; False, with nothing written, if its
+        `owner/name` is taken."""
+
+    async def get_deployment(self, owner: str, name: str) -> Deployment | None:
+        """One deployment, or None."""
+
+    async def list_deployments(
+        self, account: str | None, *, limit: int, cursor: str | None = None
+    ) -> Page:
+        """The account's deployments (every account's when None), newest first; `cursor`
+        comes from a previous page."""
+
+    async def save_deployment(self, deployment: Deployment) -> bool:
+        """Compare-and-set: store the deployment's new current release only if the stored
+        one is the release before it (number - 1). False, with nothing written, if it isn't
+        (another update got there first, or the deployment is gone): read it and try again."""
+
+    async def delete_deployment(self, owner: str, name: str) -> bool:
+        """Delete; False if there was no such deployment."""

@@ -10,14 +10,16 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from foretell.core.accounts import Account
+from foretell.core.deployments import Deployment
 from foretell.core.ids import webhook_secret
 from foretell.core.models import ModelRecord
 from foretell.core.prediction import Prediction, remove_data
 from foretell.core.status import Status
 from foretell.core.times import utcnow
 from foretell.errors import StoreError
-from foretell.store import sqlite_leases, sqlite_outbox
+from foretell.store import sqlite_deployments, sqlite_leases, sqlite_outbox
 from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
+from foretell.store.deployments_codec import load_deployment
 from foretell.store.protocol import (
     CancelState,
     Claim,
@@ -413,3 +415,23 @@ class SQLiteStore:
             return bytes(row[0])
 
         return await self._run(run)
+
+    # ---- deployments ---------------------------------------------------------------------
+
+    async def create_deployment(self, deployment: Deployment) -> bool:
+        return await self._run(lambda db: sqlite_deployments.insert(db, deployment))
+
+    async def get_deployment(self, owner: str, name: str) -> Deployment | None:
+        return await self._read(lambda db: sqlite_deployments.select(db, owner, name))
+
+    async def list_deployments(
+        self, account: str | None, *, limit: int, cursor: str | None = None
+    ) -> Page:
+        where, params = (["owner = ?"], [account]) if account is not None else (["1 = 1"], [])
+        return await self._page("deployments", where, params, limit, cursor, load_deployment)
+
+    async def save_deployment(self, deployment: Deployment) -> bool:
+        return await self._run(lambda db: sqlite_deployments.update(db, deployment))
+
+    async def delete_deployment(self, owner: str, name: str) -> bool:
+        return await self._run(lambda db: sqlite_deployments.delete(db, owner, name))

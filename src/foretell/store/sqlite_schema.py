@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS shared_secrets (name TEXT PRIMARY KEY, value BLOB NOT
 CREATE TABLE IF NOT EXISTS models (
     full_name TEXT PRIMARY KEY, node TEXT NOT NULL, updated_at TEXT NOT NULL,
     data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS deployments (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, release INTEGER NOT NULL,
+    created_at TEXT NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS deployments_by_owner ON deployments (owner, created_at DESC, id DESC);
 """
 
 #: Columns added after the first release, and what they hold for older rows.
