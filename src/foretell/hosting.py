@@ -79,8 +79,9 @@ class ModelHost:
         #: writes the records; the node is the host name unless given (the same across
         #: restarts, so a restart removes the records of models it no longer hosts)
         self.publisher = RegistryPublisher(
-            store, node or socket.gethostname(), self._current, on_publish=on_publish
-        )
+            store, node or socket.gethostname(), self._current, on_publish=on_publish,
+            accelerators=tuple(a.name for a in runner.accelerators.accelerators),
+        )  # fmt: skip
 
     async def start(self, models: dict[str, pathlib.Path]) -> None:
         """Publish every model now (as preparing) and bring each up in the background."""

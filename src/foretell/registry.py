@@ -36,6 +36,7 @@ class RegistryPublisher:
         current: Current,
         *,
         on_publish: Callable[[], None] | None = None,
+        accelerators: tuple[str, ...] = (),
         progress_every_s: float = 1.0,
         heartbeat_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
@@ -46,6 +47,7 @@ class RegistryPublisher:
         self.current = current
         #: called after each write (the embedded shape's catalog refreshes at once)
         self.on_publish = on_publish
+        self.accelerators = accelerators
         self.progress_every_s = progress_every_s
         self.heartbeat_s = heartbeat_s
         self.clock = clock
@@ -98,7 +100,7 @@ class RegistryPublisher:
         return elapsed >= self.heartbeat_s
 
     async def _write(self, model: Model, setup: SetupStatus) -> None:
-        record = ModelRecord(model, setup, self.node, self.now())
+        record = ModelRecord(model, setup, self.node, self.now(), self.accelerators)
         try:
             await self.store.publish_model(record)
         except StoreError as exc:  # the next change or heartbeat tries again

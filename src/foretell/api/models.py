@@ -143,9 +143,10 @@ async def list_collections(request: Request) -> Response:
 
 
 async def hardware(request: Request) -> Response:
-    """GET /v1/hardware — what this server runs models on."""
+    """GET /v1/hardware — what the cluster runs models on: the CPU, and each kind of GPU
+    the runners hosting models have (as they published it in the registry)."""
     await authenticate(request)
-    return JSONResponse([{"sku": "cpu", "name": "CPU"}])
+    return JSONResponse(render.hardware(api_state(request).catalog.all()))
 
 
 async def account(request: Request) -> Response:

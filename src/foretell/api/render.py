@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.requests import Request
 
 from foretell.api.state import ApiState
-from foretell.core.models import Model
+from foretell.core.models import Model, ModelRecord, hardware_sku
 from foretell.core.outputs import replace_at
 from foretell.core.prediction import WEBHOOK_EVENTS, Prediction
 from foretell.core.times import timestamp
@@ -138,3 +139,11 @@ def page(
         return str(request.url.include_query_params(cursor=cursor)) if cursor else None
 
     return {"next": link(next_cursor), "previous": link(previous_cursor), "results": results}
+
+
+def hardware(records: Iterable[ModelRecord]) -> list[dict[str, str]]:
+    """GET /v1/hardware: the CPU, then each kind of GPU the runners published, by sku."""
+    gpus = {hardware_sku(name): name for record in records for name in record.accelerators}
+    return [{"sku": "cpu", "name": "CPU"}] + [
+        {"sku": sku, "name": name} for sku, name in sorted(gpus.items())
+    ]

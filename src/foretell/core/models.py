@@ -4,6 +4,7 @@ that carry them from the runner that hosts them to the API (through the store)."
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,8 +97,17 @@ class ModelRecord:
     #: the runner node that published it
     node: str
     updated_at: datetime.datetime
+    #: the names of that node's GPUs (GET /v1/hardware lists what the cluster has)
+    accelerators: tuple[str, ...] = ()
 
     @property
     def full_name(self) -> str:
         """`owner/name` of the model."""
         return self.model.full_name
+
+
+def hardware_sku(name: str) -> str:
+    """A GPU's Replicate-style hardware id: `gpu-` and its model (`NVIDIA A100 80GB` ->
+    `gpu-a100-80gb`)."""
+    words = re.sub(r"^(nvidia|tesla)\s+", "", name.lower()).replace("geforce ", "")
+    return "gpu-" + re.sub(r"[^a-z0-9]+", "-", words).strip("-")

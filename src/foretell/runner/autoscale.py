@@ -117,9 +117,12 @@ class Autoscaler:
         ):
             return None  # it can't run: scaling won't help
         count = group.count
-        if count < policy.min_instances:
+        if not group.can_add():  # a GPU model with every GPU here taken
+            waiting = 0
+        elif count < policy.min_instances:
             return self._up(name, cold=count == 0)
-        waiting = await self.queue.depth(name)
+        else:
+            waiting = await self.queue.depth(name)
         if waiting and count == 0:
             return self._up(name, cold=True)
         full = group.busy() >= count * group.slots()

@@ -365,4 +365,5 @@ def spec_for_directory(
         max_concurrency=config.concurrency,
         python=environment.python,
         env={**config.environment, **environment.env},
+        gpu=config.gpu,
     )

@@ -19,11 +19,16 @@ from typing import Any
 
 from foretell.core.times import utcnow
 from foretell.runner.handle import PredictionHandle
+from foretell.runner.hardware import Accelerator, AcceleratorPool, visible_devices
 from foretell.runner.model import UNBOUNDED, HostedModel
 from foretell.runner.spec import ModelSpec, PredictionRequest, StateInfo, WorkerState
 
 _RUNNING = (WorkerState.READY, WorkerState.BUSY)
 _FAILED = (WorkerState.SETUP_FAILED, WorkerState.DEFUNCT)
+
+
+class NoFreeAccelerator(Exception):
+    """The model needs a GPU and none is free on this machine (it waits at zero instances)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +47,12 @@ class ModelInstances:
         spec: ModelSpec,
         scratch: pathlib.Path,
         clock: Callable[[], float] = time.monotonic,
+        accelerators: AcceleratorPool | None = None,
     ) -> None:
         self.spec = spec
+        #: this machine's GPUs, for a model that needs one (empty: it runs on the CPU)
+        self.accelerators = accelerators or AcceleratorPool([])
+        self._held: dict[int, Accelerator] = {}
         self.scratch = scratch
         self.clock = clock
         self.instances: list[HostedModel] = []
@@ -55,8 +64,6 @@ class ModelInstances:
         self._boots: set[asyncio.Task[float]] = set()
         #: the last cold boot, for the predictions that waited for it
         self.cold_boot: ColdBoot | None = None
-        #: extra environment per new instance (its GPU, say), asked for when it starts
-        self.env_for: Callable[[], dict[str, str]] = dict
 
     # ---- scaling -----------------------------------------------------------------------
 
@@ -64,22 +71,53 @@ class ModelInstances:
     def count(self) -> int:
         return len(self.instances)
 
+    def needs_accelerator(self) -> bool:
+        """Whether each instance must hold a GPU: the model asks for one and the machine
+        has some (with none at all, a GPU model runs on the CPU, as it always has)."""
+        return self.spec.gpu and bool(self.accelerators)
+
+    def can_add(self) -> bool:
+        """Whether one more instance can start here now (a GPU is free, if it needs one)."""
+        return not self.needs_accelerator() or self.accelerators.free() > 0
+
     async def add(self, *, defer_setup: bool = False) -> HostedModel:
-        """Start one more instance (returns once it is spawned)."""
+        """Start one more instance (returns once it is spawned). A GPU model with no GPU
+        free here is only described (imported, no setup, no GPU) and then stopped: it stays
+        known, at zero instances, until a GPU frees."""
+        if not self.can_add():
+            await self._describe_only()
+            raise NoFreeAccelerator(self.spec.name)
         instance = self._new()
         await instance.start(defer_setup=defer_setup)
         return instance
 
+    async def _describe_only(self) -> None:
+        if self._schema is not None:
+            return
+        self._numbers += 1
+        spec = dataclasses.replace(self.spec, env={**self.spec.env, **visible_devices(None)})
+        probe = HostedModel(spec, self.scratch / f"describe-{self._numbers}")
+        await probe.start(defer_setup=True)
+        try:
+            self._schema = dict(await probe.described())
+        finally:
+            await probe.close()
+
     def _new(self) -> HostedModel:
         self._numbers += 1
         spec = self.spec
-        extra = self.env_for()
-        if extra:
-            spec = dataclasses.replace(spec, env={**spec.env, **extra})
+        accelerator = self.accelerators.take() if self.needs_accelerator() else None
+        if accelerator is not None:
+            spec = dataclasses.replace(spec, env={**spec.env, **visible_devices(accelerator)})
         instance = HostedModel(spec, self.scratch / f"instance-{self._numbers}")
+        if accelerator is not None:
+            self._held[id(instance)] = accelerator
         self.instances.append(instance)
         self._idle_since[id(instance)] = self.clock()
         return instance
+
+    def accelerator_of(self, instance: HostedModel) -> Accelerator | None:
+        return self._held.get(id(instance))
 
     async def cold_start(self, instance: HostedModel | None = None) -> float:
         """Start an instance when none runs (or finish starting `instance`), wait until it
@@ -113,6 +151,12 @@ class ModelInstances:
         self._idle_since.pop(id(instance), None)
         self._seen_running.discard(id(instance))
         await instance.close()
+        self._release(instance)
+
+    def _release(self, instance: HostedModel) -> None:
+        accelerator = self._held.pop(id(instance), None)
+        if accelerator is not None:
+            self.accelerators.give_back(accelerator)
 
     def starting(self) -> bool:
         """Whether an instance is still coming up (a scale-up is under way)."""
@@ -209,4 +253,5 @@ class ModelInstances:
     async def close(self) -> None:
         for instance in self.instances:
             await instance.close()
+            self._release(instance)
         self.instances.clear()

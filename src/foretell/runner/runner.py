@@ -12,7 +12,8 @@ from typing import Any
 
 from foretell.runner.errors import UnknownModel
 from foretell.runner.handle import PredictionHandle
-from foretell.runner.instances import ColdBoot, ModelInstances
+from foretell.runner.hardware import Accelerator, AcceleratorPool, detect
+from foretell.runner.instances import ColdBoot, ModelInstances, NoFreeAccelerator
 from foretell.runner.spec import ModelSpec, PredictionRequest, StateInfo, WorkerState
 
 _PREFIX = "foretell-runner-"
@@ -49,11 +50,17 @@ class Runner:
     runner's scratch directory (inputs of crashed predictions included).
     """
 
-    def __init__(self, scratch_dir: pathlib.Path | None = None) -> None:
+    def __init__(
+        self,
+        scratch_dir: pathlib.Path | None = None,
+        accelerators: list[Accelerator] | None = None,
+    ) -> None:
         remove_stale_scratch(scratch_dir)
         self.scratch = pathlib.Path(tempfile.mkdtemp(prefix=_PREFIX, dir=scratch_dir))
         (self.scratch / _OWNER).write_text(str(os.getpid()))
         self._models: dict[str, ModelInstances] = {}
+        #: this machine's GPUs (detected unless given), shared by every model's instances
+        self.accelerators = AcceleratorPool(detect() if accelerators is None else accelerators)
 
     async def __aenter__(self) -> Runner:
         return self
@@ -74,9 +81,14 @@ class Runner:
         """
         if spec.name in self._models:
             raise ValueError(f"model {spec.name!r} is already hosted")
-        model = ModelInstances(spec, self.scratch / spec.name.replace("/", "--"))
+        model = ModelInstances(
+            spec, self.scratch / spec.name.replace("/", "--"), accelerators=self.accelerators
+        )
         self._models[spec.name] = model
-        await model.add(defer_setup=defer_setup)
+        try:
+            await model.add(defer_setup=defer_setup)
+        except NoFreeAccelerator:  # described, at zero instances until a GPU frees
+            pass
 
     @property
     def model_names(self) -> KeysView[str]:

@@ -26,6 +26,8 @@ class ModelSpec:
     #: restarts allowed within `restart_window_s` before the model is marked defunct
     max_restarts: int = 5
     restart_window_s: float = 60.0
+    #: cog.yaml's build.gpu: each instance gets a GPU of its own where the machine has any
+    gpu: bool = False
 
 
 @dataclass(frozen=True)

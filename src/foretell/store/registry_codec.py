@@ -32,6 +32,7 @@ def dump_record(record: ModelRecord) -> bytes:
             "setup": setup,
             "node": record.node,
             "updated_at": record.updated_at.isoformat(),
+            "accelerators": record.accelerators,
         }
     )
 
@@ -49,4 +50,5 @@ def load_record(raw: bytes | str) -> ModelRecord:
         SetupStatus(**setup),
         data["node"],
         datetime.datetime.fromisoformat(data["updated_at"]),
+        tuple(data.get("accelerators", ())),
     )
