@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
-from foretell.api import files, models, predictions, streams
+from foretell.api import deployments, files, health, models, predictions, streams
 from foretell.api.errors import HANDLERS
 from foretell.api.openapi import openapi_json
 from foretell.api.state import ApiState
@@ -19,6 +19,16 @@ def _routes() -> list[BaseRoute]:
         Route("/predictions/{id}", predictions.get_prediction, methods=["GET"]),
         Route("/predictions/{id}/cancel", predictions.cancel_prediction, methods=["POST"]),
         Route("/predictions/{id}/webhooks", predictions.list_webhook_deliveries, methods=["GET"]),
+        Route("/deployments", deployments.create_deployment, methods=["POST"]),
+        Route("/deployments", deployments.list_deployments, methods=["GET"]),
+        Route("/deployments/{owner}/{name}", deployments.get_deployment, methods=["GET"]),
+        Route("/deployments/{owner}/{name}", deployments.update_deployment, methods=["PATCH"]),
+        Route("/deployments/{owner}/{name}", deployments.delete_deployment, methods=["DELETE"]),
+        Route(
+            "/deployments/{owner}/{name}/predictions",
+            deployments.create_deployment_prediction,
+            methods=["POST"],
+        ),
         Route("/models", models.list_models, methods=["GET"]),
         Route("/models", models.search_models, methods=["QUERY"]),
         Route("/models/{owner}/{name}", models.get_model, methods=["GET"]),
@@ -58,6 +68,7 @@ def create_app(state: ApiState) -> Starlette:
         routes=[
             Route("/mcp", mcp),
             Route("/openapi.json", openapi_json, methods=["GET"]),
+            *health.routes(),  # /health, /ready, /metrics: not Replicate's, not under /v1
             Mount("/v1", routes=routes),
             *routes,
             *web_routes(),

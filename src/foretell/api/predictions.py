@@ -58,9 +58,22 @@ async def create_model_prediction(request: Request) -> Response:
     model = api_state(request).model(name)
     if model is None:
         raise NotFound("The requested resource could not be found.")
-    body = await read_json_object(request)
+    return await create_on_model(request, account, model, await read_json_object(request))
+
+
+async def create_on_model(
+    request: Request,
+    account: Account,
+    model: Model,
+    body: dict[str, Any],
+    *,
+    deployment: str | None = None,
+) -> Response:
+    """A prediction of `model`'s current version from a body without `version` (the
+    models and deployments predictions endpoints); `deployment` (`owner/name`) is the one it
+    was made through, shown in the created prediction as Replicate shows it."""
     _reject_unknown_fields(body, _FIELDS)
-    return await _create(request, account, model, body)
+    return await _create(request, account, model, body, deployment)
 
 
 def _model_for_version(state: ApiState, text: str) -> Model:
@@ -91,7 +104,11 @@ def _reject_unknown_fields(body: dict[str, Any], allowed: set[str]) -> None:
 
 
 async def _create(
-    request: Request, account: Account, model: Model, body: dict[str, Any]
+    request: Request,
+    account: Account,
+    model: Model,
+    body: dict[str, Any],
+    deployment: str | None = None,
 ) -> Response:
     state = api_state(request)
     wait = parse_prefer_wait(request.headers.get("prefer"))  # every check before anything is kept
@@ -127,6 +144,8 @@ async def _create(
         headers["Preference-Applied"] = "wait" if wait == 60 else f"wait={int(wait)}"
     current = await _current(state, account, prediction.id)
     body_json = render.prediction(base, state, current)
+    if deployment is not None:
+        body_json["deployment"] = deployment
     if wait is not None and not current.status.is_terminal:
         # The official clients treat any other status as final: say `starting` until done.
         body_json["status"] = "starting"

@@ -93,25 +93,32 @@ def next_release(
     return replace(deployment, current_release=release)
 
 
-def configuration_errors(configuration: Configuration, skus: frozenset[str]) -> list[str]:
-    """What is wrong with a configuration, one `field: reason` line each (empty if
-    nothing)."""
-    errors = []
+def configuration_errors(
+    configuration: Configuration, skus: frozenset[str]
+) -> list[tuple[str, str]]:
+    """What is wrong with a configuration: (field, reason) each, empty if nothing."""
+    errors: list[tuple[str, str]] = []
     if configuration.hardware not in skus:
         known = ", ".join(sorted(skus))
         errors.append(
-            f"hardware: {configuration.hardware!r} is not a hardware sku of this server "
-            f"(GET /v1/hardware lists them: {known})"
+            (
+                "hardware",
+                f"{configuration.hardware!r} is not a hardware sku of this server "
+                f"(GET /v1/hardware lists them: {known})",
+            )
         )
     for field, value in (
         ("min_instances", configuration.min_instances),
         ("max_instances", configuration.max_instances),
     ):
         if not 0 <= value <= MAX_INSTANCES:
-            errors.append(f"{field}: must be between 0 and {MAX_INSTANCES} (got {value})")
+            errors.append((field, f"must be between 0 and {MAX_INSTANCES} (got {value})"))
     if configuration.min_instances > configuration.max_instances:
         errors.append(
-            f"min_instances: must be <= max_instances ({configuration.min_instances} > "
-            f"{configuration.max_instances})"
+            (
+                "min_instances",
+                f"must be <= max_instances ({configuration.min_instances} > "
+                f"{configuration.max_instances})",
+            )
         )
     return errors

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import foretell
+from foretell.api.openapi import deployments
 from foretell.api.openapi.operations import OPERATIONS, Operation, problem
 from foretell.api.openapi.schemas import SCHEMAS, Schema
 from foretell.api.responses import JSONResponse
@@ -48,7 +49,7 @@ def add_schemas(schemas: dict[str, Schema]) -> None:
 def document() -> dict[str, Any]:
     """The whole document: every described operation, at each path it is served on."""
     paths: dict[str, dict[str, Any]] = {}
-    for op in [*OPERATIONS, *_EXTRA]:
+    for op in [*OPERATIONS, *deployments.OPERATIONS, *_EXTRA]:
         spellings = [("/v1" + op.path, op.operation_id)] if op.v1 else []
         spellings.append((op.path, f"{op.operation_id}.unprefixed" if op.v1 else op.operation_id))
         for path, operation_id in spellings:
@@ -58,10 +59,13 @@ def document() -> dict[str, Any]:
         "info": {**_INFO, "version": foretell.__version__},
         "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **_EXTRA_SCHEMAS},
+            "schemas": {**SCHEMAS, **deployments.SCHEMAS, **_EXTRA_SCHEMAS},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
-        "tags": [{"name": n} for n in ("predictions", "models", "files", "account", "meta")],
+        "tags": [
+            {"name": n}
+            for n in ("predictions", "deployments", "models", "files", "account", "meta")
+        ],
     }
 
 

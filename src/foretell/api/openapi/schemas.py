@@ -105,6 +105,7 @@ PREDICTION: Schema = {
         "webhook": _STRING,
         "webhook_events_filter": {"type": "array", "items": _EVENTS},
         "deadline": _TIME,
+        "deployment": {"type": "string", "description": "owner/name, if made through one"},
     },
 }
 
