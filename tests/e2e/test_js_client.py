@@ -26,7 +26,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def test_js_client_runs_waits_cancels_paginates_and_uploads(server: Server) -> None:
-    """run, create + wait, cancel, paginate, errors, file upload and stream all work."""
+    """run, create + wait, cancel, paginate, errors, file upload, stream and the deployment
+    calls (create, update, list, get, predictions.create, delete) all work."""
     node = shutil.which("node")
     assert node, "Node.js is needed for the JS client test (scripts/install installs the client)"
     assert (JS / "node_modules" / "replicate").is_dir(), "run scripts/install to npm-install it"
@@ -44,3 +45,11 @@ def test_js_client_runs_waits_cancels_paginates_and_uploads(server: Server) -> N
     assert results["wordcount"] == ["b", "a"]
     assert results["report"] == "b\t2\na\t1\n"
     assert results["streamed"] == ["Hello ", "Stream! ", "\n", "Hello ", "Stream! "]
+    assert results["deployment"] == {
+        "created": [True, 1],
+        "updated": [2, 2],
+        "listed": ["js-app"],
+        "got": 2,
+        "prediction": ["succeeded", "Hello Deployed! ", True],
+        "deleted": True,
+    }

@@ -53,4 +53,31 @@ for await (const event of replicate.stream("foretell/hello", {
 }
 results.streamed = tokens;
 
+const account = await replicate.accounts.current();
+const deployment = await replicate.deployments.create({
+  name: "js-app",
+  model: "foretell/hello",
+  version: model.latest_version.id,
+  hardware: "cpu",
+  min_instances: 0,
+  max_instances: 1,
+});
+const updated = await replicate.deployments.update(account.username, "js-app", {
+  max_instances: 2,
+});
+const listed = await replicate.deployments.list();
+const got = await replicate.deployments.get(account.username, "js-app");
+const through = await replicate.deployments.predictions.create(account.username, "js-app", {
+  input: { name: "Deployed", delay: 0, repeat: 1 },
+  wait: 30,
+});
+results.deployment = {
+  created: [deployment.owner === account.username, deployment.current_release.number],
+  updated: [updated.current_release.number, updated.current_release.configuration.max_instances],
+  listed: listed.results.map((d) => d.name),
+  got: got.current_release.number,
+  prediction: [through.status, through.output.join(""), through.deployment === `${account.username}/js-app`],
+  deleted: await replicate.deployments.delete(account.username, "js-app"),
+};
+
 console.log(JSON.stringify(results));
