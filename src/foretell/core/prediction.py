@@ -41,6 +41,45 @@ class Prediction:
     deadline: datetime.datetime | None = None
     #: the output schema says the model yields (output is then a growing list)
     iterator: bool = False
+    #: foretell extensions (README, "Backpressure and priorities"): the queue level it waits
+    #: at, one of PRIORITIES (0 is claimed first, as Baseten's), and the seconds it may wait
+    #: there before it is canceled (None: as long as it takes)
+    priority: int = 0
+    queue_ttl_s: float | None = None
+    #: with a queue TTL, `deadline` is the sooner of the TTL's end and Cancel-After's, so the
+    #: store's deadline index (the sweeper's) meets both; this is Cancel-After's own, in
+    #: seconds after created_at (None: there is none)
+    cancel_after_s: float | None = None
+
+
+#: the queue's priority levels, claimed in this order (a small fixed set: one queue each)
+PRIORITIES = (0, 1, 2)
+DEFAULT_PRIORITY = 0
+
+
+def queue_expiry(prediction: Prediction) -> datetime.datetime | None:
+    """When it is canceled if it is still queued then (its queue TTL), or None."""
+    if prediction.queue_ttl_s is None:
+        return None
+    return prediction.created_at + datetime.timedelta(seconds=prediction.queue_ttl_s)
+
+
+def cancel_deadline(prediction: Prediction) -> datetime.datetime | None:
+    """Its Cancel-After / lifetime deadline (whether it runs or waits), or None."""
+    if prediction.queue_ttl_s is None:
+        return prediction.deadline
+    if prediction.cancel_after_s is None:
+        return None
+    return prediction.created_at + datetime.timedelta(seconds=prediction.cancel_after_s)
+
+
+def with_queue_ttl(prediction: Prediction, ttl_s: float) -> Prediction:
+    """`prediction` canceled if still queued `ttl_s` seconds after it was created."""
+    cancel = cancel_deadline(prediction)
+    expiry = prediction.created_at + datetime.timedelta(seconds=ttl_s)
+    after = None if cancel is None else (cancel - prediction.created_at).total_seconds()
+    sooner = expiry if cancel is None else min(cancel, expiry)
+    return replace(prediction, queue_ttl_s=ttl_s, cancel_after_s=after, deadline=sooner)
 
 
 def start(prediction: Prediction, at: datetime.datetime) -> Prediction:

@@ -1,4 +1,5 @@
-"""The embedded shape's queue: per-model FIFOs and leases inside the server process."""
+"""The embedded shape's queue: per-model lanes (priority, then fair share between accounts,
+then arrival: foretell.queue.lanes) and leases inside the server process."""
 
 from __future__ import annotations
 
@@ -11,18 +12,17 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import replace
 
+from foretell.queue.lanes import ModelLanes
 from foretell.queue.protocol import Lease, LeaseLost, WorkItem
 
 
 class MemoryQueue:
-    """Unbounded FIFO per model; durability comes from the store, which recovery re-reads on
+    """Unbounded queue per model; durability comes from the store, which recovery re-reads on
     start. Leases expire on the injected clock (monotonic by default)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._waiting: dict[str, collections.deque[WorkItem]] = collections.defaultdict(
-            collections.deque
-        )
+        self._waiting: dict[str, ModelLanes] = collections.defaultdict(ModelLanes)
         #: prediction id -> the lease that holds it now
         self._held: dict[str, Lease] = {}
         #: (expires_at, token, prediction id): the earliest expiry first, stale rows skipped
@@ -36,7 +36,7 @@ class MemoryQueue:
 
     async def put(self, item: WorkItem) -> None:
         async with self._arrived:
-            self._waiting[item.runner_model].append(item)
+            self._waiting[item.runner_model].push(item)
             self._arrived.notify_all()
 
     async def claim(
@@ -65,11 +65,18 @@ class MemoryQueue:
         expired = self._expired(models)
         if expired is not None:
             return self._lease(expired, lease_s)
-        for model in models:
+        # the highest level any of the models has waiting; the first such model in order
+        best: tuple[int, int, str] | None = None
+        for order, model in enumerate(models):
             waiting = self._waiting.get(model)
-            if waiting:
-                return self._lease(waiting.popleft(), lease_s)
-        return None
+            level = waiting.top_level() if waiting is not None else None
+            if level is not None and (best is None or (level, order) < best[:2]):
+                best = (level, order, model)
+        if best is None:
+            return None
+        item = self._waiting[best[2]].pop()
+        assert item is not None
+        return self._lease(item, lease_s)
 
     def _expired(self, models: Collection[str]) -> WorkItem | None:
         """An item of `models` whose lease has run out (stale heap rows are dropped)."""
@@ -132,20 +139,27 @@ class MemoryQueue:
         del self._held[lease.item.prediction.id]
         self._forget_expiries()
         async with self._arrived:
-            self._waiting[lease.item.runner_model].appendleft(lease.item)
+            self._waiting[lease.item.runner_model].give_back(lease.item)
             self._arrived.notify_all()
 
     async def remove(self, prediction_id: str) -> bool:
         for waiting in self._waiting.values():
-            for item in waiting:
-                if item.prediction.id == prediction_id:
-                    waiting.remove(item)
-                    self._attempts.pop(prediction_id, None)
-                    return True
+            if waiting.remove(prediction_id):
+                self._attempts.pop(prediction_id, None)
+                return True
         return False
 
     async def depth(self, model: str) -> int:
-        return len(self._waiting.get(model, ()))
+        waiting = self._waiting.get(model)
+        return len(waiting) if waiting is not None else 0
+
+    async def position(self, prediction_id: str) -> int | None:
+        # O(waiting items of the models): a GET of a queued prediction, not a hot path
+        for waiting in self._waiting.values():
+            found = waiting.position(prediction_id)
+            if found is not None:
+                return found
+        return None
 
     async def epoch(self) -> str:
         return self._epoch

@@ -54,13 +54,17 @@ class WorkQueue(Protocol):
     """
 
     async def put(self, item: WorkItem) -> None:
-        """Queue an item behind the others of its model (never blocks for long)."""
+        """Queue an item of its model at its prediction's priority level (never blocks for
+        long)."""
 
     async def claim(
         self, models: Collection[str], lease_s: float, wait_s: float = 0.0
     ) -> Lease | None:
-        """The oldest claimable item of one of `models` (an expired lease's item first),
-        leased for `lease_s` seconds; waits up to `wait_s` for one; None if none came.
+        """The next claimable item of one of `models`, leased for `lease_s` seconds; waits
+        up to `wait_s` for one; None if none came. The order: an expired lease's item, then
+        one given back, then the first level of PRIORITIES that has items (across `models`;
+        among models with that level, the first in `models`), and within a model and level
+        round-robin between accounts (foretell.queue.lanes), oldest first within an account.
         Call it only when a slot for that model is free: the queue, not the runner's
         memory, holds what waits."""
 
@@ -82,6 +86,12 @@ class WorkQueue(Protocol):
 
     async def depth(self, model: str) -> int:
         """How many items of `model` wait (claimed ones not counted)."""
+
+    async def position(self, prediction_id: str) -> int | None:
+        """How many waiting items of its model will be claimed before this one, as things
+        stand (0: it is next); None if it is not waiting (claimed, done or unknown). Items
+        queued later at a higher level, or by an account with fewer waiting, may still
+        overtake it: it is a snapshot, not a promise."""
 
     async def epoch(self) -> str:
         """Names the queue's current life: it changes when the queue lost what it held (a

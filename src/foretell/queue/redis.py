@@ -1,10 +1,11 @@
-"""The cluster shape's queue: a Redis stream per model, read through one consumer group.
+"""The cluster shape's queue: a Redis stream per model holds the items, and a sorted set
+per model and priority level orders what waits (fair share between accounts, then arrival:
+foretell.queue.lanes; foretell.queue.redis_scripts has the keys).
 
-Delivery is at least once, and no item a live runner holds is ever handed to another: the
-consumer group's pending list says who took an entry, but not whether its runner still
-lives, so each claim also gets a lease in Redis (expiry on the queue's clock, and a token),
-and only an entry whose lease ran out (or was given back) is XCLAIMed again. Every step is
-one Lua script, so one round trip, and atomic against every other runner. A claim that finds
+Delivery is at least once, and no item a live runner holds is ever handed to another: each
+claim gets a lease in Redis (expiry on the queue's clock, and a token), and only an entry
+whose lease ran out (or was given back) is claimed again. Every step is one Lua script, so
+one round trip, and atomic against every other runner. A claim that finds
 nothing waits on XREAD for the model streams to grow, looking again every RECHECK_S for
 leases that ran out meanwhile. A Redis that lost its data (restarted without disk) doesn't
 take running predictions from their runners: a lease claimed before the loss (its token
@@ -28,6 +29,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 
 from foretell.queue import redis_scripts as scripts
 from foretell.queue.codec import dump_item, load_item
+from foretell.queue.lanes import level_of
 from foretell.queue.protocol import Lease, LeaseLost, WorkItem
 
 #: a waiting claim looks again this often for leases that ran out (nothing writes to a
@@ -42,8 +44,10 @@ class QueueKeys:
         self.prefix = prefix
         #: prediction id -> "model\\nentry id" of its waiting entry
         self.ids = f"{prefix}:queue-ids"
-        #: a random id, set when missing: a new one means Redis lost everything
-        self.epoch = f"{prefix}:epoch"
+        #: a random id, set when missing: a new one means Redis lost everything. Named anew
+        #: when the keys' layout changes (2: priority levels), so that the reconciler puts
+        #: back, from the store, what an older version left waiting in the old layout
+        self.epoch = f"{prefix}:epoch:2"
 
     def stream(self, model: str) -> str:
         return f"{self.prefix}:queue:{model}"
@@ -57,9 +61,21 @@ class QueueKeys:
             f"{self.prefix}:queue-attempts:{model}",
         ]
 
+    def waiting(self, model: str) -> list[str]:
+        """The sorted sets of its waiting items, one per priority level, highest first."""
+        return [f"{self.prefix}:queue-waiting:{model}:{n}" for n in range(scripts.LEVELS)]
+
+    def rounds(self, model: str) -> str:
+        """The hash of each level's fair-share rounds."""
+        return f"{self.prefix}:queue-rounds:{model}"
+
+    def claiming(self, model: str) -> list[str]:
+        """Everything CLAIM reads of one model, in its order (MODEL_KEYS of them)."""
+        return [*self.model(model), *self.waiting(model), self.rounds(model)]
+
 
 class RedisQueue:
-    """WorkQueue on Redis Streams consumer groups, with leases kept in Redis."""
+    """WorkQueue on Redis streams and sorted sets, with leases kept in Redis."""
 
     def __init__(
         self,
@@ -67,13 +83,11 @@ class RedisQueue:
         *,
         prefix: str = "foretell",
         clock: Callable[[], float] = time.time,
-        group: str = "runners",
         consumer: str | None = None,
         max_connections: int = 32,
     ) -> None:
         self.clock = clock
-        self.group = group
-        #: this queue's name in the consumer group (who took an entry, for XINFO/XPENDING)
+        #: this queue's name (its connections' client names say which process it is)
         self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.keys = QueueKeys(prefix)
         # commands wait for a free connection rather than fail when many come at once;
@@ -90,13 +104,22 @@ class RedisQueue:
         self._release = self._redis.register_script(scripts.RELEASE)
         self._remove = self._redis.register_script(scripts.REMOVE)
         self._depth = self._redis.register_script(scripts.DEPTH)
+        self._position = self._redis.register_script(scripts.POSITION)
 
     async def put(self, item: WorkItem) -> None:
-        model = item.runner_model
-        await self._put(
-            keys=[self.keys.stream(model), self.keys.ids],
-            args=[dump_item(item), item.prediction.id, model],
-        )
+        model, level = item.runner_model, level_of(item)
+        keys = [
+            self.keys.stream(model), self.keys.ids, self.keys.waiting(model)[level],
+            self.keys.rounds(model),
+        ]  # fmt: skip
+        args: list[bytes | str | int] = [
+            dump_item(item),
+            item.prediction.id,
+            model,
+            level,
+            item.prediction.account,
+        ]
+        await self._put(keys=keys, args=args)
 
     async def claim(
         self, models: Collection[str], lease_s: float, wait_s: float = 0.0
@@ -123,8 +146,8 @@ class RedisQueue:
     ) -> tuple[Lease | None, list[bytes]]:
         """A lease of the first claimable item, or None and each stream's newest entry id."""
         now = self.clock()
-        keys = [self.keys.epoch, *(key for model in models for key in self.keys.model(model))]
-        args = [repr(now), repr(now + lease_s), self.group, self.consumer, secrets.token_hex(8)]
+        keys = [self.keys.epoch, *(key for model in models for key in self.keys.claiming(model))]
+        args = [repr(now), repr(now + lease_s), secrets.token_hex(8)]
         reply: list[Any] = await self._claim(keys=keys, args=args)
         if reply[0] == 0:
             return None, reply[1:]
@@ -143,7 +166,7 @@ class RedisQueue:
     async def ack(self, lease: Lease) -> None:
         model = lease.item.runner_model
         pid = lease.item.prediction.id
-        args = [_entry(lease), lease.token, repr(self.clock()), self.group, pid, model]
+        args = [_entry(lease), lease.token, repr(self.clock()), pid, model]
         keys = [*self.keys.model(model), self.keys.ids, self.keys.epoch]
         if not await self._ack(keys=keys, args=args):
             raise LeaseLost(pid)
@@ -159,13 +182,23 @@ class RedisQueue:
         if ref is None:
             return False
         model, _, entry = _text(ref).rpartition("\n")
-        keys = [*self.keys.model(model), self.keys.ids]
-        args = [prediction_id, ref, entry, self.group]
+        keys = [*self.keys.model(model), self.keys.ids, *self.keys.waiting(model)]
+        args = [prediction_id, ref, entry]
         return bool(await self._remove(keys=keys, args=args))
 
     async def depth(self, model: str) -> int:
-        keys = self.keys.model(model)
-        return int(await self._depth(keys=keys[:2], args=[self.group]))
+        keys = [self.keys.model(model)[1], *self.keys.waiting(model)]
+        return int(await self._depth(keys=keys))
+
+    async def position(self, prediction_id: str) -> int | None:
+        # two round trips, as remove's: exact at the moment the script runs
+        ref = await self._redis.hget(self.keys.ids, prediction_id)
+        if ref is None:
+            return None
+        model, _, entry = _text(ref).rpartition("\n")
+        keys = [*self.keys.model(model)[1:3], *self.keys.waiting(model)]
+        found = int(await self._position(keys=keys, args=[entry, repr(self.clock())]))
+        return None if found < 0 else found
 
     async def epoch(self) -> str:
         """This Redis's id: the same until Redis loses its data (a restart without disk, a
