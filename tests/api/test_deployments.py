@@ -15,6 +15,13 @@ import httpx
 import pytest
 from replicate.exceptions import ReplicateError
 
+from tests.cluster.cluster import (
+    Cluster,
+    create_database,
+    drop_database,
+    flush_redis,
+    wait_for_model,
+)
 from tests.server import Server, fixture_model, official_client, start_server
 
 
@@ -46,9 +53,11 @@ def _account(http: httpx.Client) -> str:
 
 def _body(http: httpx.Client, name: str, **changes: Any) -> dict[str, Any]:
     body = {
-        "name": name, "model": "acme/echo", "version": _version(http), "hardware": "cpu",
-        "min_instances": 0, "max_instances": 2,
+        "name": name, "model": "acme/echo", "hardware": "cpu", "min_instances": 0,
+        "max_instances": 2,
     }  # fmt: skip
+    if "version" not in changes:
+        body["version"] = _version(http)
     return {**body, **changes}
 
 
@@ -337,3 +346,43 @@ def test_the_module_level_client_runs_a_deployment(server: Server, http: httpx.C
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"id": f"{me}/module", "output": "module"}
+
+
+@pytest.fixture
+def cluster(tmp_path: pathlib.Path) -> Iterator[Cluster]:
+    """A PostgreSQL database and a flushed Redis database of the test's own."""
+    flush_redis()
+    database = create_database()
+    made = Cluster(tmp_path, database)
+    try:
+        yield made
+    finally:
+        made.stop()
+        drop_database(database)
+        flush_redis()
+
+
+def test_the_cluster_shape_shares_deployments_between_api_nodes(cluster: Cluster) -> None:
+    """On PostgreSQL + Redis, a deployment made on one API node is read, updated and run
+    through the other (on a worker), and is still there after both nodes restart."""
+    node_a, node_b = cluster.start_api(), cluster.start_api()
+    cluster.start_worker(cluster.model("echo"))
+    wait_for_model(node_a, "test/echo")
+    wait_for_model(node_b, "test/echo")
+    with node_a.client() as a, node_b.client() as b:
+        me = _account(a)
+        _create(a, "shared", model="test/echo", version=_version(a, "test/echo"))
+        assert b.get(f"/v1/deployments/{me}/shared").json()["current_release"]["number"] == 1
+        patched = b.patch(f"/v1/deployments/{me}/shared", json={"max_instances": 3}).json()
+        assert a.get(f"/v1/deployments/{me}/shared").json() == patched
+        ran = b.post(
+            f"/v1/deployments/{me}/shared/predictions",
+            json={"input": {"text": "clustered"}}, headers={"Prefer": "wait"},
+        ).json()  # fmt: skip
+        assert ran["status"] == "succeeded" and ran["output"] == "clustered"
+        assert ran["deployment"] == f"{me}/shared"
+    node_a.stop()
+    node_b.stop()
+    again = cluster.start_api()  # the first node's token, which the database keeps
+    with again.client() as http:
+        assert http.get(f"/v1/deployments/{me}/shared").json() == patched
