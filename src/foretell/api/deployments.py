@@ -39,8 +39,8 @@ _UPDATE_TRIES = 5
 _NOT_FOUND = "The requested resource could not be found."
 
 
-class DeploymentExists(ForetellError):
-    """The account has a deployment of that name already."""
+class DeploymentConflict(ForetellError):
+    """The account has a deployment of that name already, or other updates keep winning."""
 
     status = 409
     title = "Conflict"
@@ -145,7 +145,7 @@ async def create_deployment(request: Request) -> Response:
         _creator(account), utcnow(),
     )  # fmt: skip
     if not await state.store.create_deployment(deployment):
-        raise DeploymentExists(
+        raise DeploymentConflict(
             f"You already have a deployment named {deployment.full_name}: "
             "PATCH it to change it, or DELETE it first."
         )
@@ -193,7 +193,7 @@ async def update_deployment(request: Request) -> Response:
         updated = _updated(state, account, await _owned(request, account), body)
         if await state.store.save_deployment(updated):
             return JSONResponse(render_deployment(updated))
-    raise DeploymentExists(
+    raise DeploymentConflict(
         "The deployment is being changed by other requests at the same time: try again."
     )
 
