@@ -5,6 +5,7 @@ runs nothing else."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import pathlib
 import secrets
@@ -19,6 +20,9 @@ from foretell.runner.autoscale import Autoscaler, ScalePolicy, ScalingOptions
 from foretell.runner.consumer import LEASE_S, Consumer, owner_id
 from foretell.runner.execution import ExecutionContext
 from foretell.runner.live import LiveCopies
+from foretell.runner.places import PLACE_LEASE_S, DeploymentPolicies, InstancePlaces
+
+log = logging.getLogger("foretell.runner")
 
 SHUT_DOWN = (
     "The server shut down before this prediction finished (it ran past the shutdown grace "
@@ -69,7 +73,7 @@ class RunnerSide:
         copies = LiveCopies(engines.store, node.outbox.wake)
         context = ExecutionContext(
             engines.bus, copies, engines.files, node.state.outbound, runner.scratch,
-            node.state.admission, node.outbox, on_end,
+            node.state.admission, node.outbox, on_end, node.metrics,
         )  # fmt: skip
         #: names this process in leases and logs: host, pid and a random part (pids repeat)
         self.owner = owner_id(socket.gethostname(), os.getpid(), secrets.token_hex(4))
@@ -81,17 +85,36 @@ class RunnerSide:
             runner, engines.queue, engines.store, engines.bus, context, self.owner,
             self.host.models.get, lease_s=lease_seconds(),
         )  # fmt: skip
-        #: instances per model from demand (each model's policy; None: one, always)
-        self.autoscaler = Autoscaler(runner, engines.queue, scaling or (lambda _: None), progress)
+        #: instances per model from demand: each model's policy, from its deployments if
+        #: any names it (their bounds hold across the cluster), else from the command line
+        self.policies = DeploymentPolicies(engines.store, scaling or (lambda _: None))
+        self.places = InstancePlaces(engines.store, self.policies.current_limit)
+        runner.places = self.places
+        self.autoscaler = Autoscaler(runner, engines.queue, self.policies, progress)
+        self._renewing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Publish the models (each comes up in the background); claim nothing yet."""
+        try:
+            await self.policies.refresh()  # before any instance takes a place
+        except Exception as exc:  # the store will answer later: read again then
+            log.warning("reading deployments failed: %s", exc)
         await self.host.start(self.models)
 
     def claim(self) -> None:
         """Begin claiming work for the hosted models (and scaling their instances)."""
         self.consumer.start()
         self.autoscaler.start()
+        self.policies.start()
+        self._renewing = asyncio.create_task(self._renew_places())
+
+    async def _renew_places(self) -> None:
+        while True:
+            await asyncio.sleep(PLACE_LEASE_S / 3)
+            try:
+                await self.places.renew()
+            except Exception as exc:  # the store is down: the next beat tries again
+                log.warning("renewing instance places failed: %s", exc)
 
     def describe_running(self, grace_s: float) -> Callable[[], str]:
         def describe() -> str:
@@ -105,6 +128,10 @@ class RunnerSide:
     async def stop(self, grace_s: float, force: asyncio.Event) -> None:
         """Stop building, let what runs finish for `grace_s` (failing the rest), stop."""
         await self.autoscaler.close()
+        await self.policies.close()
+        if self._renewing is not None:
+            self._renewing.cancel()
+            await asyncio.gather(self._renewing, return_exceptions=True)
         await self.host.close()  # stops environment builds; what waits for them stays queued
         await self.consumer.drain(grace_s, SHUT_DOWN, force)
         await self.consumer.close()

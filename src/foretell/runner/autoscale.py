@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from foretell.queue.protocol import WorkQueue
+from foretell.runner.instances import CannotStartHere
 from foretell.runner.model import HostedModel
 from foretell.runner.runner import Runner
 from foretell.runner.spec import WorkerState
@@ -137,13 +138,15 @@ class Autoscaler:
     def _up(self, name: str, *, cold: bool) -> Step:
         async def scale_up() -> None:
             group = self.runner.instances(name)
-            if cold:
-                self.progress(f"[{name}] cold boot: starting an instance (none was running)")
-                seconds = await group.cold_start()
-                self.progress(f"[{name}] cold boot: ready in {seconds:.1f} s")
-            else:
-                await group.add()
-                self.progress(f"[{name}] scaled up to {group.count} instance(s)")
+            try:
+                if cold:
+                    seconds = await group.cold_start()
+                    self.progress(f"[{name}] cold boot: an instance started in {seconds:.1f} s")
+                else:
+                    await group.add()
+                    self.progress(f"[{name}] scaled up to {group.count} instance(s)")
+            except CannotStartHere as exc:  # every GPU or cluster place is taken: later
+                log.debug("%s: no instance can start here now (%s)", name, type(exc).__name__)
 
         return scale_up()
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import logging
 import pathlib
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from foretell.core.times import utcnow
 from foretell.runner.handle import PredictionHandle
@@ -23,12 +24,30 @@ from foretell.runner.hardware import Accelerator, AcceleratorPool, visible_devic
 from foretell.runner.model import UNBOUNDED, HostedModel
 from foretell.runner.spec import ModelSpec, PredictionRequest, StateInfo, WorkerState
 
+log = logging.getLogger("foretell.runner")
+
 _RUNNING = (WorkerState.READY, WorkerState.BUSY)
 _FAILED = (WorkerState.SETUP_FAILED, WorkerState.DEFUNCT)
 
 
-class NoFreeAccelerator(Exception):
-    """The model needs a GPU and none is free on this machine (it waits at zero instances)."""
+class CannotStartHere(Exception):
+    """No instance of the model can start here now (it waits at zero instances)."""
+
+
+class NoFreeAccelerator(CannotStartHere):
+    """The model needs a GPU and none is free on this machine."""
+
+
+class NoPlace(CannotStartHere):
+    """The model's deployment caps its instances across the cluster, and all run already."""
+
+
+class Places(Protocol):
+    """Instance places across the cluster (foretell.runner.places.InstancePlaces)."""
+
+    async def take(self, model: str, holder: str) -> bool: ...
+
+    async def give_back(self, holder: str) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +67,14 @@ class ModelInstances:
         scratch: pathlib.Path,
         clock: Callable[[], float] = time.monotonic,
         accelerators: AcceleratorPool | None = None,
+        places: Places | None = None,
+        holder_prefix: str = "",
     ) -> None:
         self.spec = spec
+        #: the cluster's instance places (None: no cap beyond this runner's own)
+        self.places = places
+        self.holder_prefix = holder_prefix
+        self._holders: dict[int, str] = {}
         #: this machine's GPUs, for a model that needs one (empty: it runs on the CPU)
         self.accelerators = accelerators or AcceleratorPool([])
         self._held: dict[int, Accelerator] = {}
@@ -87,7 +112,12 @@ class ModelInstances:
         if not self.can_add():
             await self._describe_only()
             raise NoFreeAccelerator(self.spec.name)
+        holder = f"{self.holder_prefix}/{self.spec.name}/{self._numbers + 1}"
+        if self.places is not None and not await self.places.take(self.spec.name, holder):
+            await self._describe_only()
+            raise NoPlace(self.spec.name)
         instance = self._new()
+        self._holders[id(instance)] = holder
         await instance.start(defer_setup=defer_setup)
         return instance
 
@@ -151,12 +181,18 @@ class ModelInstances:
         self._idle_since.pop(id(instance), None)
         self._seen_running.discard(id(instance))
         await instance.close()
-        self._release(instance)
+        await self._release(instance)
 
-    def _release(self, instance: HostedModel) -> None:
+    async def _release(self, instance: HostedModel) -> None:
         accelerator = self._held.pop(id(instance), None)
         if accelerator is not None:
             self.accelerators.give_back(accelerator)
+        holder = self._holders.pop(id(instance), None)
+        if holder is not None and self.places is not None:
+            try:
+                await self.places.give_back(holder)
+            except Exception:  # its lease runs out instead
+                log.warning("could not give back the place of %s", holder, exc_info=True)
 
     def starting(self) -> bool:
         """Whether an instance is still coming up (a scale-up is under way)."""
@@ -253,5 +289,5 @@ class ModelInstances:
     async def close(self) -> None:
         for instance in self.instances:
             await instance.close()
-            self._release(instance)
+            await self._release(instance)
         self.instances.clear()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import pathlib
+import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import KeysView
 from types import TracebackType
@@ -13,7 +15,7 @@ from typing import Any
 from foretell.runner.errors import UnknownModel
 from foretell.runner.handle import PredictionHandle
 from foretell.runner.hardware import Accelerator, AcceleratorPool, detect
-from foretell.runner.instances import ColdBoot, ModelInstances, NoFreeAccelerator
+from foretell.runner.instances import CannotStartHere, ColdBoot, ModelInstances, Places
 from foretell.runner.spec import ModelSpec, PredictionRequest, StateInfo, WorkerState
 
 _PREFIX = "foretell-runner-"
@@ -61,6 +63,10 @@ class Runner:
         self._models: dict[str, ModelInstances] = {}
         #: this machine's GPUs (detected unless given), shared by every model's instances
         self.accelerators = AcceleratorPool(detect() if accelerators is None else accelerators)
+        #: the cluster's instance places (set before models are added; None: no cap)
+        self.places: Places | None = None
+        #: names this runner's instances in the places table (unique per process)
+        self.holder_prefix = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
     async def __aenter__(self) -> Runner:
         return self
@@ -82,12 +88,13 @@ class Runner:
         if spec.name in self._models:
             raise ValueError(f"model {spec.name!r} is already hosted")
         model = ModelInstances(
-            spec, self.scratch / spec.name.replace("/", "--"), accelerators=self.accelerators
-        )
+            spec, self.scratch / spec.name.replace("/", "--"), accelerators=self.accelerators,
+            places=self.places, holder_prefix=self.holder_prefix,
+        )  # fmt: skip
         self._models[spec.name] = model
         try:
             await model.add(defer_setup=defer_setup)
-        except NoFreeAccelerator:  # described, at zero instances until a GPU frees
+        except CannotStartHere:  # described, at zero instances until it can start here
             pass
 
     @property

@@ -328,6 +328,51 @@ class PostgresStore:
     async def remove_model(self, full_name: str) -> bool:
         return await self._run(lambda conn: registry.delete_model(conn, full_name))
 
+    # ---- instances across the cluster -----------------------------------------------------
+
+    async def reserve_instance(
+        self, model: str, holder: str, limit: int, lease_until: datetime.datetime
+    ) -> bool:
+        async def run(conn: Conn) -> bool:
+            # the model's places are counted under a lock on the model (each statement after
+            # it sees what others committed first), so two workers can't take the last one
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (model,))
+                await conn.execute(
+                    "DELETE FROM instances WHERE model = %s AND expires_at <= now()", (model,)
+                )
+                taken = await _scalar_of(
+                    conn, "SELECT count(*) FROM instances WHERE model = %s AND holder <> %s",
+                    model, holder,
+                )  # fmt: skip
+                if taken >= limit:
+                    return False
+                await conn.execute(
+                    "INSERT INTO instances (holder, model, expires_at) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (holder) DO UPDATE SET expires_at = excluded.expires_at",
+                    (holder, model, lease_until),
+                )
+                return True
+
+        return await self._run(run)
+
+    async def renew_instances(
+        self, holders: Collection[str], lease_until: datetime.datetime
+    ) -> None:
+        async def run(conn: Conn) -> None:
+            await conn.execute(
+                "UPDATE instances SET expires_at = %s WHERE holder = ANY (%s::text[])",
+                (lease_until, list(holders)),
+            )
+
+        await self._run(run)
+
+    async def release_instance(self, holder: str) -> None:
+        async def run(conn: Conn) -> None:
+            await conn.execute("DELETE FROM instances WHERE holder = %s", (holder,))
+
+        await self._run(run)
+
     # ---- secrets -------------------------------------------------------------------------
 
     async def shared_secret(self, name: str) -> bytes:

@@ -272,6 +272,22 @@ class Store(Protocol):
         """A random 32-byte secret under `name`: made by the first caller, the same for
         every caller after (every node of a cluster reads the one database)."""
 
+    # instances of models across the cluster
+    async def reserve_instance(
+        self, model: str, holder: str, limit: int, lease_until: datetime.datetime
+    ) -> bool:
+        """Take one of `model`'s `limit` instance places for `holder` until `lease_until`
+        (expired places are free again): False, with nothing written, if all are taken.
+        In one transaction, so two workers never both take the last one."""
+
+    async def renew_instances(
+        self, holders: Collection[str], lease_until: datetime.datetime
+    ) -> None:
+        """Heartbeat: these instances still run."""
+
+    async def release_instance(self, holder: str) -> None:
+        """The instance stopped: its place is free."""
+
     # deployments
     async def create_deployment(self, deployment: Deployment) -> bool:
         """Insert a deployment at its first release; False, with nothing written, if its

@@ -416,6 +416,42 @@ class SQLiteStore:
 
         return await self._run(run)
 
+    # ---- instances across the cluster -----------------------------------------------------
+
+    async def reserve_instance(
+        self, model: str, holder: str, limit: int, lease_until: datetime.datetime
+    ) -> bool:
+        now = utcnow().isoformat()
+
+        def run(db: sqlite3.Connection) -> bool:
+            db.execute("DELETE FROM instances WHERE model = ? AND expires_at <= ?", (model, now))
+            (taken,) = db.execute(
+                "SELECT count(*) FROM instances WHERE model = ? AND holder != ?", (model, holder)
+            ).fetchone()
+            if taken >= limit:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO instances (holder, model, expires_at) VALUES (?, ?, ?)",
+                (holder, model, lease_until.isoformat()),
+            )
+            return True
+
+        return await self._run(run)
+
+    async def renew_instances(
+        self, holders: Collection[str], lease_until: datetime.datetime
+    ) -> None:
+        until = lease_until.isoformat()
+        await self._run(
+            lambda db: db.executemany(
+                "UPDATE instances SET expires_at = ? WHERE holder = ?",
+                [(until, holder) for holder in holders],
+            )
+        )
+
+    async def release_instance(self, holder: str) -> None:
+        await self._run(lambda db: db.execute("DELETE FROM instances WHERE holder = ?", (holder,)))
+
     # ---- deployments ---------------------------------------------------------------------
 
     async def create_deployment(self, deployment: Deployment) -> bool:

@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     seq INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS deliveries_pending ON webhook_deliveries (status, prediction_id, seq);
 CREATE TABLE IF NOT EXISTS shared_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS instances (
+    holder TEXT PRIMARY KEY, model TEXT NOT NULL, expires_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS models (
     full_name TEXT PRIMARY KEY, node TEXT NOT NULL, updated_at TEXT NOT NULL,
     data BLOB NOT NULL);
