@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import uvicorn
 
 from foretell.api.app import create_app
+from foretell.api.limits import Limits
 from foretell.api.reconcile import Reconciler
 from foretell.api.service import PredictionService
 from foretell.api.state import ApiState, Settings
@@ -70,6 +71,8 @@ class ServeConfig:
     files: str | None = None
     #: instances per model: --min-instances, --max-instances, --idle-timeout
     scaling: ScalingOptions = field(default_factory=ScalingOptions)
+    #: --max-queue, --rate-limit, --queue-ttl (foretell.api.limits)
+    limits: Limits = field(default_factory=Limits)
 
 
 async def create_token(store: Store, account: str) -> str:
@@ -178,6 +181,7 @@ def _nothing_runs() -> str:
 
 async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) -> None:
     app = create_app(state)
+    app.state.limits = config.limits
     server = Server(
         uvicorn.Config(
             app,

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from foretell.admission import FilePlan
-from foretell.api import render
+from foretell.api import limits, render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
 from foretell.api.durations import parse_deadline, parse_prefer_wait
@@ -20,14 +20,17 @@ from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
 from foretell.core.ids import prediction_id
 from foretell.core.models import Model
-from foretell.core.prediction import Prediction
+from foretell.core.prediction import Prediction, with_queue_ttl
 from foretell.core.refs import InvalidModelRef, ModelRef
+from foretell.core.status import Status
 from foretell.core.times import timestamp, utcnow
 from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound
 from foretell.outbound import BlockedURL, OutboundPolicy, check_url_shape
 from foretell.queue.protocol import WorkItem
 
 _FIELDS = {"input", "stream", "webhook", "webhook_events_filter", "webhook_completed", "lifetime"}
+#: foretell's extensions (README, "Backpressure and priorities")
+_FIELDS |= {"priority", "queue_ttl"}
 _EVENTS = ("start", "output", "logs", "completed")
 _BAD_VERSION = "Invalid version or not permitted"
 
@@ -112,6 +115,12 @@ async def _create(
 ) -> Response:
     state = api_state(request)
     wait = parse_prefer_wait(request.headers.get("prefer"))  # every check before anything is kept
+    level, ttl_s = limits.priority(request, body), limits.queue_ttl(request, body)
+    refused = limits.rate_limited(request, account) or limits.queue_full(
+        request, model.full_name, await state.queue.depth(model.runner_name)
+    )
+    if refused is not None:
+        return refused
     raw_input = body.get("input")
     if raw_input is None:
         raw_input = {}
@@ -136,14 +145,17 @@ async def _create(
         webhook_events_filter=events,
         deadline=_deadline(request, body, now),
         iterator=model.is_iterator,
+        priority=level,
     )
+    if ttl_s is not None:
+        prediction = with_queue_ttl(prediction, ttl_s)
     await _accept(state, model, prediction, plan, base)
     headers = {"Location": f"{base}/v1/predictions/{prediction.id}"}
     if wait is not None:
         await state.service.wait(account.username, prediction.id, wait)
         headers["Preference-Applied"] = "wait" if wait == 60 else f"wait={int(wait)}"
     current = await _current(state, account, prediction.id)
-    body_json = render.prediction(base, state, current)
+    body_json = render.prediction(base, state, current, await _queue_position(state, current))
     if deployment is not None:
         body_json["deployment"] = deployment
     if wait is not None and not current.status.is_terminal:
@@ -227,17 +239,29 @@ async def _current(state: ApiState, account: Account, id_: str) -> Prediction:
     return stored
 
 
+async def _queue_position(state: ApiState, prediction: Prediction) -> int | None:
+    """How many predictions of its model go before it, while it waits in the queue."""
+    if prediction.status is not Status.STARTING:
+        return None
+    return await state.queue.position(prediction.id)
+
+
 async def get_prediction(request: Request) -> Response:
-    """GET /v1/predictions/{id}."""
+    """GET /v1/predictions/{id} (with `queue_position` while it waits)."""
     account = await authenticate(request)
+    if (refused := limits.rate_limited(request, account)) is not None:
+        return refused
     state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
-    return JSONResponse(render.prediction(render.base_url(request), state, current))
+    position = await _queue_position(state, current)
+    return JSONResponse(render.prediction(render.base_url(request), state, current, position))
 
 
 async def cancel_prediction(request: Request) -> Response:
     """POST /v1/predictions/{id}/cancel — a no-op for a finished prediction."""
     account = await authenticate(request)
+    if (refused := limits.rate_limited(request, account)) is not None:
+        return refused
     state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
     if not current.status.is_terminal:
@@ -274,6 +298,8 @@ async def list_webhook_deliveries(request: Request) -> Response:
 async def list_predictions(request: Request) -> Response:
     """GET /v1/predictions — newest first, 100 a page."""
     account = await authenticate(request)
+    if (refused := limits.rate_limited(request, account)) is not None:
+        return refused
     state = api_state(request)
     params = request.query_params
     page = await state.store.list_predictions(  # a bad cursor raises InvalidCursor: a 400

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from foretell.api.state import ApiState
 from foretell.core.models import Model, ModelRecord, hardware_sku
 from foretell.core.outputs import replace_at
-from foretell.core.prediction import WEBHOOK_EVENTS, Prediction
+from foretell.core.prediction import WEBHOOK_EVENTS, Prediction, cancel_deadline
+from foretell.core.status import Status
 from foretell.core.times import timestamp
 from foretell.store.protocol import FileRecord
 
@@ -28,8 +29,13 @@ def file_url(base: str, state: ApiState, key: str) -> str:
     return base + state.signer.sign(f"/v1/{key}")
 
 
-def prediction(base: str, state: ApiState, p: Prediction) -> dict[str, Any]:
-    """A prediction in Replicate's shape; `base` is the server's URL as clients reach it."""
+def prediction(
+    base: str, state: ApiState, p: Prediction, queue_position: int | None = None
+) -> dict[str, Any]:
+    """A prediction in Replicate's shape; `base` is the server's URL as clients reach it.
+    `queue_position` (a foretell extension) is how many go before it while it waits: shown
+    as a field and as a last log line, rendered here, never stored (the runner writes the
+    logs once it runs)."""
     model = state.model(p.model)
     secrets = model.secret_inputs if model else frozenset()
     output = copy.deepcopy(p.output) if p.output_files else p.output  # copy only to rewrite
@@ -61,11 +67,24 @@ def prediction(base: str, state: ApiState, p: Prediction) -> dict[str, Any]:
         body["webhook"] = p.webhook
         events = p.webhook_events_filter
         body["webhook_events_filter"] = list(events if events is not None else WEBHOOK_EVENTS)
-    if p.deadline is not None:
-        body["deadline"] = timestamp(p.deadline)
+    deadline = cancel_deadline(p)
+    if deadline is not None:
+        body["deadline"] = timestamp(deadline)
+    if p.priority:
+        body["priority"] = p.priority
+    if p.queue_ttl_s is not None:
+        body["queue_ttl"] = p.queue_ttl_s
+    if queue_position is not None and p.status is Status.STARTING:
+        body["queue_position"] = queue_position
+        body["logs"] = f"{p.logs}{waiting_line(queue_position)}"
     if p.data_removed:  # as Replicate shows a prediction after its retention cleanup
         body["input"] = body["logs"] = body["output"] = None
     return body
+
+
+def waiting_line(ahead: int) -> str:
+    """The log line of a prediction waiting in the queue."""
+    return f"Waiting in the queue: {ahead} ahead\n"
 
 
 def stream_mac_text(account: str, prediction_id: str) -> str:

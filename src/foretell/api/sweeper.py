@@ -4,6 +4,10 @@
   slept on; the store is also scanned every SCAN_S, so deadlines of predictions made on
   another node (or before a restart) are met too. A due prediction is canceled wherever it
   is (PredictionService.cancel).
+- A queue time-to-live (--queue-ttl, X-Foretell-Queue-TTL): a prediction with one is stored
+  with the sooner of its TTL's end and its Cancel-After as its `deadline` (the store's
+  index), so the same heap and scans meet it: due and still `starting`, it is canceled with
+  QUEUE_TTL_ERROR; running by then, it is left alone until its Cancel-After, if any.
 - A prediction `processing` on a runner whose lease expired (it died, or lost touch) is
   failed: nobody will finish it.
 """
@@ -17,7 +21,7 @@ import logging
 from collections.abc import Callable
 
 from foretell.api.service import PredictionService
-from foretell.core.prediction import Prediction
+from foretell.core.prediction import Prediction, cancel_deadline, queue_expiry
 from foretell.core.status import EXPIRED_ERROR, EXPIRED_QUEUED_ERROR, ORPHANED_ERROR, Status
 from foretell.core.times import utcnow
 
@@ -26,6 +30,17 @@ log = logging.getLogger("foretell.sweeper")
 #: how often the store is scanned for deadlines and expired leases
 SCAN_S = 5.0
 _BATCH = 100
+#: the most due rows one scan reads: past _BATCH only while the rows are predictions that
+#: left the queue before their TTL ran out (due by the index, not yet by Cancel-After)
+_MAX_BATCH = 10_000
+
+
+def queue_ttl_error(ttl_s: float) -> str:
+    """The error of a prediction canceled for waiting in the queue past its TTL."""
+    return (
+        "Prediction canceled: it waited in the queue longer than its queue time-to-live "
+        f"({ttl_s:g} s)."
+    )
 
 
 class Sweeper:
@@ -47,10 +62,11 @@ class Sweeper:
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def schedule(self, prediction: Prediction) -> None:
-        """Meet this prediction's deadline (it has one): to the minute if it falls before the
-        next scan of the store, else that scan finds it in time."""
-        deadline = prediction.deadline
+    def schedule(self, prediction: Prediction, when: datetime.datetime | None = None) -> None:
+        """Meet this prediction's deadline (it has one; `when`, if given, instead): to the
+        minute if it falls before the next scan of the store, else that scan finds it in
+        time."""
+        deadline = when or prediction.deadline
         assert deadline is not None
         horizon = self.clock() + datetime.timedelta(seconds=self.scan_s)
         if deadline <= horizon and prediction.id not in self._scheduled:
@@ -75,12 +91,19 @@ class Sweeper:
         await self._due_from_heap()
         now = self.clock()
         horizon = now + datetime.timedelta(seconds=self.scan_s)
-        for prediction in await self.service.store.due_deadlines(horizon, _BATCH):
-            assert prediction.deadline is not None
-            if prediction.deadline <= now:
-                await self.service.cancel(prediction, EXPIRED_ERROR, EXPIRED_QUEUED_ERROR)
-            else:
-                self.schedule(prediction)
+        limit = _BATCH
+        while True:
+            due = await self.service.store.due_deadlines(horizon, limit)
+            met = 0
+            for prediction in due:
+                assert prediction.deadline is not None
+                if prediction.deadline <= now:
+                    met += await self._meet(prediction, now)
+                else:
+                    self.schedule(prediction)
+            if len(due) < limit or met or limit >= _MAX_BATCH:
+                break
+            limit *= 10  # a page of runs past their TTL only: read past them
         for prediction in await self.service.store.expired_leases(now, _BATCH):
             await self.service.end_unrun(prediction, Status.FAILED, ORPHANED_ERROR)
 
@@ -105,7 +128,27 @@ class Sweeper:
             self._scheduled.discard(prediction_id)
             prediction = await self.service.get(account, prediction_id)
             if prediction is not None:
-                await self.service.cancel(prediction, EXPIRED_ERROR, EXPIRED_QUEUED_ERROR)
+                await self._meet(prediction, now)
+
+    async def _meet(self, prediction: Prediction, now: datetime.datetime) -> bool:
+        """Cancel a prediction whose stored deadline has come, if it is really due: still
+        queued past its TTL, or past its Cancel-After. False if it isn't (it left the queue
+        in time; its Cancel-After, if any, is scheduled)."""
+        if prediction.status.is_terminal:
+            return True
+        expiry = queue_expiry(prediction)
+        if prediction.status is Status.STARTING and expiry is not None and expiry <= now:
+            assert prediction.queue_ttl_s is not None
+            reason = queue_ttl_error(prediction.queue_ttl_s)
+            await self.service.cancel(prediction, reason, reason)
+            return True
+        deadline = cancel_deadline(prediction)
+        if deadline is not None and deadline <= now:
+            await self.service.cancel(prediction, EXPIRED_ERROR, EXPIRED_QUEUED_ERROR)
+            return True
+        if deadline is not None:
+            self.schedule(prediction, deadline)
+        return False
 
     def _next_due(self) -> float:
         if not self._heap:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import pathlib
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +22,9 @@ from foretell.errors import StoreError
 from foretell.models import builtin_models
 from foretell.predictor.config import load_config
 from foretell.predictor.errors import PredictorLoadError
+
+if TYPE_CHECKING:  # the server stack loads only for this command
+    from foretell.api.limits import Limits
 
 
 def parse_models(args: list[str]) -> dict[str, pathlib.Path]:
@@ -114,6 +118,33 @@ def serve_command(
             "files, and uploads their expiry (0: keep everything).",
         ),
     ] = 3600.0,
+    max_queue: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Predictions that may wait per model before creates are answered 429 "
+            "(Retry-After; nothing is created). 0: no cap.",
+        ),
+    ] = 10_000,
+    rate_limit: Annotated[
+        str | None,
+        typer.Option(
+            help="Requests per API token on this node, as N/s or N/m (429 with Retry-After "
+            "past it); bursts of --rate-burst. Default: no limit.",
+        ),
+    ] = None,
+    rate_burst: Annotated[
+        int | None,
+        typer.Option(min=1, help="Requests a token may make at once (default: one second's)."),
+    ] = None,
+    queue_ttl: Annotated[
+        str | None,
+        typer.Option(
+            help="How long a prediction may wait in the queue before it is canceled (90, "
+            "10m, 1h); a request's X-Foretell-Queue-TTL or queue_ttl overrides it. "
+            "Default: no limit.",
+        ),
+    ] = None,
 ) -> None:
     """Serve models behind Replicate's HTTP API."""
     # The server stack loads only for this command, so `foretell predict` starts fast.
@@ -154,6 +185,7 @@ def serve_command(
         retry, model_threads, shutdown_grace, data_retention,
         database=urls.database, queue=urls.queue, files=urls.files,
         scaling=scaling_options(min_instances, max_instances, idle_timeout),
+        limits=_limits(max_queue, rate_limit, rate_burst, queue_ttl),
     )  # fmt: skip
     try:
         run(config)
@@ -162,3 +194,23 @@ def serve_command(
         raise typer.Exit(1) from exc
     except KeyboardInterrupt:  # before the server's own handlers are installed
         raise typer.Exit(130) from None
+
+
+def _limits(
+    max_queue: int, rate_limit: str | None, rate_burst: int | None, queue_ttl: str | None
+) -> Limits:
+    """--max-queue, --rate-limit, --rate-burst and --queue-ttl, checked (exit 2 if bad)."""
+    from foretell.api.durations import parse_duration
+    from foretell.api.limits import Limits, TokenBuckets, parse_rate
+
+    buckets = None
+    try:
+        if rate_limit is not None:
+            rate = parse_rate(rate_limit)
+            buckets = TokenBuckets(rate, float(rate_burst or max(1, math.ceil(rate))))
+        ttl_s = parse_duration(queue_ttl) if queue_ttl is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if ttl_s is not None and ttl_s <= 0:
+        raise typer.BadParameter("--queue-ttl must be more than 0 seconds")
+    return Limits(max_queue=max_queue, buckets=buckets, queue_ttl_s=ttl_s)
