@@ -76,6 +76,10 @@ NOT_FOUND = problem("No such resource (for this account)")
 TOO_LARGE = problem("The body or file is over the size limit")
 INVALID = problem("Some fields are invalid: each is listed in invalid_fields")
 UNAVAILABLE = problem("The model can't take predictions now")
+THROTTLED = problem(
+    "The token's rate limit or the model's queue cap was reached; nothing was created. "
+    "Try again after Retry-After seconds"
+)
 
 _ID = path_param("id", "The prediction's id")
 _OWNER, _NAME = path_param("owner", "Model owner"), path_param("name", "Model name")
@@ -87,6 +91,8 @@ _LIMIT = query_param(
 _CREATE_HEADERS = (
     header("Prefer", "`wait` or `wait=N` (1-60): hold the response until done or N seconds"),
     header("Cancel-After", "Cancel the prediction after this long: `90`, `90s`, `1h30m`"),
+    header("X-Foretell-Priority", "foretell: the queue level, 0 (first, the default) to 2"),
+    header("X-Foretell-Queue-TTL", "foretell: cancel it if still queued after this long"),
 )
 _CREATED = (
     "Created; `Location` is its URL",
@@ -97,7 +103,7 @@ PREDICTIONS = [
     Operation(
         "post", "/predictions", "predictions.create", "Create a prediction of a version",
         {201: _CREATED, 400: BAD, 404: NOT_FOUND, 413: TOO_LARGE, 422: INVALID,
-         503: UNAVAILABLE},
+         429: THROTTLED, 503: UNAVAILABLE},
         _CREATE_HEADERS, json_body("PredictionRequest"), tags=("predictions",),
     ),
     Operation(
@@ -138,7 +144,7 @@ MODELS = [
         "post", "/models/{owner}/{name}/predictions", "models.predictions.create",
         "Create a prediction of a model's current version",
         {201: _CREATED, 400: BAD, 404: NOT_FOUND, 413: TOO_LARGE, 422: INVALID,
-         503: UNAVAILABLE},
+         429: THROTTLED, 503: UNAVAILABLE},
         (_OWNER, _NAME, *_CREATE_HEADERS), json_body("ModelPredictionRequest"),
         tags=("models",),
     ),

@@ -62,6 +62,7 @@ _STATUS: Schema = {
     "enum": ["starting", "processing", "succeeded", "failed", "canceled"],
 }
 _EVENTS: Schema = {"type": "string", "enum": ["start", "output", "logs", "completed"]}
+_PRIORITY: Schema = {"type": "integer", "enum": [0, 1, 2]}
 
 PREDICTION: Schema = {
     "type": "object",
@@ -106,6 +107,14 @@ PREDICTION: Schema = {
         "webhook_events_filter": {"type": "array", "items": _EVENTS},
         "deadline": _TIME,
         "deployment": {"type": "string", "description": "owner/name, if made through one"},
+        "priority": {**_PRIORITY, "description": "foretell: its queue level, when not 0"},
+        "queue_ttl": {"type": "number", "description": "foretell: its queue TTL, seconds"},
+        "queue_position": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "foretell: while it waits (`starting`), how many predictions of "
+            "its model are claimed before it (0: next); absent otherwise",
+        },
     },
 }
 
@@ -127,6 +136,21 @@ MODEL_PREDICTION_REQUEST: Schema = {
         "webhook_events_filter": {"type": "array", "items": _EVENTS},
         "webhook_completed": {"type": "string", "format": "uri"},
         "lifetime": _DURATION,
+        "priority": {
+            **_PRIORITY,
+            "default": 0,
+            "description": "foretell: the queue level; 0 is claimed first, then 1, then 2 "
+            "(as Baseten's). Or the X-Foretell-Priority header.",
+        },
+        "queue_ttl": {
+            "anyOf": [
+                {"type": "string", "maxLength": 64, "examples": ["30", "10m"]},
+                {"type": "number", "minimum": 1, "maximum": 2592000},
+            ],
+            "description": "foretell: cancel it if it still waits in the queue this long "
+            "after creation (1 s to 30 days; default: the server's --queue-ttl). Or the "
+            "X-Foretell-Queue-TTL header.",
+        },
     },
 }
 
