@@ -20,6 +20,7 @@ from foretell.api.state import ApiState, Settings
 from foretell.engines import EngineURLs, make_bus, make_files, make_queue, open_store
 from foretell.files.protocol import FileStore
 from foretell.files.urls import UrlSigner
+from foretell.metrics import Metrics
 from foretell.outbound import GuardedClient
 from foretell.queue.protocol import WorkQueue
 from foretell.store.protocol import Store
@@ -84,6 +85,8 @@ class Node:
     state: ApiState
     outbox: Outbox
     deliverer: Deliverer
+    #: this process's metrics (GET /metrics), counted by the service, runner and deliverer
+    metrics: Metrics
 
     @classmethod
     async def build(
@@ -110,7 +113,9 @@ class Node:
             deliverer.wake,
         )
         service.webhooks = outbox
-        return cls(engines, state, outbox, deliverer)
+        metrics = Metrics()
+        service.metrics = deliverer.metrics = metrics
+        return cls(engines, state, outbox, deliverer, metrics)
 
     async def start(self) -> None:
         await self.state.catalog.refresh()

@@ -26,6 +26,7 @@ from foretell.core.accounts import hash_token
 from foretell.core.ids import api_token
 from foretell.core.status import Status
 from foretell.engines import MEMORY, EngineURLs
+from foretell.logs import say, uvicorn_log_config
 from foretell.node import Engines, Node
 from foretell.outbound import GuardedClient, OutboundPolicy
 from foretell.queue.protocol import WorkItem, WorkQueue
@@ -84,7 +85,7 @@ async def create_token(store: Store, account: str) -> str:
 
 
 def _progress(line: str) -> None:
-    print(line, flush=True)
+    say(line)
 
 
 async def _recover(
@@ -188,6 +189,7 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
             host=config.host,
             port=config.port,
             log_level="warning",
+            log_config=uvicorn_log_config(),
             lifespan="off",
             # requests still open (Prefer: wait) get the grace period too
             timeout_graceful_shutdown=int(config.shutdown_grace_s),
@@ -199,11 +201,10 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
     def started() -> None:
         # what start-up made lives as long as the server: no collection need scan it again
         gc.freeze()
-        print(
+        say(
             f"foretell is serving {_models_line(config.models)} at {url}\n"
             f"  playground {url}/ · API docs {url}/openapi.json · for agents {url}/llms.txt,"
-            f" {url}/mcp",
-            flush=True,
+            f" {url}/mcp · metrics {url}/metrics"
         )
 
     server.on_started = started

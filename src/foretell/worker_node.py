@@ -9,9 +9,11 @@ import os
 import pathlib
 from dataclasses import dataclass, field
 
+from foretell.api.health import HealthServer
 from foretell.api.state import Settings
 from foretell.core.prediction import Prediction
 from foretell.engines import MEMORY, EngineURLs
+from foretell.logs import say
 from foretell.node import Engines, Node
 from foretell.outbound import GuardedClient, OutboundPolicy
 from foretell.runner import Runner
@@ -41,6 +43,9 @@ class WorkerConfig:
     model_threads: int | None = None
     shutdown_grace_s: float = 30.0
     scaling: ScalingOptions = field(default_factory=ScalingOptions)
+    #: where /metrics, /health and /ready are served (None: not at all)
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
 
 def check_shared(urls: EngineURLs) -> EngineURLs:
@@ -58,14 +63,18 @@ def check_shared(urls: EngineURLs) -> EngineURLs:
 
 
 def _progress(line: str) -> None:
-    print(line, flush=True)
+    say(line)
 
 
 def _ended(prediction: Prediction) -> None:
     """One line per prediction this worker ran, so an operator sees where work goes."""
     took = prediction.metrics.get("predict_time") if prediction.metrics else None
     timing = f" in {took:.3f} s" if isinstance(took, int | float) else ""
-    print(f"{prediction.id} {prediction.model} {prediction.status.value}{timing}", flush=True)
+    say(
+        f"{prediction.id} {prediction.model} {prediction.status.value}{timing}",
+        prediction_id=prediction.id, model=prediction.model, status=prediction.status.value,
+        predict_time=took,
+    )  # fmt: skip
 
 
 async def work(config: WorkerConfig) -> None:
@@ -89,16 +98,16 @@ async def work(config: WorkerConfig) -> None:
             )
             await side.start()
             await node.start()
+            health = HealthServer(node.state, config.metrics_host, config.metrics_port)
+            await health.start()
             shutdown.install()
             try:
                 side.claim()
-                print(
-                    f"foretell worker {side.owner} hosts {', '.join(config.models)}",
-                    flush=True,
-                )
+                say(f"foretell worker {side.owner} hosts {', '.join(config.models)}")
                 await shutdown.requested.wait()
             finally:
                 await side.stop(shutdown.grace_left(config.shutdown_grace_s), shutdown.force)
+                await health.close()
                 await node.close()
                 shutdown.remove()
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
-from foretell.api import deployments, files, models, predictions, streams
+from foretell.api import deployments, files, health, models, predictions, streams
 from foretell.api.errors import HANDLERS
 from foretell.api.openapi import openapi_json
 from foretell.api.state import ApiState
@@ -68,6 +68,7 @@ def create_app(state: ApiState) -> Starlette:
         routes=[
             Route("/mcp", mcp),
             Route("/openapi.json", openapi_json, methods=["GET"]),
+            *health.routes(),  # /health, /ready, /metrics: not Replicate's, not under /v1
             Mount("/v1", routes=routes),
             *routes,
             *web_routes(),

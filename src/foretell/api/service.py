@@ -18,6 +18,7 @@ from collections.abc import Callable
 from foretell.core.prediction import Prediction, finish
 from foretell.core.status import OPEN, Status
 from foretell.core.times import utcnow
+from foretell.metrics import NO_METRICS, Recorder
 from foretell.queue.protocol import WorkItem, WorkQueue
 from foretell.store.protocol import Store
 from foretell.streaming.bus import CancelRequest, EventBus, EventsDropped, publish_end
@@ -41,6 +42,8 @@ class PredictionService:
         self.unqueued: list[WorkItem] = []
         #: told of each new deadline (the sweeper's schedule)
         self.on_deadline: Callable[[Prediction], None] = lambda _: None
+        #: counts what is created and ended here (and the SSE streams of this API)
+        self.metrics: Recorder = NO_METRICS
 
     async def create(self, item: WorkItem) -> None:
         """Store the prediction (durable when this returns), then queue it. A queue that
@@ -53,6 +56,7 @@ class PredictionService:
         except Exception:
             log.warning("queueing %s failed; it is put in later", item.prediction.id, exc_info=True)
             self.unqueued.append(item)
+        self.metrics.created(item.prediction.model)
         if item.prediction.deadline is not None:
             self.on_deadline(item.prediction)
 
@@ -116,5 +120,6 @@ class PredictionService:
             return False
         if rows and self.webhooks is not None:
             self.webhooks.wake()
+        self.metrics.ended(final)
         await publish_end(self.bus, final)
         return True

@@ -18,6 +18,7 @@ from foretell.core.outputs import replace_at
 from foretell.core.prediction import Prediction
 from foretell.core.status import Status, done_event
 from foretell.errors import NotFound
+from foretell.metrics import Recorder
 from foretell.streaming.bus import EventsDropped, StreamEvent
 from foretell.streaming.frames import KEEP_ALIVE, OPENING, frame
 
@@ -41,10 +42,22 @@ async def stream_prediction(request: Request) -> Response:
     replay = await _replay_if_dropped(state, stored)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(
-        _events(request, state, account, prediction_id, start, replay),
+        _counted(
+            state.service.metrics, _events(request, state, account, prediction_id, start, replay)
+        ),
         media_type="text/event-stream",
         headers=headers,
     )
+
+
+async def _counted(metrics: Recorder, events: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The stream, counted as open from its first write until it ends or its reader leaves."""
+    metrics.sse(1)
+    try:
+        async for chunk in events:
+            yield chunk
+    finally:
+        metrics.sse(-1)
 
 
 def _resume_from(request: Request) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 import os
 import pathlib
@@ -19,6 +20,7 @@ from foretell.cli.scaling import (
 )
 from foretell.engines import MEMORY
 from foretell.errors import StoreError
+from foretell.logs import configure
 from foretell.models import builtin_models
 from foretell.predictor.config import load_config
 from foretell.predictor.errors import PredictorLoadError
@@ -48,6 +50,24 @@ def parse_models(args: list[str]) -> dict[str, pathlib.Path]:
             raise typer.BadParameter(f"two models are called {name}")
         models[name] = path
     return models
+
+
+class LogFormat(enum.StrEnum):
+    """--log-format's choices (foretell.logs)."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+LogFormatOption = Annotated[
+    LogFormat,
+    typer.Option(
+        envvar="FORETELL_LOG_FORMAT",
+        show_envvar=True,
+        case_sensitive=False,
+        help="text (lines for people) or json (one JSON object a line, for log pipelines).",
+    ),
+]
 
 
 def serve_command(
@@ -145,6 +165,7 @@ def serve_command(
             "Default: no limit.",
         ),
     ] = None,
+    log_format: LogFormatOption = LogFormat.TEXT,
 ) -> None:
     """Serve models behind Replicate's HTTP API."""
     # The server stack loads only for this command, so `foretell predict` starts fast.
@@ -187,6 +208,7 @@ def serve_command(
         scaling=scaling_options(min_instances, max_instances, idle_timeout),
         limits=_limits(max_queue, rate_limit, rate_burst, queue_ttl),
     )  # fmt: skip
+    configure("json" if log_format is LogFormat.JSON else "text")
     try:
         run(config)
     except StoreError as exc:  # the database is down or refused us: say so, no traceback

@@ -16,8 +16,9 @@ from foretell.cli.scaling import (
     MinInstancesOption,
     scaling_options,
 )
-from foretell.cli.serve import parse_models
+from foretell.cli.serve import LogFormat, LogFormatOption, parse_models
 from foretell.errors import StoreError
+from foretell.logs import configure
 from foretell.predictor.errors import PredictorLoadError
 
 
@@ -57,6 +58,14 @@ def worker_command(
     webhook_max_age: Annotated[
         float, typer.Option(help="Seconds to keep retrying a webhook delivery.")
     ] = 3600.0,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve /metrics, /health and /ready on this port (default: off)."),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="The address --metrics-port listens on.")
+    ] = "127.0.0.1",
+    log_format: LogFormatOption = LogFormat.TEXT,
 ) -> None:
     """Run models for a cluster: claim their predictions from the shared queue."""
     from foretell.webhooks import RetryPolicy
@@ -87,7 +96,9 @@ def worker_command(
         hosted, urls.database, urls.queue, urls.files, public_url, allow_private_urls,
         webhook_retry=retry, model_threads=model_threads, shutdown_grace_s=shutdown_grace,
         scaling=scaling_options(min_instances, max_instances, idle_timeout),
+        metrics_port=metrics_port, metrics_host=metrics_host,
     )  # fmt: skip
+    configure("json" if log_format is LogFormat.JSON else "text")
     try:
         run(config)
     except StoreError as exc:  # the database is down or refused us: say so, no traceback

@@ -21,6 +21,7 @@ from foretell.core.status import Status
 from foretell.core.times import utcnow
 from foretell.errors import InvalidRequest
 from foretell.files.protocol import FileStore
+from foretell.metrics import NO_METRICS, Recorder
 from foretell.queue.protocol import WorkItem
 from foretell.runner.errors import StepFailed, UnknownModel, say
 from foretell.runner.handle import PredictionHandle
@@ -50,6 +51,8 @@ class ExecutionContext:
     webhooks: Webhooks | None = None
     #: told of each prediction this runner ended (a worker prints a line for it)
     on_end: Callable[[Prediction], None] | None = None
+    #: counts each prediction this runner ended
+    metrics: Recorder = NO_METRICS
 
     def rows(self, prediction: Prediction, event: str) -> list[WebhookDelivery]:
         return self.webhooks.rows_for(prediction, event) if self.webhooks else []
@@ -254,6 +257,7 @@ class Execution:
             )
         copies = self.context.copies
         await copies.save(final, self.context.rows(final, "completed"))
+        self.context.metrics.ended(final)
         if copies.saved(self.prediction_id):  # else the flusher retries, then drops it
             copies.by_id.pop(self.prediction_id, None)
         await publish_end(self.context.bus, final)

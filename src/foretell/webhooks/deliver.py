@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import httpx
 
 from foretell.core.prediction import utcnow
+from foretell.metrics import NO_METRICS, Recorder
 from foretell.outbound import BlockedURL, GuardedClient
 from foretell.store.protocol import Store, WebhookDelivery
 from foretell.webhooks.sign import signed_headers
@@ -64,6 +65,8 @@ class Deliverer:
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._per_account: collections.Counter[str] = collections.Counter()
         self._per_receiver: collections.Counter[str] = collections.Counter()
+        #: counts each attempt's outcome (delivered, retry, failed)
+        self.metrics: Recorder = NO_METRICS
 
     def wake(self) -> None:
         """New rows are waiting, or a slot came free."""
@@ -137,6 +140,7 @@ class Deliverer:
             error = f"{type(exc).__name__}: {exc}"
             permanent = _permanent(exc)
         outcome = self._outcome(delivery, status, error, now, permanent=permanent)
+        self.metrics.webhook("retry" if outcome.status == "pending" else outcome.status)
         try:
             await self.store.save_delivery(outcome)
         except Exception:  # the row stays pending and due: it is attempted again
