@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from foretell.core.prediction import Prediction
 from foretell.hosting import ModelHost
+from foretell.metrics.instances import InstanceProbe
 from foretell.node import Node
 from foretell.runner import Runner
 from foretell.runner.autoscale import Autoscaler, ScalePolicy, ScalingOptions
@@ -91,6 +92,7 @@ class RunnerSide:
         self.places = InstancePlaces(engines.store, self.policies.current_limit)
         runner.places = self.places
         self.autoscaler = Autoscaler(runner, engines.queue, self.policies, progress)
+        node.metrics.add_probe(InstanceProbe(runner, models, node.metrics))  # at each scrape
         self._renewing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

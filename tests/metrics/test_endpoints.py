@@ -62,6 +62,7 @@ def test_metrics_count_predictions_by_model_and_status(server: Server) -> None:
     assert sample(samples, "foretell_queue_seconds_count", model="acme/echo") == 3
     assert sample(samples, "foretell_predict_seconds_bucket", model="acme/echo", le="+Inf") == 3
     assert sample(samples, "foretell_queue_depth", model="acme/echo") == 0
+    assert sample(samples, "foretell_instances", model="acme/echo") == 1
     assert (sample(samples, "process_resident_memory_bytes") or 0) > 0
 
 
@@ -127,3 +128,20 @@ def test_log_format_json_writes_json_lines(tmp_path: pathlib.Path) -> None:
     serving = [e for e in entries if e["message"].startswith("foretell is serving")]
     assert serving and serving[0]["logger"] == "foretell.progress"
     assert serving[0]["level"] == "info"
+
+
+def test_a_cold_boot_is_observed_with_the_instance_count(tmp_path: pathlib.Path) -> None:
+    """A model that scaled to zero boots an instance for its next prediction."""
+    model = f"acme/echo={fixture_model(tmp_path, 'echo')}"
+    server = start_server(tmp_path / "data", [model], "--idle-timeout", "0.5")
+    try:
+        wait_sample(server.url, "foretell_instances", 0, model="acme/echo")
+        with server.client() as client:
+            created = _create(client, "acme/echo", {"input": {"text": "hi"}})
+            if created["status"] != "succeeded":
+                _wait_status(client, created["id"], "succeeded")
+        after = scrape(server.url)
+        assert sample(after, "foretell_cold_boot_seconds_count", model="acme/echo") == 1
+        assert sample(after, "foretell_instances", model="acme/echo") == 1
+    finally:
+        server.stop()

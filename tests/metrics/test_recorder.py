@@ -14,6 +14,7 @@ from foretell import logs
 from foretell.core.prediction import Prediction, finish, start
 from foretell.core.status import Status
 from foretell.metrics import NO_METRICS, Metrics, Recorder
+from foretell.metrics.instances import InstanceProbe
 
 T0 = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
 
@@ -162,3 +163,56 @@ def test_say_prints_text_or_logs_json(
     assert line["message"] == "p1 acme/echo succeeded"
     assert (line["prediction_id"], line["model"]) == ("p1", "acme/echo")
     assert capsys.readouterr().out == ""
+
+
+class _Instances:
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+
+class _Boot:
+    def __init__(self, started_at: datetime.datetime, seconds: float) -> None:
+        self.started_at, self.seconds = started_at, seconds
+
+
+class _Runner:
+    """What InstanceProbe reads of a runner: counts and last cold boots by model."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.boots: dict[str, _Boot | None] = {}
+
+    def instances(self, name: str) -> _Instances:
+        return _Instances(self.counts[name])
+
+    def cold_boot(self, name: str) -> _Boot | None:
+        return self.boots[name]
+
+
+def test_instances_and_cold_boots_are_read_at_each_scrape() -> None:
+    metrics, runner = Metrics(), _Runner()
+    metrics.add_probe(InstanceProbe(runner, ["acme/a", "acme/unknown"], metrics))
+    runner.counts["acme/a"], runner.boots["acme/a"] = 0, None
+    metrics.exposition()
+    assert value(metrics, "foretell_instances", model="acme/a") == 0
+    assert value(metrics, "foretell_instances", model="acme/unknown") is None
+    runner.counts["acme/a"], runner.boots["acme/a"] = 2, _Boot(T0, 4.0)
+    for _ in range(3):  # one boot, however often it is scraped
+        metrics.exposition()
+    assert value(metrics, "foretell_instances", model="acme/a") == 2
+    assert value(metrics, "foretell_cold_boot_seconds_count", model="acme/a") == 1
+    runner.boots["acme/a"] = _Boot(T0 + datetime.timedelta(hours=1), 2.0)
+    metrics.exposition()
+    assert value(metrics, "foretell_cold_boot_seconds_count", model="acme/a") == 2
+    assert value(metrics, "foretell_cold_boot_seconds_sum", model="acme/a") == 6.0
+
+
+def test_a_failing_probe_does_not_stop_the_scrape() -> None:
+    metrics = Metrics()
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    metrics.add_probe(broken)
+    metrics.created("acme/a")
+    assert b"foretell_predictions_queued_total" in metrics.exposition()

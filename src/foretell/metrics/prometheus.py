@@ -8,7 +8,8 @@ happen; queue gauges are set just before a scrape, from the queue and the store
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,6 +23,8 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from foretell.core.prediction import Prediction
+
+log = logging.getLogger("foretell.metrics")
 
 #: the text exposition format's content type
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -39,6 +42,7 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
+        self._probes: list[Callable[[], None]] = []
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         r = self.registry
@@ -122,6 +126,16 @@ class Metrics:
         for model, age in oldest_s.items():
             self._oldest.labels(model).set(age)
 
+    def add_probe(self, probe: Callable[[], None]) -> None:
+        """Call `probe` at each scrape, before the exposition (it sets gauges of live state,
+        such as foretell.metrics.instances.InstanceProbe)."""
+        self._probes.append(probe)
+
     def exposition(self) -> bytes:
         """Every metric in Prometheus's text format."""
+        for probe in self._probes:
+            try:
+                probe()
+            except Exception:  # a scrape shows what it can
+                log.exception("a metrics probe failed")
         return generate_latest(self.registry)
