@@ -158,6 +158,14 @@ def test_a_queue_ttl_cancels_what_waited_too_long(server: Server) -> None:
         assert wait_done(http, kept, 60)["status"] == "succeeded"
 
 
+def test_a_queue_ttl_leaves_a_prediction_that_started_in_time_alone(server: Server) -> None:
+    """A TTL shorter than the run: it left the queue in time, so it runs to the end."""
+    with server.client() as http:
+        started = _create(http, 2, headers={"X-Foretell-Queue-TTL": "1"})["id"]
+        _until(http, started, "processing")
+        assert wait_done(http, started, 60)["status"] == "succeeded"
+
+
 def test_fair_share_between_two_accounts(server: Server) -> None:
     """Account A queues 3, then account B one: B's runs first or second, not fourth."""
     tokens = {name: _token(server, name) for name in ("burst", "other")}
