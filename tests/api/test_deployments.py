@@ -244,7 +244,7 @@ def test_a_prediction_through_a_deployment_runs_its_release(http: httpx.Client) 
     assert prediction["deployment"] == f"{me}/runner"
     assert response.headers["location"].endswith(f"/v1/predictions/{prediction['id']}")
     got = http.get(f"/v1/predictions/{prediction['id']}").json()
-    assert got["output"] == "through"
+    assert got["output"] == "through" and got["deployment"] == f"{me}/runner"  # it is stored
 
 
 def test_deployment_predictions_validate_like_model_predictions(http: httpx.Client) -> None:

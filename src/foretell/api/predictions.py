@@ -146,6 +146,7 @@ async def _create(
         deadline=_deadline(request, body, now),
         iterator=model.is_iterator,
         priority=level,
+        deployment=deployment,
     )
     if ttl_s is not None:
         prediction = with_queue_ttl(prediction, ttl_s)
@@ -156,8 +157,6 @@ async def _create(
         headers["Preference-Applied"] = "wait" if wait == 60 else f"wait={int(wait)}"
     current = await _current(state, account, prediction.id)
     body_json = render.prediction(base, state, current, await _queue_position(state, current))
-    if deployment is not None:
-        body_json["deployment"] = deployment
     if wait is not None and not current.status.is_terminal:
         # The official clients treat any other status as final: say `starting` until done.
         body_json["status"] = "starting"

@@ -63,6 +63,8 @@ def prediction(
             "web": f"{base}/p/{p.id}",
         },
     }
+    if p.deployment is not None:
+        body["deployment"] = p.deployment
     if p.webhook is not None:
         body["webhook"] = p.webhook
         events = p.webhook_events_filter

@@ -50,6 +50,8 @@ class Prediction:
     #: store's deadline index (the sweeper's) meets both; this is Cancel-After's own, in
     #: seconds after created_at (None: there is none)
     cancel_after_s: float | None = None
+    #: `owner/name` of the deployment it was made through, if any (Replicate's field)
+    deployment: str | None = None
 
 
 #: the queue's priority levels, claimed in this order (a small fixed set: one queue each)
