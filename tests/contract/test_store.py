@@ -345,3 +345,19 @@ async def test_a_held_row_keeps_its_predictions_next_rows_behind_it(store: Store
     assert await store.due_deliveries(now, 10, hold_s=30) == []
     await store.save_delivery(replace(first, status="delivered", attempts=1, finished_at=now))
     assert [d.id for d in await store.due_deliveries(now, 10, hold_s=30)] == ["msg_001"]
+
+
+async def test_the_oldest_waiting_prediction_per_model(store: Store) -> None:
+    """Per model, when its oldest prediction still in the queue (`starting`) was made."""
+    assert await store.oldest_waiting() == {}
+    base = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    for n, (model, age) in enumerate([("a/x", 30), ("a/x", 10), ("b/y", 5)]):
+        made = replace(
+            _prediction(n), model=model, created_at=base - datetime.timedelta(seconds=age)
+        )
+        await store.create_prediction(made)
+    oldest = await store.oldest_waiting()
+    assert oldest == {
+        "a/x": base - datetime.timedelta(seconds=30),
+        "b/y": base - datetime.timedelta(seconds=5),
+    }

@@ -78,7 +78,9 @@ def test_queue_depth_sse_connections_and_cancels(server: Server) -> None:
             client.post("/v1/models/acme/sleep/predictions", json={"input": {"seconds": 60}})
             for _ in range(2)
         ]
-        assert sample(scrape(server.url), "foretell_queue_depth", model="acme/sleep") == 2
+        scraped = scrape(server.url)
+        assert sample(scraped, "foretell_queue_depth", model="acme/sleep") == 2
+        assert sample(scraped, "foretell_queue_oldest_seconds", model="acme/sleep") >= 0
         with httpx.stream("GET", running["urls"]["stream"], timeout=30) as stream:
             lines = stream.iter_lines()  # kept: a dropped iterator closes the response
             assert next(lines) == ": hi"  # the stream is open

@@ -7,6 +7,8 @@ Served by `foretell serve` beside the API, and alone by `foretell worker --metri
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -15,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from foretell.api.state import ApiState, api_state
+from foretell.core.times import utcnow
 from foretell.logs import say, uvicorn_log_config
 from foretell.metrics import CONTENT_TYPE, Metrics
 
@@ -74,18 +77,24 @@ async def metrics(request: Request) -> Response:
 
 
 async def _refresh_queues(state: ApiState, recorder: Metrics) -> None:
-    """Each published model's queue depth, one request per model (all at once); a queue
-    that doesn't answer in time leaves the gauges out rather than stall the scrape."""
+    """Each published model's queue depth (one request per model, all at once) and the age
+    of its oldest waiting prediction (one store query); an engine that doesn't answer in
+    time leaves the gauges out rather than stall the scrape."""
     records = state.catalog.all()
-    try:
+    depths: list[int] = []
+    oldest: dict[str, datetime.datetime] = {}
+    # a scrape shows what it can (/ready names what failed)
+    with contextlib.suppress(Exception):
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             depths = await asyncio.gather(
                 *(state.queue.depth(record.model.runner_name) for record in records)
             )
-    except Exception:  # a scrape shows what it can; /ready names the failure
-        depths = []
+        async with asyncio.timeout(CHECK_TIMEOUT_S):
+            oldest = await state.store.oldest_waiting()
+    now = utcnow()
     recorder.set_queues(
-        {record.full_name: depth for record, depth in zip(records, depths, strict=False)}, {}
+        {record.full_name: depth for record, depth in zip(records, depths, strict=False)},
+        {model: (now - made).total_seconds() for model, made in oldest.items()},
     )
 
 

@@ -206,6 +206,16 @@ class PostgresStore:
             lambda conn: postgres_predictions.page(conn, table, where, params, limit, cursor, load)
         )
 
+    async def oldest_waiting(self) -> dict[str, datetime.datetime]:
+        async def run(conn: Conn) -> dict[str, datetime.datetime]:
+            cursor = await conn.execute(
+                "SELECT convert_from(data, 'UTF8')::jsonb ->> 'model', min(created_at)"
+                " FROM predictions WHERE status = 'starting' GROUP BY 1"
+            )
+            return {row[0]: row[1] for row in await cursor.fetchall()}
+
+        return await self._run(run)
+
     async def unfinished_predictions(self) -> list[Prediction]:
         return await self._run(postgres_predictions.unfinished)
 

@@ -169,6 +169,10 @@ class Store(Protocol):
     ) -> Page:
         """Newest first; `cursor` comes from a previous page."""
 
+    async def oldest_waiting(self) -> dict[str, datetime.datetime]:
+        """Per model (`owner/name`), when its oldest still-`starting` prediction was made
+        (the queue's age, for /metrics)."""
+
     async def unfinished_predictions(self) -> list[Prediction]:
         """Every prediction in `starting` or `processing`, oldest first (for restart)."""
 

@@ -263,6 +263,16 @@ class SQLiteStore:
 
         return await self._read(run)
 
+    async def oldest_waiting(self) -> dict[str, datetime.datetime]:
+        def run(db: sqlite3.Connection) -> dict[str, datetime.datetime]:
+            rows = db.execute(
+                "SELECT json_extract(CAST(data AS TEXT), '$.model'), min(created_at)"
+                " FROM predictions WHERE status = 'starting' GROUP BY 1"
+            ).fetchall()
+            return {row[0]: datetime.datetime.fromisoformat(row[1]) for row in rows}
+
+        return await self._read(run)
+
     async def unfinished_predictions(self) -> list[Prediction]:
         def run(db: sqlite3.Connection) -> list[Prediction]:
             rows = db.execute(
