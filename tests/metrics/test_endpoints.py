@@ -80,7 +80,8 @@ def test_queue_depth_sse_connections_and_cancels(server: Server) -> None:
         ]
         scraped = scrape(server.url)
         assert sample(scraped, "foretell_queue_depth", model="acme/sleep") == 2
-        assert sample(scraped, "foretell_queue_oldest_seconds", model="acme/sleep") >= 0
+        oldest = sample(scraped, "foretell_queue_oldest_seconds", model="acme/sleep")
+        assert oldest is not None and oldest >= 0
         with httpx.stream("GET", running["urls"]["stream"], timeout=30) as stream:
             lines = stream.iter_lines()  # kept: a dropped iterator closes the response
             assert next(lines) == ": hi"  # the stream is open
