@@ -112,6 +112,10 @@ def instances_table(servers: list[Served]) -> Table:
         "CPU ms per prediction (server + workers)", *(f"{s.median('cpu_ms'):.1f}" for s in servers)
     )
     table.add_row(
+        "cores foretell used (server + workers: CPU s per s)",
+        *(f"{s.median('ok_rps') * s.median('cpu_ms') / 1e3:.2f}" for s in servers),
+    )
+    table.add_row(
         "other CPU use during the window, cores (wrk, the other servers, other users)",
         *(f"{s.median('others_cores'):.2f}" for s in servers),
     )
@@ -189,11 +193,14 @@ def main() -> int:
     if servers:
         console.print(instances_table(servers))
     console.print(
-        f"This machine has {cores} core(s), shared by the server, its instances and wrk: "
-        f"throughput cannot exceed about {cores}× one instance's, so with N > {cores} "
-        "instances take turns on the cores; N = 4 shows what the extra instances cost "
-        "(context switches, memory), not more capacity. On a machine with ≥ N free cores "
-        "the ratio would approach N."
+        f"This machine has {cores} core(s), shared by the server, its instances, wrk and "
+        f"whatever else runs on it: throughput cannot exceed about {cores}× one instance's, "
+        f"so with N > {cores} the instances take turns on the cores and N = 4 is no more "
+        "capacity than N = 2: what it can show is the cost of the extra instances (context "
+        "switches, memory) and, when other processes are busy, a larger share of the cores "
+        "(the kernel shares CPU per runnable process, so 4 busy workers get more of it than 2). "
+        "Read the ratio against the 'cores foretell used' row. On a machine with ≥ N free "
+        "cores the ratio would approach N."
     )
     for error in errors:
         console.print(f"FAILED {error}")
