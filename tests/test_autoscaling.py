@@ -50,6 +50,25 @@ def test_an_idle_model_scales_to_zero_and_boots_again_on_demand(tmp_path: pathli
         server.stop()
 
 
+def test_a_model_used_after_it_sat_idle_scales_to_zero_again(tmp_path: pathlib.Path) -> None:
+    """Ready and idle for a while, then one prediction: it still stops once idle again."""
+    model = fixture_model(tmp_path, "echo")
+    server = start_server(tmp_path / "data", [f"test/echo={model}"], "--idle-timeout", "2")
+    try:
+        with server.client() as client:
+            _until(lambda: "ready" in "".join(server.output))
+            made = client.post(
+                "/v1/models/test/echo/predictions",
+                json={"input": {"text": "hi"}},
+                headers={"Prefer": "wait=60"},
+            ).json()
+            assert made["status"] == "succeeded"
+            _until(lambda: "idle: scaled to zero" in "".join(server.output))
+            _until(lambda: _setup_status(client, "test/echo") == "idle")
+    finally:
+        server.stop()
+
+
 def test_a_burst_adds_instances_up_to_the_maximum(tmp_path: pathlib.Path) -> None:
     model = fixture_model(tmp_path, "sleep")
     server = start_server(tmp_path / "data", [f"test/sleep={model}"], "--max-instances", "2")

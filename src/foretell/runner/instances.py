@@ -171,7 +171,8 @@ class ModelInstances:
             if id(instance) not in self._seen_running:  # idle from when it first ran
                 self._seen_running.add(id(instance))
                 self._idle_since[id(instance)] = now
-            if now - self._idle_since.get(id(instance), now) >= idle_s:
+            # idle with no time noted (its last prediction's end was missed): idle from now
+            if now - self._idle_since.setdefault(id(instance), now) >= idle_s:
                 return instance
         return None
 
@@ -276,7 +277,13 @@ class ModelInstances:
             chosen = max(running, key=lambda i: i.slots - len(i.queue) - len(i.running))
         handle = chosen.submit(request)
         self._idle_since.pop(id(chosen), None)
-        handle.on_done(lambda: self._maybe_idle(chosen))
+        # after the instance has let go of it (Done is delivered before it leaves `running`)
+        loop = asyncio.get_running_loop()
+
+        def done() -> None:
+            loop.call_soon(self._maybe_idle, chosen)
+
+        handle.on_done(done)
         return handle
 
     def _maybe_idle(self, instance: HostedModel) -> None:
