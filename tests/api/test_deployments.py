@@ -15,14 +15,10 @@ import httpx
 import pytest
 from replicate.exceptions import ReplicateError
 
-from tests.cluster.cluster import (
-    Cluster,
-    create_database,
-    drop_database,
-    flush_redis,
-    wait_for_model,
-)
+from tests.cluster.cluster import Cluster, cluster, wait_for_model
 from tests.server import Server, fixture_model, official_client, start_server
+
+__all__ = ["cluster"]  # the fixture
 
 
 @pytest.fixture(scope="module")
@@ -346,20 +342,6 @@ def test_the_module_level_client_runs_a_deployment(server: Server, http: httpx.C
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"id": f"{me}/module", "output": "module"}
-
-
-@pytest.fixture
-def cluster(tmp_path: pathlib.Path) -> Iterator[Cluster]:
-    """A PostgreSQL database and a flushed Redis database of the test's own."""
-    flush_redis()
-    database = create_database()
-    made = Cluster(tmp_path, database)
-    try:
-        yield made
-    finally:
-        made.stop()
-        drop_database(database)
-        flush_redis()
 
 
 def test_the_cluster_shape_shares_deployments_between_api_nodes(cluster: Cluster) -> None:

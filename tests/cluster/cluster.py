@@ -13,10 +13,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import psycopg
+import pytest
 import redis
 
 from tests.server import Server, fixture_model, start_server
@@ -118,7 +120,8 @@ class Cluster:
         return server
 
     def start_worker(self, *models: str) -> Worker:
-        """A `foretell worker` hosting `models`, once it says it runs."""
+        """A `foretell worker` hosting `models` (options may follow them), once it says it
+        runs."""
         args = [
             sys.executable, "-m", "foretell", "worker", *models, *self.engine_args(),
             "--allow-private-urls",
@@ -182,3 +185,18 @@ def wait_status(
             return body
         time.sleep(0.05)
     raise TimeoutError(f"{prediction_id} not {statuses} after {timeout} s")
+
+
+@pytest.fixture
+def cluster(tmp_path: pathlib.Path) -> Iterator[Cluster]:
+    """A cluster of the test's own: a fresh PostgreSQL database and a flushed Redis database
+    (import it into a test module to use it there)."""
+    flush_redis()
+    database = create_database()
+    made = Cluster(tmp_path, database)
+    try:
+        yield made
+    finally:
+        made.stop()
+        drop_database(database)
+        flush_redis()

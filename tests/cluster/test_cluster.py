@@ -100,12 +100,15 @@ def test_an_api_node_killed_loses_nothing(cluster: Cluster) -> None:
     """kill -9 of the node a prediction was made on: the other node has it, and it ends."""
     api_a, api_b = cluster.start_api(), cluster.start_api()
     cluster.start_worker(cluster.model("whoami"))
+    wait_for_model(api_a, "test/whoami")  # each node's catalog reads the registry on its own
     wait_for_model(api_b, "test/whoami")
     with api_a.client() as a:
-        made = [
-            a.post("/v1/models/test/whoami/predictions", json={"input": {"seconds": 0.1}}).json()
+        responses = [
+            a.post("/v1/models/test/whoami/predictions", json={"input": {"seconds": 0.1}})
             for _ in range(5)
         ]
+    assert all(r.status_code == 201 for r in responses), [r.text for r in responses]
+    made = [r.json() for r in responses]
     api_a.kill()
     with official_client(api_b) as client:
         for prediction in made:

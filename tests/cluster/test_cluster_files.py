@@ -18,8 +18,9 @@ def test_uploads_outputs_and_chaining_cross_nodes_on_s3(
     cluster.extra_env = s3_server.credentials()
     api_a, api_b = cluster.start_api(), cluster.start_api()
     cluster.start_worker(cluster.model("path_input"), cluster.model("path_output"))
-    wait_for_model(api_a, "test/path_input")
-    wait_for_model(api_b, "test/path_output")
+    for api in (api_a, api_b):  # each node's catalog reads the registry on its own
+        wait_for_model(api, "test/path_input")
+        wait_for_model(api, "test/path_output")
     with api_a.client() as a, api_b.client() as b:
         upload = a.post("/v1/files", files={"content": ("in.txt", b"uploaded", "text/plain")})
         assert upload.status_code == 201

@@ -4,55 +4,21 @@ node whose PostgreSQL goes away (through a TCP proxy taken down)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import subprocess
-import sys
-import threading
 import time
 
 import httpx
 import pytest
 
-from tests.cluster.cluster import Cluster, Worker, create_database, drop_database, wait_for_model
+from tests.cluster.cluster import Cluster, create_database, drop_database, wait_for_model
 from tests.metrics.scrape import sample, scrape, wait_sample
 from tests.server import free_port, wait_done
 from tests.store.test_postgres import Proxy
 
 
-def start_worker(cluster: Cluster, *args: str) -> Worker:
-    """A `foretell worker` with extra arguments (Cluster.start_worker takes none), once it
-    says it runs."""
-    command = [
-        sys.executable, "-m", "foretell", "worker", *args, *cluster.engine_args(),
-        "--allow-private-urls", "--public-url", cluster.apis[0].url,
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "NO_COLOR": "1", **cluster.env()},
-    )  # fmt: skip
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    while not any(re.match(r"foretell worker \S+ hosts", line) for line in lines):
-        line = process.stdout.readline()
-        if not line or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            process.stdout.close()
-            raise RuntimeError("foretell worker did not start:\n" + "".join(lines))
-        lines.append(line)
-    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
-    reader.start()
-    worker = Worker(process, lines, reader)
-    cluster.workers.append(worker)
-    return worker
-
-
 def test_a_worker_serves_its_metrics_health_and_readiness(cluster: Cluster) -> None:
     api = cluster.start_api()
     port = free_port()
-    worker = start_worker(cluster, cluster.model("echo"), "--metrics-port", str(port))
+    worker = cluster.start_worker(cluster.model("echo"), "--metrics-port", str(port))
     assert any(f"metrics at http://127.0.0.1:{port}/metrics" in line for line in worker.output)
     wait_for_model(api, "test/echo")
     with api.client() as client:
@@ -80,7 +46,7 @@ def test_a_worker_serves_its_metrics_health_and_readiness(cluster: Cluster) -> N
 
 def test_a_worker_without_metrics_port_serves_nothing(cluster: Cluster) -> None:
     cluster.start_api()
-    worker = start_worker(cluster, cluster.model("echo"))
+    worker = cluster.start_worker(cluster.model("echo"))
     assert not any("metrics at" in line for line in worker.output)
 
 

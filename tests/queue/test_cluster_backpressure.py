@@ -5,38 +5,17 @@ first."""
 
 from __future__ import annotations
 
-import pathlib
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from tests.cluster.cluster import (
-    Cluster,
-    create_database,
-    drop_database,
-    flush_redis,
-    wait_for_model,
-    wait_status,
-)
+from tests.cluster.cluster import Cluster, cluster, wait_for_model, wait_status
 
 MODEL = "/v1/models/test/sleep/predictions"
 ENDED = ("succeeded", "failed", "canceled")
 
-
-@pytest.fixture
-def cluster(tmp_path: pathlib.Path) -> Iterator[Cluster]:
-    flush_redis()
-    database = create_database()
-    made = Cluster(tmp_path, database)
-    try:
-        yield made
-    finally:
-        made.stop()
-        drop_database(database)
-        flush_redis()
+__all__ = ["cluster"]  # the fixture
 
 
 def _token(cluster: Cluster, account: str) -> str:
