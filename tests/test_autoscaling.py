@@ -40,6 +40,7 @@ def test_an_idle_model_scales_to_zero_and_boots_again_on_demand(tmp_path: pathli
             assert made["status"] == "succeeded" and made["output"] == "woke", made["error"]
             assert made["metrics"]["cold_boot_time"] > 0
             assert "Cold boot: the model had scaled to zero" in made["logs"]
+            _until(lambda: "cold boot: an instance started in" in "".join(server.output))
             warm = client.post(
                 "/v1/models/test/echo/predictions",
                 json={"input": {"text": "again"}},

@@ -91,6 +91,9 @@ class RunnerSide:
         self.policies = DeploymentPolicies(engines.store, scaling or (lambda _: None))
         self.places = InstancePlaces(engines.store, self.policies.current_limit)
         runner.places = self.places
+        runner.on_cold_boot = lambda name, seconds: progress(
+            f"[{name}] cold boot: an instance started in {seconds:.1f} s"
+        )
         self.autoscaler = Autoscaler(runner, engines.queue, self.policies, progress)
         node.metrics.add_probe(InstanceProbe(runner, models, node.metrics))  # at each scrape
         self._renewing: asyncio.Task[None] | None = None

@@ -139,9 +139,8 @@ class Autoscaler:
         async def scale_up() -> None:
             group = self.runner.instances(name)
             try:
-                if cold:
-                    seconds = await group.cold_start()
-                    self.progress(f"[{name}] cold boot: an instance started in {seconds:.1f} s")
+                if cold:  # the runner says when it is up (however a cold boot started)
+                    await group.cold_start()
                 else:
                     await group.add()
                     self.progress(f"[{name}] scaled up to {group.count} instance(s)")

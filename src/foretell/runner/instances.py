@@ -89,6 +89,8 @@ class ModelInstances:
         self._boots: set[asyncio.Task[float]] = set()
         #: the last cold boot, for the predictions that waited for it
         self.cold_boot: ColdBoot | None = None
+        #: told of each cold boot (model, seconds), however it was started
+        self.on_cold_boot: Callable[[str, float], None] | None = None
 
     # ---- scaling -----------------------------------------------------------------------
 
@@ -160,6 +162,8 @@ class ModelInstances:
         await instance.settled()
         seconds = self.clock() - began
         self.cold_boot = ColdBoot(at, seconds)
+        if self.on_cold_boot is not None:
+            self.on_cold_boot(self.spec.name, seconds)
         return seconds
 
     def idle_instance(self, idle_s: float) -> HostedModel | None:

@@ -8,7 +8,7 @@ import secrets
 import shutil
 import socket
 import tempfile
-from collections.abc import KeysView
+from collections.abc import Callable, KeysView
 from types import TracebackType
 from typing import Any
 
@@ -63,6 +63,8 @@ class Runner:
         self._models: dict[str, ModelInstances] = {}
         #: this machine's GPUs (detected unless given), shared by every model's instances
         self.accelerators = AcceleratorPool(detect() if accelerators is None else accelerators)
+        #: told of each cold boot (model, seconds); set before models are added
+        self.on_cold_boot: Callable[[str, float], None] | None = None
         #: the cluster's instance places (set before models are added; None: no cap)
         self.places: Places | None = None
         #: names this runner's instances in the places table (unique per process)
@@ -91,6 +93,7 @@ class Runner:
             spec, self.scratch / spec.name.replace("/", "--"), accelerators=self.accelerators,
             places=self.places, holder_prefix=self.holder_prefix,
         )  # fmt: skip
+        model.on_cold_boot = self.on_cold_boot
         self._models[spec.name] = model
         try:
             await model.add(defer_setup=defer_setup)
