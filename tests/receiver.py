@@ -46,7 +46,9 @@ class Receiver:
         """Every request so far: {"headers": {...}, "body": "..."}."""
         if not self.log.exists():
             return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
+        # only whole lines: the receiver may be writing the last one as this reads
+        lines = self.log.read_text().split("\n")[:-1]
+        return [json.loads(line) for line in lines if line]
 
     def wait_for(self, count: int, timeout: float = 20) -> list[dict[str, Any]]:
         """The requests once there are `count` of them (or all there are after `timeout`)."""
