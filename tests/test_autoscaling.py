@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.server import fixture_model, start_server
+from tests.server import fixture_model, start_server, wait_done
 
 
 def _setup_status(client: httpx.Client, name: str) -> str:
@@ -81,7 +81,7 @@ def test_a_burst_adds_instances_up_to_the_maximum(tmp_path: pathlib.Path) -> Non
                 ).json()
                 for _ in range(5)
             ]
-            done = [_wait(client, p["id"]) for p in made]
+            done = [wait_done(client, p["id"], 60) for p in made]
         assert all(p["status"] == "succeeded" for p in done)
         _assert_overlap(done)
         printed = "".join(server.output)
@@ -89,16 +89,6 @@ def test_a_burst_adds_instances_up_to_the_maximum(tmp_path: pathlib.Path) -> Non
         assert "scaled up to 3" not in printed
     finally:
         server.stop()
-
-
-def _wait(client: httpx.Client, prediction_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(f"/v1/predictions/{prediction_id}").json()
-        if body["status"] in ("succeeded", "failed", "canceled"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"{prediction_id} did not end")
 
 
 def _assert_overlap(predictions: list[dict[str, Any]]) -> None:

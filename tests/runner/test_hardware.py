@@ -5,8 +5,6 @@ server with a simulated inventory: these machines have no GPU)."""
 from __future__ import annotations
 
 import pathlib
-import time
-from typing import Any
 
 from foretell.runner.hardware import (
     Accelerator,
@@ -15,7 +13,7 @@ from foretell.runner.hardware import (
     parse_nvidia_smi,
     visible_devices,
 )
-from tests.server import fixture_model, start_server
+from tests.server import fixture_model, start_server, wait_done
 
 
 def test_nvidia_smi_csv_is_read() -> None:
@@ -68,7 +66,7 @@ def test_a_gpu_model_gets_its_own_gpu_and_never_more_instances_than_gpus(
                 ).json()
                 for _ in range(6)
             ]
-            done = [_wait(client, p["id"]) for p in made]
+            done = [wait_done(client, p["id"], 60) for p in made]
         assert all(p["status"] == "succeeded" for p in done), done
         assert {p["output"] for p in done} == {"0", "1"}  # each instance its own GPU
         printed = "".join(server.output)
@@ -76,13 +74,3 @@ def test_a_gpu_model_gets_its_own_gpu_and_never_more_instances_than_gpus(
         assert "scaled up to 3" not in printed  # two GPUs: never a third instance
     finally:
         server.stop()
-
-
-def _wait(client: Any, prediction_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(f"/v1/predictions/{prediction_id}").json()
-        if body["status"] in ("succeeded", "failed", "canceled"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"{prediction_id} did not end")
