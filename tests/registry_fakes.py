@@ -27,7 +27,7 @@ class RegistryStore:
 
     async def publish_model(self, record: ModelRecord) -> None:
         self._check()
-        self.records[record.full_name] = record
+        self.records[record.key] = record
         self.writes.append(record)
 
     async def list_models(self) -> list[ModelRecord]:

@@ -73,8 +73,8 @@ class RegistryPublisher:
     async def forget_others(self, keep: Collection[str]) -> None:
         """Remove the records this node published for models it no longer hosts."""
         for record in await self.store.list_models():
-            if record.node == self.node and record.full_name not in keep:
-                await self.store.remove_model(record.full_name)
+            if record.node == self.node and record.key not in keep:
+                await self.store.remove_model(record.key)
 
     async def run(self, names: Callable[[], Collection[str]], interval_s: float = 0.5) -> None:
         """Publish changes every `interval_s` until canceled."""
@@ -106,6 +106,6 @@ class RegistryPublisher:
         except StoreError as exc:  # the next change or heartbeat tries again
             log.warning("can't publish %s to the model registry: %s", model.full_name, exc)
             return
-        self._written[model.full_name] = (record, self.clock())
+        self._written[record.key] = (record, self.clock())
         if self.on_publish is not None:
             self.on_publish()

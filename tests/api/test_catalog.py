@@ -134,3 +134,33 @@ async def test_a_nudge_refreshes_without_waiting_for_the_interval(
         assert catalog.get("acme/echo") is not None
     finally:
         await catalog.close()
+
+
+def _unit(version: str, age_s: float, *, described: bool = True, suffix: str = "") -> ModelRecord:
+    created = T0 - datetime.timedelta(seconds=age_s)
+    schema = {"openapi": "3.0.2"} if described else {}
+    unit = f"acme/pushed:{version}{suffix}"
+    model = Model("acme", "pushed", version, schema, created, runner_name=unit)
+    return ModelRecord(model, SetupStatus("ready"), "node-1", T0)
+
+
+async def test_a_model_with_several_versions_and_a_trainer(
+    fake: RegistryStore, catalog: ModelCatalog
+) -> None:
+    """Each pushed version and each trainer is its own record; the model is its newest
+    described version, a version still building doesn't take its place, and a trainer is
+    found by the version it trains."""
+    await fake.publish_model(_unit("v1", age_s=20))
+    await fake.publish_model(_unit("v2", age_s=10))
+    await fake.publish_model(_unit("v3", age_s=0, described=False))
+    await fake.publish_model(_unit("v2", age_s=10, suffix="#train"))
+    await catalog.refresh()
+    newest = catalog.get("acme/pushed")
+    assert newest is not None and newest.model.version == "v2"
+    assert [r.model.version for r in catalog.versions("acme/pushed")] == ["v3", "v2", "v1"]
+    assert [r.full_name for r in catalog.all()] == ["acme/pushed"]
+    v1 = catalog.by_version("v1")
+    assert v1 is not None and not v1.is_trainer
+    trainer = catalog.trainer("v2")
+    assert trainer is not None and trainer.key == "acme/pushed:v2#train"
+    assert catalog.trainer("v1") is None

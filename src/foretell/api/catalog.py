@@ -37,30 +37,57 @@ class ModelCatalog:
         #: a record its runner hasn't republished for this long is gone (the runner is)
         self.stale_after_s = stale_after_s
         self.clock = clock
+        #: the newest predict record of each model, by `owner/name`
         self._records: dict[str, ModelRecord] = {}
+        #: every predict record of each model, newest first
+        self._versions: dict[str, list[ModelRecord]] = {}
         self._by_version: dict[str, ModelRecord] = {}
+        self._trainers: dict[str, ModelRecord] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def get(self, full_name: str) -> ModelRecord | None:
-        """A model's record by `owner/name`."""
+        """A model's record by `owner/name`: its newest hosted version that has described
+        itself (a version still building doesn't take a model's predictions from the last
+        good one), or its newest when none has."""
         return self._records.get(full_name)
 
     def by_version(self, version_id: str) -> ModelRecord | None:
-        """The model whose current version is `version_id`."""
+        """The record of the model version `version_id` (the predictions' one)."""
         return self._by_version.get(version_id)
 
+    def trainer(self, version_id: str) -> ModelRecord | None:
+        """The record of the trainer (cog.yaml's `train:`) of version `version_id`, if it
+        has one; its schema is the training one (`TrainingInput`, `TrainingOutput`)."""
+        return self._trainers.get(version_id)
+
+    def versions(self, full_name: str) -> list[ModelRecord]:
+        """Every hosted version of a model, newest first."""
+        return self._versions.get(full_name, [])
+
     def all(self) -> list[ModelRecord]:
-        """Every model, by name."""
+        """Every model (its record as get() gives it), by name."""
         return list(self._records.values())
 
     async def refresh(self) -> None:
         """Read the registry now (a StoreError keeps the last snapshot and is raised)."""
         records = await self.store.list_models()
         oldest = self.clock() - datetime.timedelta(seconds=self.stale_after_s)
-        fresh = sorted((r for r in records if r.updated_at >= oldest), key=lambda r: r.full_name)
-        self._records = {r.full_name: r for r in fresh}
-        self._by_version = {r.model.version: r for r in fresh}
+        fresh = [r for r in records if r.updated_at >= oldest]
+        predicting = sorted(
+            (r for r in fresh if not r.is_trainer),
+            key=lambda r: (r.full_name, not r.model.is_described, -r.model.created_at.timestamp()),
+        )
+        versions: dict[str, list[ModelRecord]] = {}
+        for record in predicting:
+            versions.setdefault(record.full_name, []).append(record)
+        self._records = {name: found[0] for name, found in versions.items()}
+        self._versions = {
+            name: sorted(found, key=lambda r: r.model.created_at, reverse=True)
+            for name, found in versions.items()
+        }
+        self._by_version = {r.model.version: r for r in predicting}
+        self._trainers = {r.model.version: r for r in fresh if r.is_trainer}
 
     def nudge(self) -> None:
         """Something was published: refresh soon (several nudges make one refresh)."""

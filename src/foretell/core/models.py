@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from foretell.core.versions import TRAINER_SUFFIX
+
 
 @dataclass(frozen=True)
 class Model:
@@ -104,6 +106,17 @@ class ModelRecord:
     def full_name(self) -> str:
         """`owner/name` of the model."""
         return self.model.full_name
+
+    @property
+    def key(self) -> str:
+        """The registry's key: the runner's name for what it hosts (a model's version or its
+        trainer: several records can share one model)."""
+        return self.model.runner_name or self.model.full_name
+
+    @property
+    def is_trainer(self) -> bool:
+        """Whether it runs trainings (the `train:` of cog.yaml) rather than predictions."""
+        return self.key.endswith(TRAINER_SUFFIX)
 
 
 def hardware_sku(name: str) -> str:

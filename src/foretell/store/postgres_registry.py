@@ -13,7 +13,7 @@ async def upsert_model(conn: Conn, record: ModelRecord) -> None:
         "INSERT INTO models (full_name, node, updated_at, data) VALUES (%s, %s, %s, %s) "
         "ON CONFLICT (full_name) DO UPDATE SET "
         "node = excluded.node, updated_at = excluded.updated_at, data = excluded.data",
-        (record.full_name, record.node, record.updated_at, dump_record(record)),
+        (record.key, record.node, record.updated_at, dump_record(record)),
     )
 
 
@@ -23,14 +23,14 @@ async def select_models(conn: Conn) -> list[ModelRecord]:
     return [load_record(data) for (data,) in await cursor.fetchall()]
 
 
-async def select_model(conn: Conn, full_name: str) -> ModelRecord | None:
+async def select_model(conn: Conn, key: str) -> ModelRecord | None:
     """One model's record, or None."""
-    cursor = await conn.execute("SELECT data FROM models WHERE full_name = %s", (full_name,))
+    cursor = await conn.execute("SELECT data FROM models WHERE full_name = %s", (key,))
     found = await cursor.fetchone()
     return load_record(found[0]) if found else None
 
 
-async def delete_model(conn: Conn, full_name: str) -> bool:
+async def delete_model(conn: Conn, key: str) -> bool:
     """Remove a model's record; False if there was none."""
-    cursor = await conn.execute("DELETE FROM models WHERE full_name = %s", (full_name,))
+    cursor = await conn.execute("DELETE FROM models WHERE full_name = %s", (key,))
     return cursor.rowcount > 0

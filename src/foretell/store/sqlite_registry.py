@@ -14,7 +14,7 @@ def upsert_model(db: sqlite3.Connection, record: ModelRecord) -> None:
         "INSERT INTO models (full_name, node, updated_at, data) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (full_name) DO UPDATE SET "
         "node = excluded.node, updated_at = excluded.updated_at, data = excluded.data",
-        (record.full_name, record.node, record.updated_at.isoformat(), dump_record(record)),
+        (record.key, record.node, record.updated_at.isoformat(), dump_record(record)),
     )
 
 
@@ -24,12 +24,12 @@ def select_models(db: sqlite3.Connection) -> list[ModelRecord]:
     return [load_record(row[0]) for row in rows]
 
 
-def select_model(db: sqlite3.Connection, full_name: str) -> ModelRecord | None:
+def select_model(db: sqlite3.Connection, key: str) -> ModelRecord | None:
     """One model's record, or None."""
-    row = db.execute("SELECT data FROM models WHERE full_name = ?", (full_name,)).fetchone()
+    row = db.execute("SELECT data FROM models WHERE full_name = ?", (key,)).fetchone()
     return load_record(row[0]) if row else None
 
 
-def delete_model(db: sqlite3.Connection, full_name: str) -> bool:
+def delete_model(db: sqlite3.Connection, key: str) -> bool:
     """Remove a model's record; False if there was none."""
-    return db.execute("DELETE FROM models WHERE full_name = ?", (full_name,)).rowcount > 0
+    return db.execute("DELETE FROM models WHERE full_name = ?", (key,)).rowcount > 0
