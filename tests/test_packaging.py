@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from foretell.packaging import ArchiveError, archive_id, pack_directory, unpack
+from foretell.packaging import ArchiveError, archive_id, check_archive, pack_directory, unpack
 
 
 def _model(root: pathlib.Path) -> pathlib.Path:
@@ -96,3 +96,17 @@ def test_unpack_caps_the_size(tmp_path: pathlib.Path) -> None:
 def test_unpack_refuses_what_is_not_a_tarball(tmp_path: pathlib.Path) -> None:
     with pytest.raises(ArchiveError, match="not a readable"):
         unpack(b"hello", tmp_path / "out", max_bytes=1000)
+
+
+def test_check_archive_lists_files_of_a_path(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "m.tar.gz"
+    path.write_bytes(pack_directory(_model(tmp_path / "m")))
+    assert "predict.py" in check_archive(path, max_bytes=1000)
+    with pytest.raises(ArchiveError, match="expands past"):
+        check_archive(path, max_bytes=5)
+
+
+def test_a_truncated_archive_is_refused(tmp_path: pathlib.Path) -> None:
+    data = pack_directory(_model(tmp_path / "m"))
+    with pytest.raises(ArchiveError, match="not a readable"):
+        check_archive(data[: len(data) // 2], max_bytes=1000)

@@ -60,11 +60,25 @@ class Unauthenticated(ForetellError):
     title = "Unauthenticated"
 
 
+class Forbidden(ForetellError):
+    """The caller may see the resource but not change it (another account's model)."""
+
+    status = 403
+    title = "Forbidden"
+
+
 class NotFound(ForetellError):
     """The resource doesn't exist, or belongs to another account."""
 
     status = 404
     title = "Not found"
+
+
+class Conflict(ForetellError):
+    """The request contradicts what exists (a name taken, a model that still has versions)."""
+
+    status = 409
+    title = "Conflict"
 
 
 class TooLarge(ForetellError):

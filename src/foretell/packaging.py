@@ -8,6 +8,7 @@ may write.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -15,6 +16,7 @@ import os
 import pathlib
 import stat
 import tarfile
+import zlib
 from collections.abc import Iterator
 
 import pathspec
@@ -70,27 +72,54 @@ def _included(root: pathlib.Path) -> Iterator[pathlib.Path]:
 
 
 def archive_id(data: bytes, weights_digest: str | None = None) -> str:
-    """A version's id: the archive's SHA-256 (with a trained version's weights digest)."""
-    digest = hashlib.sha256(data)
-    if weights_digest is not None:
-        digest.update(b"\0weights:" + weights_digest.encode())
-    return digest.hexdigest()
+    """A version's id from its archive's bytes (and a trained version's weights digest)."""
+    return version_id(hashlib.sha256(data).hexdigest(), weights_digest)
 
 
-def unpack(data: bytes, dest: pathlib.Path, *, max_bytes: int) -> None:
+def version_id(archive_sha256: str, weights_digest: str | None = None) -> str:
+    """A version's id: its archive's SHA-256, or with weights a digest of both."""
+    if weights_digest is None:
+        return archive_sha256
+    return hashlib.sha256(f"{archive_sha256}\0weights:{weights_digest}".encode()).hexdigest()
+
+
+def check_archive(source: bytes | pathlib.Path, *, max_bytes: int) -> list[str]:
+    """The names of the files in a .tar.gz, once every member is known safe (ArchiveError
+    otherwise); nothing is written."""
+    with _opened(source) as tar:
+        return [member.name for member in _checked(tar, max_bytes) if member.isfile()]
+
+
+def unpack(source: bytes | pathlib.Path, dest: pathlib.Path, *, max_bytes: int) -> None:
     """Unpack a .tar.gz into `dest` (created; must not exist or be empty).
 
     Raises ArchiveError, having written nothing outside `dest`, for any member that is not a
     plain file or directory below `dest`, or when the archive expands past `max_bytes`.
     """
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            members = _checked(tar, max_bytes)
-            dest.mkdir(parents=True, exist_ok=True)
+    with _opened(source) as tar:
+        members = _checked(tar, max_bytes)
+        dest.mkdir(parents=True, exist_ok=True)
+        try:
             for member in members:
                 tar.extract(member, dest, filter="data")
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise ArchiveError(f"the archive can't be unpacked ({exc})") from exc
+
+
+@contextlib.contextmanager
+def _opened(source: bytes | pathlib.Path) -> Iterator[tarfile.TarFile]:
+    try:
+        if isinstance(source, bytes):
+            tar = tarfile.open(fileobj=io.BytesIO(source), mode="r:gz")
+        else:
+            tar = tarfile.open(source, mode="r:gz")
     except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as exc:
         raise ArchiveError(f"not a readable .tar.gz archive ({exc})") from exc
+    with tar:
+        try:
+            yield tar
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise ArchiveError(f"not a readable .tar.gz archive ({exc})") from exc
 
 
 def _checked(tar: tarfile.TarFile, max_bytes: int) -> list[tarfile.TarInfo]:
