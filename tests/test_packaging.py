@@ -35,8 +35,9 @@ def test_pack_leaves_out_ignored_files_and_is_deterministic(tmp_path: pathlib.Pa
     os.utime(root / "predict.py", (1, 1))  # times don't change the archive
     assert pack_directory(root) == first
     assert _names(first) == [".dockerignore", "cog.yaml", "predict.py", "weights/big.bin"]
-    assert archive_id(first) == archive_id(pack_directory(root))
-    assert archive_id(first, "abc") != archive_id(first)
+    assert archive_id("a/m", first) == archive_id("a/m", pack_directory(root))
+    assert archive_id("a/m", first, "abc") != archive_id("a/m", first)
+    assert archive_id("a/other", first) != archive_id("a/m", first)
 
 
 def test_pack_skips_links(tmp_path: pathlib.Path) -> None:

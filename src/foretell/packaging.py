@@ -71,16 +71,17 @@ def _included(root: pathlib.Path) -> Iterator[pathlib.Path]:
                 yield path
 
 
-def archive_id(data: bytes, weights_digest: str | None = None) -> str:
-    """A version's id from its archive's bytes (and a trained version's weights digest)."""
-    return version_id(hashlib.sha256(data).hexdigest(), weights_digest)
+def archive_id(model: str, data: bytes, weights_digest: str | None = None) -> str:
+    """A version's id from its model's `owner/name`, its archive's bytes and a trained
+    version's weights digest."""
+    return version_id(model, hashlib.sha256(data).hexdigest(), weights_digest)
 
 
-def version_id(archive_sha256: str, weights_digest: str | None = None) -> str:
-    """A version's id: its archive's SHA-256, or with weights a digest of both."""
-    if weights_digest is None:
-        return archive_sha256
-    return hashlib.sha256(f"{archive_sha256}\0weights:{weights_digest}".encode()).hexdigest()
+def version_id(model: str, archive_sha256: str, weights_digest: str | None = None) -> str:
+    """A version's id: a digest of its model's name, its archive's SHA-256 and its weights'
+    digest if it has any (ids are unique across models, as Replicate's are)."""
+    parts = [model, archive_sha256, weights_digest or ""]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def check_archive(source: bytes | pathlib.Path, *, max_bytes: int) -> list[str]:
