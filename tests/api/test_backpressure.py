@@ -142,6 +142,56 @@ def test_queue_position_in_the_prediction_and_its_logs(server: Server) -> None:
         wait_done(http, first, 60)
 
 
+def _sse(lines: Iterator[str]) -> Iterator[dict[str, str]]:
+    """Each SSE event (its fields, data lines joined) as it arrives; comments skipped."""
+    fields: dict[str, str] = {}
+    for line in lines:
+        if not line:
+            if fields:
+                yield fields
+            fields = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(": ")
+            fields[name] = f"{fields[name]}\n{value}" if name in fields else value
+
+
+def test_queue_position_in_the_sse_stream(server: Server) -> None:
+    """A waiting prediction's stream says where it is as a `logs` event with an id, again
+    when it moves up; resuming from that id (-1: before any event) misses nothing."""
+    with server.client() as http:
+        blocker = _blocker(http)
+        first, second = _create(http)["id"], _create(http)
+        url = second["urls"]["stream"]
+        with httpx.stream("GET", url, timeout=30) as response:
+            events = _sse(response.iter_lines())
+            assert next(events) == {
+                "event": "logs", "id": "-1", "data": "Waiting in the queue: 1 ahead\n",
+            }  # fmt: skip
+            http.post(f"/v1/predictions/{first}/cancel")
+            assert next(events)["data"] == "Waiting in the queue: 0 ahead\n"
+        with httpx.stream("GET", url, headers={"Last-Event-ID": "-1"}, timeout=30) as response:
+            events = _sse(response.iter_lines())
+            assert next(events)["data"] == "Waiting in the queue: 0 ahead\n"
+            http.post(f"/v1/predictions/{second['id']}/cancel")
+            assert next(events) == {"event": "done", "id": "0", "data": '{"reason":"canceled"}'}
+        http.post(f"/v1/predictions/{blocker}/cancel")
+
+
+def test_the_official_client_streams_past_its_queue_notes(server: Server) -> None:
+    """replicate.stream (Python client 1.x) takes the notes as logs events, and the output
+    after them arrives whole (not merged into a note)."""
+    with server.client() as http, official_client(server) as client:
+        blocker = _blocker(http)
+        stream = client.stream("acme/sleep", input={"seconds": 0})
+        note = next(stream)
+        assert (note.event.value, note.data) == ("logs", "Waiting in the queue: 0 ahead\n")
+        assert str(note) == ""  # print(str(event)) loops print output only
+        http.post(f"/v1/predictions/{blocker}/cancel")
+        rest = [(event.event.value, event.data) for event in stream]
+        assert ("output", "woke up") in rest and rest[-1] == ("done", "{}")
+        assert [d for e, d in rest if e == "logs"] == ["going to sleep\n"]
+
+
 def test_a_queue_ttl_cancels_what_waited_too_long(server: Server) -> None:
     """X-Foretell-Queue-TTL: 1 behind a busy slot: canceled with the reason, never run."""
     with server.client() as http:

@@ -19,11 +19,14 @@ from foretell.core.prediction import Prediction
 from foretell.core.status import Status, done_event
 from foretell.errors import NotFound
 from foretell.metrics import Recorder
+from foretell.queue.protocol import WorkQueue
 from foretell.streaming.bus import EventsDropped, StreamEvent
 from foretell.streaming.frames import KEEP_ALIVE, OPENING, frame
 
 #: Seconds of silence before a `:` keep-alive comment (FORETELL_SSE_KEEPALIVE_S to change).
 KEEP_ALIVE_S = float(os.environ.get("FORETELL_SSE_KEEPALIVE_S", "15"))
+#: Seconds between looks at a waiting prediction's queue position.
+QUEUE_NOTE_S = 1.0
 _GONE = "This stream URL is invalid."
 
 
@@ -61,12 +64,15 @@ async def _counted(metrics: Recorder, events: AsyncIterator[str]) -> AsyncIterat
 
 
 def _resume_from(request: Request) -> int:
-    """Where a reconnecting reader resumes: after the event it names (header or query)."""
+    """Where a reconnecting reader resumes: after the event it names (header or query);
+    -1 is the id of a queue note sent before any event: from the start."""
     header = request.headers.get("last-event-id", "").strip()
-    if header:
-        return parse_count(header, "Last-Event-ID") + 1
-    query = request.query_params.get("last_event_id", "").strip()
-    return parse_count(query, "last_event_id") + 1 if query else 0
+    name = "Last-Event-ID"
+    if not header:
+        header, name = request.query_params.get("last_event_id", "").strip(), "last_event_id"
+    if not header or header == "-1":
+        return 0
+    return parse_count(header, name) + 1
 
 
 def _replay(prediction: Prediction) -> list[StreamEvent]:
@@ -100,12 +106,17 @@ async def _events(
 ) -> AsyncIterator[str]:
     yield OPENING
     bus = state.service.bus
+    waiting = _QueueNotes(state.queue, prediction_id, replay is None)
+    quiet_s = 0.0  # since the last write, for keep-alives while notes are checked often
     while True:
+        if note := await waiting.note(position):
+            yield note
+            quiet_s = 0.0
         try:
             if replay is not None:
                 events = [e for e in replay if e.seq >= position]
             else:
-                events = await bus.read(prediction_id, position, KEEP_ALIVE_S)
+                events = await bus.read(prediction_id, position, waiting.wait_s)
         except EventsDropped as dropped:
             replay = await _replay_if_dropped(
                 state, await state.store.get_prediction(account, prediction_id)
@@ -121,17 +132,54 @@ async def _events(
         if not events:
             if replay is not None:
                 return
+            quiet_s += waiting.wait_s
+            if quiet_s < KEEP_ALIVE_S:  # a waiting prediction: its position is looked at
+                continue
             replay = await _replay_if_dropped(
                 state, await state.store.get_prediction(account, prediction_id)
             )
             if replay is None:
                 yield KEEP_ALIVE
+                quiet_s = 0.0
             continue
         # everything available goes out in one write
         yield "".join(frame(e.seq, e.name, _data(request, state, e)) for e in events)
+        quiet_s = 0.0
         position = events[-1].seq + 1
         if events[-1].name == "done":
             return
+
+
+class _QueueNotes:
+    """While its prediction waits in the queue, a stream says how many go before it, as a
+    `logs` event (the official clients take only output, logs, error and done, and Python
+    client 1.x merges an event without an id into the next one). The note's id is the last
+    event's before it (-1 before any), so resuming from it misses nothing and repeats
+    nothing; it is not kept: a reader that resumes gets a fresh one if it still waits."""
+
+    def __init__(self, queue: WorkQueue, prediction_id: str, live: bool) -> None:
+        self.queue, self.prediction_id = queue, prediction_id
+        #: until the queue says it doesn't wait (claimed, canceled, or never queued)
+        self.waiting = live
+        self.shown: int | None = None
+
+    @property
+    def wait_s(self) -> float:
+        """How long a read waits for events before the position is looked at again."""
+        return min(QUEUE_NOTE_S, KEEP_ALIVE_S) if self.waiting else KEEP_ALIVE_S
+
+    async def note(self, position: int) -> str:
+        """A note if the position changed since the last one (else "")."""
+        if not self.waiting:
+            return ""
+        ahead = await self.queue.position(self.prediction_id)
+        if ahead is None:
+            self.waiting = False
+            return ""
+        if ahead == self.shown:
+            return ""
+        self.shown = ahead
+        return frame(position - 1, "logs", render.waiting_line(ahead))
 
 
 async def _replay_if_dropped(
