@@ -54,7 +54,7 @@ async def scratch_database() -> AsyncIterator[str]:
 #: every table of the store, emptied between the tests that share one migrated schema
 TABLES = (
     "accounts", "tokens", "predictions", "files", "webhook_deliveries", "models", "shared_secrets",
-    "deployments", "instances",
+    "deployments", "instances", "stored_models", "model_versions",
 )  # fmt: skip
 
 

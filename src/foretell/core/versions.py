@@ -30,6 +30,9 @@ class StoredModel:
     paper_url: str | None = None
     license_url: str | None = None
     cover_image_url: str | None = None
+    #: set with `PATCH /v1/models/{owner}/{name}` (GET .../readme answers it)
+    readme: str | None = None
+    weights_url: str | None = None
 
     @property
     def full_name(self) -> str:

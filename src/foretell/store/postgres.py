@@ -25,6 +25,7 @@ from foretell.store import postgres_deployments as deployments
 from foretell.store import postgres_registry as registry
 from foretell.store.codec import load_prediction
 from foretell.store.deployments_codec import load_deployment
+from foretell.store.postgres_library import PostgresLibrary
 from foretell.store.postgres_pool import Conn, Pool, unavailable
 from foretell.store.protocol import (
     CancelState,
@@ -57,7 +58,7 @@ def describe(url: str) -> str:
     return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
-class PostgresStore:
+class PostgresStore(PostgresLibrary):
     """PostgreSQL behind the Store protocol; any number of nodes share one database."""
 
     def __init__(
@@ -188,8 +189,9 @@ class PostgresStore:
         cursor: str | None = None,
         created_after: datetime.datetime | None = None,
         created_before: datetime.datetime | None = None,
+        kind: str = "prediction",
     ) -> Page:
-        where, params = ["account = %s"], list[Any]([account])
+        where, params = ["account = %s", "kind = %s"], list[Any]([account, kind])
         if created_after:
             where.append("created_at >= %s")
             params.append(created_after)

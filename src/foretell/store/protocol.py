@@ -13,6 +13,7 @@ from foretell.core.deployments import Deployment
 from foretell.core.models import ModelRecord
 from foretell.core.prediction import Prediction
 from foretell.core.status import Status
+from foretell.core.versions import StoredModel, StoredVersion
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,10 @@ class Store(Protocol):
         cursor: str | None = None,
         created_after: datetime.datetime | None = None,
         created_before: datetime.datetime | None = None,
+        kind: str = "prediction",
     ) -> Page:
-        """Newest first; `cursor` comes from a previous page."""
+        """Newest first; `cursor` comes from a previous page; only records of `kind`
+        (predictions or trainings: the two are listed apart)."""
 
     async def oldest_waiting(self) -> dict[str, datetime.datetime]:
         """Per model (`owner/name`), when its oldest still-`starting` prediction was made
@@ -313,3 +316,39 @@ class Store(Protocol):
 
     async def delete_deployment(self, owner: str, name: str) -> bool:
         """Delete; False if there was no such deployment."""
+
+    # stored models (POST /v1/models) and their versions
+    async def create_stored_model(self, model: StoredModel) -> bool:
+        """Insert a model; False, with nothing written, if its `owner/name` exists."""
+
+    async def get_stored_model(self, full_name: str) -> StoredModel | None:
+        """One stored model by `owner/name`, or None."""
+
+    async def list_stored_models(self) -> list[StoredModel]:
+        """Every stored model, by `owner/name`."""
+
+    async def save_stored_model(self, model: StoredModel) -> None:
+        """Write a stored model's new fields (nothing if it was deleted meanwhile)."""
+
+    async def delete_stored_model(self, full_name: str) -> bool:
+        """Delete a stored model and, in the same transaction, every version row of it (the
+        API refuses while it has versions; this leaves no orphans); False if there was no
+        such model. Their archives in the FileStore are the caller's to delete."""
+
+    async def add_version(self, version: StoredVersion) -> bool:
+        """Insert a version; False, with nothing written, if its id exists (ids are
+        content-derived: the same archive pushed twice is one version)."""
+
+    async def save_version(self, version: StoredVersion) -> None:
+        """Write a version's new state (status, schema, log, error; nothing if it was
+        deleted meanwhile)."""
+
+    async def get_version(self, version_id: str) -> StoredVersion | None:
+        """One version by id, or None."""
+
+    async def list_versions(self, model: str | None = None) -> list[StoredVersion]:
+        """A model's versions (`owner/name`; every model's when None), newest first, in
+        every status."""
+
+    async def delete_version(self, version_id: str) -> bool:
+        """Delete a version's row; False if there was none."""

@@ -35,6 +35,7 @@ from foretell.store.rows import (
     now_text,
 )
 from foretell.store.sqlite_batch import MAX_BATCH, GroupCommit
+from foretell.store.sqlite_library import SQLiteLibrary
 from foretell.store.sqlite_loop import LoopCommit
 from foretell.store.sqlite_registry import delete_model, select_model, select_models, upsert_model
 from foretell.store.sqlite_schema import migrate
@@ -42,7 +43,7 @@ from foretell.store.sqlite_schema import migrate
 T = TypeVar("T")
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteLibrary):
     """SQLite behind the Store protocol; every call runs on one dedicated thread."""
 
     def __init__(
@@ -165,11 +166,12 @@ class SQLiteStore:
             prediction.created_at.isoformat(),
             dump_prediction(prediction),
             deadline.isoformat(timespec="microseconds") if deadline else None,
+            prediction.kind,
         )
         await self._run(
             lambda db: db.execute(
-                "INSERT INTO predictions (id, account, status, created_at, data, deadline) "
-                "VALUES (?,?,?,?,?,?)",
+                "INSERT INTO predictions (id, account, status, created_at, data, deadline, kind) "
+                "VALUES (?,?,?,?,?,?,?)",
                 row,
             )
         )
@@ -218,8 +220,9 @@ class SQLiteStore:
         cursor: str | None = None,
         created_after: datetime.datetime | None = None,
         created_before: datetime.datetime | None = None,
+        kind: str = "prediction",
     ) -> Page:
-        where, params = ["account = ?"], [account]
+        where, params = ["account = ?", "kind = ?"], [account, kind]
         if created_after:
             where.append("created_at >= ?")
             params.append(created_after.isoformat())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from foretell.store.sqlite_library import SCHEMA as LIBRARY_SCHEMA
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     username TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL,
@@ -50,6 +52,8 @@ _ADDED_COLUMNS = {
         "cancel_reason": "TEXT",
         # Cancel-After / lifetime
         "deadline": "TEXT",
+        # prediction or training (listed apart)
+        "kind": "TEXT NOT NULL DEFAULT 'prediction'",
     },
     "files": {"expires_at": "TEXT"},
 }
@@ -61,12 +65,15 @@ CREATE INDEX IF NOT EXISTS predictions_by_deadline ON predictions (deadline)
     WHERE deadline IS NOT NULL AND status IN ('starting', 'processing');
 CREATE INDEX IF NOT EXISTS predictions_by_lease ON predictions (lease_expires_at)
     WHERE status = 'processing';
+CREATE INDEX IF NOT EXISTS predictions_by_kind
+    ON predictions (account, kind, created_at DESC, id DESC);
 """
 
 
 def migrate(db: sqlite3.Connection) -> None:
     """Create what is missing; add the columns older data dirs lack."""
     db.executescript(SCHEMA)
+    db.executescript(LIBRARY_SCHEMA)  # stored models and versions
     for table, columns in _ADDED_COLUMNS.items():
         have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         for name, kind in columns.items():
