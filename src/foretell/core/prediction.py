@@ -52,7 +52,15 @@ class Prediction:
     cancel_after_s: float | None = None
     #: `owner/name` of the deployment it was made through, if any (Replicate's field)
     deployment: str | None = None
+    #: PREDICTION, or TRAINING: a run of the version's `train:` whose weights become a new
+    #: version of `destination` (`owner/name`); the same machinery runs both
+    kind: str = "prediction"
+    destination: str | None = None
 
+
+#: what a Prediction record is (`kind`): GET /v1/predictions and GET /v1/trainings list one each
+PREDICTION = "prediction"
+TRAINING = "training"
 
 #: the queue's priority levels, claimed in this order (a small fixed set: one queue each)
 PRIORITIES = (0, 1, 2)

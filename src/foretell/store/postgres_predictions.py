@@ -28,11 +28,11 @@ _MOVE_WITH_ROWS = (
 
 async def create(conn: Conn, prediction: Prediction) -> None:
     await conn.execute(
-        "INSERT INTO predictions (id, account, status, created_at, data, deadline) "
-        "VALUES (%s, %s, %s, %s, %s, %s)",
+        "INSERT INTO predictions (id, account, status, created_at, data, deadline, kind) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
         (
             prediction.id, prediction.account, prediction.status.value, prediction.created_at,
-            dump_prediction(prediction), prediction.deadline,
+            dump_prediction(prediction), prediction.deadline, prediction.kind,
         ),
     )  # fmt: skip
 
