@@ -167,9 +167,10 @@ def wait_for_models(server: Server, timeout: float = 60) -> None:
     with server.client() as client:
         while time.monotonic() < deadline:
             models = client.get("/v1/models").json()["results"]
+            hosted = [m for m in models if m["latest_version"] is not None]  # not bare stored
             if all(
                 m["latest_version"]["openapi_schema"] or m["setup"]["status"] == "setup_failed"
-                for m in models
+                for m in hosted
             ):
                 return
             time.sleep(0.05)

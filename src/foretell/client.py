@@ -111,6 +111,20 @@ class Client:
         """One version of a model."""
         return await self._json("GET", f"/models/{owner}/{name}/versions/{version}")
 
+    async def create_model(self, owner: str, name: str, **fields: Any) -> dict[str, Any]:
+        """Create a model (POST /models: visibility, hardware, description...)."""
+        return await self._json("POST", "/models", json={"owner": owner, "name": name, **fields})
+
+    async def push_version(self, owner: str, name: str, archive: bytes) -> dict[str, Any]:
+        """Push a model directory's .tar.gz as a new version (foretell's extension); the
+        version's build as `build()` shows it."""
+        path = f"/models/{owner}/{name}/versions"
+        return await self._json("POST", path, content=archive, media="application/gzip")
+
+    async def build(self, owner: str, name: str, version: str) -> dict[str, Any]:
+        """How far a pushed version's build has come (status, logs, error)."""
+        return await self._json("GET", f"/models/{owner}/{name}/versions/{version}/build")
+
     async def models(self, cursor: str | None = None) -> dict[str, Any]:
         """A page of models (`results`, `next`)."""
         return await self._json("GET", cursor or "/models")

@@ -38,10 +38,30 @@ Progress = Callable[[str], None]
 ModelFailed = Callable[[str, str], None]
 
 
+def _ignore(_: Any) -> None:
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class BringupHooks:
+    """What a caller of ModelHost.add hears of its model's bring-up (a pushed version's
+    build is reported back to its pusher through these)."""
+
+    #: each line of the environment build's progress
+    progress: Callable[[str], None] = _ignore
+    #: the model imported: its schema
+    described: Callable[[dict[str, Any]], None] = _ignore
+    #: it can't be served: why
+    failed: Callable[[str], None] = _ignore
+
+
 @dataclasses.dataclass
 class _Bringup:
     """How far one model has come."""
 
+    path: pathlib.Path
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    hooks: BringupHooks = dataclasses.field(default_factory=BringupHooks)
     phase: str = "preparing"
     error: str | None = None
     since: datetime.datetime = dataclasses.field(default_factory=utcnow)
@@ -87,25 +107,43 @@ class ModelHost:
         """Publish every model now (as preparing) and bring each up in the background."""
         for name, path in models.items():
             owner, short = name.split("/", 1)
+            self._bringups[name] = _Bringup(path=path)
             self.models[name] = Model(
-                owner,
-                short,
-                source_version(path, name),
-                {},
-                utcnow(),
-                description=description(path),
-                readme=readme(path),
-                runner_name=name,
-                default_example=None,
-            )
-            self._bringups[name] = _Bringup()
+                owner, short, source_version(path, name), {}, utcnow(),
+                description=description(path), readme=readme(path), runner_name=name,
+            )  # fmt: skip
         await self.publisher.forget_others(models)
         for name in models:
             await self.publisher.publish(name)
-        for name, path in models.items():
-            self._track(asyncio.create_task(self._bring_up(name, path)))
+        for name in models:
+            self._track(asyncio.create_task(self._bring_up(name)))
         # the worker's ready/busy/defunct changes, and build progress, are polled
         self._track(asyncio.create_task(self.publisher.run(lambda: list(self._bringups))))
+
+    async def add(
+        self,
+        model: Model,
+        path: pathlib.Path,
+        *,
+        env: dict[str, str] | None = None,
+        hooks: BringupHooks | None = None,
+    ) -> asyncio.Task[None]:
+        """Host one more model (a pushed version) under `model.runner_name`, brought up in the
+        background like the others; the task ends once it is described (or failed)."""
+        name = model.runner_name
+        self._bringups[name] = _Bringup(path=path, env=env or {}, hooks=hooks or BringupHooks())
+        self.models[name] = model
+        await self.publisher.publish(name)
+        task = asyncio.create_task(self._bring_up(name))
+        self._track(task)
+        return task
+
+    async def remove(self, name: str) -> None:
+        """Stop hosting `name` (a deleted version): its instances stop, its record goes."""
+        self._bringups.pop(name, None)
+        self.models.pop(name, None)
+        await self.runner.remove_model(name)
+        await self.store.remove_model(name)
 
     async def close(self) -> None:
         """Stop bringing models up (a half-built environment is rebuilt next time)."""
@@ -132,17 +170,19 @@ class ModelHost:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _bring_up(self, name: str, path: pathlib.Path) -> None:
+    async def _bring_up(self, name: str) -> None:
         bringup = self._bringups[name]
+        path = bringup.path
         started = asyncio.get_running_loop().time()
 
         def progress(line: str) -> None:
             bringup.progress = line.strip()
             self.progress(f"[{name}] {line.strip()}")
+            bringup.hooks.progress(line.strip())
 
         try:
             spec = await asyncio.to_thread(spec_for_directory, path, name, progress)
-            spec = dataclasses.replace(spec, env={**self.env, **spec.env})
+            spec = dataclasses.replace(spec, env={**self.env, **spec.env, **bringup.env})
             bringup.phase = "starting"
             await self.publisher.publish(name)
             await self.runner.add_model(spec)
@@ -158,12 +198,13 @@ class ModelHost:
         self.models[name] = dataclasses.replace(
             model,
             openapi_schema=schema,
-            default_example=default_example(path, name, model.version),
+            default_example=default_example(path, model.full_name, model.version),
         )
         bringup.phase = "described"
         await self.publisher.publish(name)
         elapsed = asyncio.get_running_loop().time() - started
         self.progress(f"  {name}:{model.version} imported in {elapsed:.1f} s; running setup()")
+        bringup.hooks.described(schema)
         settled = await self.runner.wait_ready(name)
         if settled in (WorkerState.READY, WorkerState.BUSY):
             bringup.ready_at = utcnow()
@@ -178,6 +219,7 @@ class ModelHost:
         log.error("model %s can't be served: %s", name, error)
         self.progress(f"ERROR: model {name} can't be served: {error}")
         self.model_failed(name, error)
+        bringup.hooks.failed(error)
 
 
 def source_version(path: pathlib.Path, name: str) -> str:

@@ -16,9 +16,11 @@ from foretell.core.prediction import Prediction
 from foretell.hosting import ModelHost
 from foretell.metrics.instances import InstanceProbe
 from foretell.node import Node
+from foretell.pushed_versions import PushedVersions
 from foretell.runner import Runner
 from foretell.runner.autoscale import Autoscaler, ScalePolicy, ScalingOptions
 from foretell.runner.consumer import LEASE_S, Consumer, owner_id
+from foretell.runner.environments import default_cache_dir
 from foretell.runner.execution import ExecutionContext
 from foretell.runner.live import LiveCopies
 from foretell.runner.places import PLACE_LEASE_S, DeploymentPolicies, InstancePlaces
@@ -50,6 +52,19 @@ def scale_policies(
     return {name: options.policy(name, path.resolve() in builtins) for name, path in models.items()}
 
 
+def with_default(
+    policies: dict[str, ScalePolicy], options: ScalingOptions
+) -> Callable[[str], ScalePolicy]:
+    """Each model's policy; for what is hosted later (pushed versions, trainers) the
+    built-ins' one: they scale to zero when idle, so many versions cost no memory."""
+    return lambda name: policies.get(name) or options.policy(name, True)
+
+
+def pushed_cache_dir() -> pathlib.Path:
+    """Where pushed versions are unpacked (one folder per version id)."""
+    return default_cache_dir() / "versions"
+
+
 def lease_seconds() -> float:
     """How long a runner's claim lasts without a heartbeat: how soon the work of a runner
     that died is taken over (or failed). FORETELL_LEASE_S, for tests and tuning."""
@@ -68,6 +83,8 @@ class RunnerSide:
         model_threads: int | None = None,
         on_end: Callable[[Prediction], None] | None = None,
         scaling: Callable[[str], ScalePolicy | None] | None = None,
+        *,
+        pushed: bool = False,
     ) -> None:
         engines = node.engines
         self.models = models
@@ -82,6 +99,12 @@ class RunnerSide:
             runner, engines.store, lambda name, error: self.consumer.model_failed(name, error),
             progress, thread_limits(model_threads), on_publish=node.state.catalog.nudge,
         )  # fmt: skip
+        #: the versions pushed to the cluster (and trained), hosted here too when asked
+        self.pushed = (
+            PushedVersions(self.host, engines.store, engines.files, pushed_cache_dir())
+            if pushed
+            else None
+        )
         self.consumer = Consumer(
             runner, engines.queue, engines.store, engines.bus, context, self.owner,
             self.host.models.get, lease_s=lease_seconds(),
@@ -105,6 +128,8 @@ class RunnerSide:
         except Exception as exc:  # the store will answer later: read again then
             log.warning("reading deployments failed: %s", exc)
         await self.host.start(self.models)
+        if self.pushed is not None:
+            self.pushed.start()
 
     def claim(self) -> None:
         """Begin claiming work for the hosted models (and scaling their instances)."""
@@ -137,6 +162,8 @@ class RunnerSide:
         if self._renewing is not None:
             self._renewing.cancel()
             await asyncio.gather(self._renewing, return_exceptions=True)
+        if self.pushed is not None:
+            await self.pushed.close()
         await self.host.close()  # stops environment builds; what waits for them stays queued
         await self.consumer.drain(grace_s, SHUT_DOWN, force)
         await self.consumer.close()

@@ -25,7 +25,7 @@ from foretell.api.sweeper import Sweeper
 from foretell.core.accounts import hash_token
 from foretell.core.ids import api_token
 from foretell.core.status import Status
-from foretell.engines import MEMORY, EngineURLs
+from foretell.engines import MEMORY, EngineURLs, shared_limits
 from foretell.logs import say, uvicorn_log_config
 from foretell.node import Engines, Node
 from foretell.outbound import GuardedClient, OutboundPolicy
@@ -33,7 +33,7 @@ from foretell.queue.protocol import WorkItem, WorkQueue
 from foretell.retention import Retention
 from foretell.runner import Runner
 from foretell.runner.autoscale import ScalingOptions
-from foretell.runner_side import RunnerSide, scale_policies
+from foretell.runner_side import RunnerSide, scale_policies, with_default
 from foretell.shutdown import Server, Shutdown
 from foretell.store.protocol import Store
 from foretell.webhooks import RetryPolicy
@@ -129,7 +129,7 @@ async def serve(config: ServeConfig) -> None:
                 policies = scale_policies(config.models, config.scaling)
                 side = RunnerSide(
                     node, runner, config.models, _progress, config.model_threads,
-                    scaling=policies.get,
+                    scaling=with_default(policies, config.scaling), pushed=True,
                 )  # fmt: skip
                 await _serve_with(config, node, public, side)
         else:  # an API node of a cluster: the workers host the models
@@ -182,7 +182,7 @@ def _nothing_runs() -> str:
 
 async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) -> None:
     app = create_app(state)
-    app.state.limits = config.limits
+    app.state.limits = shared_limits(config.limits, state.queue)
     server = Server(
         uvicorn.Config(
             app,

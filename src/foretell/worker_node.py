@@ -18,7 +18,7 @@ from foretell.node import Engines, Node
 from foretell.outbound import GuardedClient, OutboundPolicy
 from foretell.runner import Runner
 from foretell.runner.autoscale import ScalingOptions
-from foretell.runner_side import RunnerSide, scale_policies
+from foretell.runner_side import RunnerSide, scale_policies, with_default
 from foretell.shutdown import Shutdown
 from foretell.webhooks import RetryPolicy
 
@@ -46,6 +46,8 @@ class WorkerConfig:
     #: where /metrics, /health and /ready are served (None: not at all)
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    #: host every pushed (and trained) version too
+    pushed: bool = False
 
 
 def check_shared(urls: EngineURLs) -> EngineURLs:
@@ -91,7 +93,8 @@ async def work(config: WorkerConfig) -> None:
         async with Runner(scratch_dir=None) as runner:
             side = RunnerSide(
                 node, runner, config.models, _progress, config.model_threads, _ended,
-                scaling=scale_policies(config.models, config.scaling).get,
+                scaling=with_default(scale_policies(config.models, config.scaling), config.scaling),
+                pushed=config.pushed,
             )  # fmt: skip
             shutdown = Shutdown(
                 _progress, side.describe_running(config.shutdown_grace_s), "No new work"
@@ -103,7 +106,7 @@ async def work(config: WorkerConfig) -> None:
             shutdown.install()
             try:
                 side.claim()
-                say(f"foretell worker {side.owner} hosts {', '.join(config.models)}")
+                say(f"foretell worker {side.owner} hosts {_hosting(config)}")
                 await shutdown.requested.wait()
             finally:
                 await side.stop(shutdown.grace_left(config.shutdown_grace_s), shutdown.force)
@@ -124,3 +127,8 @@ def run(config: WorkerConfig) -> None:
         asyncio.run(work(config))
     else:
         uvloop.run(work(config))
+
+
+def _hosting(config: WorkerConfig) -> str:
+    names = [*config.models, *(["every pushed version"] if config.pushed else [])]
+    return ", ".join(names)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
-from foretell.api import deployments, files, health, models, predictions, streams
+from foretell.api import deployments, files, health, models, predictions, push, streams
 from foretell.api.errors import HANDLERS
 from foretell.api.openapi import openapi_json
 from foretell.api.state import ApiState
@@ -38,6 +38,8 @@ def _routes() -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route("/models/{owner}/{name}/versions", models.list_versions, methods=["GET"]),
+        Route("/models/{owner}/{name}/versions", push.push_version, methods=["POST"]),
+        Route("/models/{owner}/{name}/versions/{id}/build", push.get_build, methods=["GET"]),
         Route("/models/{owner}/{name}/readme", models.get_readme, methods=["GET"]),
         Route("/models/{owner}/{name}/examples", models.list_examples, methods=["GET"]),
         Route("/models/{owner}/{name}/versions/{version}", models.get_version, methods=["GET"]),

@@ -27,6 +27,8 @@ class Settings:
 
     max_body_bytes: int = 100 * 1024 * 1024
     max_upload_bytes: int = 100 * 1024 * 1024
+    #: a pushed model version's archive (`foretell push`)
+    max_push_bytes: int = 2 * 1024 * 1024 * 1024
     #: larger inline files should go through POST /v1/files (the JS client's limit too)
     max_data_uri_bytes: int = 10 * 1000 * 1000
     no_auth: bool = False

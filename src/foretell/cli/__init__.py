@@ -12,6 +12,7 @@ from foretell.cli.mcp import mcp_command
 from foretell.cli.predict import predict_command
 from foretell.cli.predictions import predictions_app
 from foretell.cli.prepare import models_app
+from foretell.cli.push import push_command
 from foretell.cli.run import run_command
 from foretell.cli.schema import schema_command
 from foretell.cli.serve import serve_command
@@ -53,6 +54,7 @@ app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 app.command("run")(run_command)
 app.command("mcp")(mcp_command)
+app.command("push")(push_command)
 models_app.command("list")(models.list_command)
 models_app.command("get")(models.get_command)
 models_app.command("schema")(models.schema_command)

@@ -95,6 +95,9 @@ def serve_command(
         typer.Option("--no-auth", help="Accept requests without a token (local experiments only)."),
     ] = False,
     max_body_mb: Annotated[int, typer.Option(help="Largest request body, in MiB.")] = 100,
+    max_push_mb: Annotated[
+        int, typer.Option(help="Largest pushed model archive (foretell push), in MiB.")
+    ] = 2048,
     output_url_ttl: Annotated[
         float, typer.Option(help="Seconds an output file URL stays valid.")
     ] = 3600.0,
@@ -190,6 +193,7 @@ def serve_command(
     settings = Settings(
         max_body_bytes=max_body_mb * 1024 * 1024,
         max_upload_bytes=max_body_mb * 1024 * 1024,
+        max_push_bytes=max_push_mb * 1024 * 1024,
         no_auth=no_auth,
     )
     if allow_private_urls:

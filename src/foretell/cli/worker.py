@@ -24,9 +24,12 @@ from foretell.predictor.errors import PredictorLoadError
 
 def worker_command(
     models: Annotated[
-        list[str],
-        typer.Argument(help="PATH, OWNER/NAME=PATH or a built-in model (foretell/ocr)."),
-    ],
+        list[str] | None,
+        typer.Argument(
+            help="PATH, OWNER/NAME=PATH or a built-in model (foretell/ocr); none with --pushed.",
+            show_default=False,
+        ),
+    ] = None,
     database: DatabaseOption = None,
     queue: QueueOption = None,
     files: FilesOption = None,
@@ -66,6 +69,13 @@ def worker_command(
         str, typer.Option(help="The address --metrics-port listens on.")
     ] = "127.0.0.1",
     log_format: LogFormatOption = LogFormat.TEXT,
+    pushed: Annotated[
+        bool,
+        typer.Option(
+            "--pushed",
+            help="Also host every version pushed to the cluster (foretell push) or trained.",
+        ),
+    ] = False,
 ) -> None:
     """Run models for a cluster: claim their predictions from the shared queue."""
     from foretell.webhooks import RetryPolicy
@@ -83,8 +93,10 @@ def worker_command(
             )
     except NotShared as exc:
         raise typer.BadParameter(str(exc)) from exc
+    if not models and not pushed:
+        raise typer.BadParameter("name the models to host, or give --pushed", param_hint="MODELS")
     try:
-        hosted = parse_models(models)
+        hosted = parse_models(models or [])
     except PredictorLoadError as exc:
         print_error("Invalid model", str(exc))
         raise typer.Exit(1) from exc
@@ -96,7 +108,7 @@ def worker_command(
         hosted, urls.database, urls.queue, urls.files, public_url, allow_private_urls,
         webhook_retry=retry, model_threads=model_threads, shutdown_grace_s=shutdown_grace,
         scaling=scaling_options(min_instances, max_instances, idle_timeout),
-        metrics_port=metrics_port, metrics_host=metrics_host,
+        metrics_port=metrics_port, metrics_host=metrics_host, pushed=pushed,
     )  # fmt: skip
     configure("json" if log_format is LogFormat.JSON else "text")
     try:

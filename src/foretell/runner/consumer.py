@@ -158,6 +158,9 @@ class Consumer:
     async def _claim_for(self, model: str) -> None:
         freed = self._slot_freed[model]
         while True:
+            if model not in self.runner.model_names and model not in self.failed_models:
+                del self._claimers[model]  # no longer hosted (a deleted version)
+                return
             if self._free(model) <= 0:
                 # until a slot frees, or a little while (the model may have come up)
                 freed.clear()

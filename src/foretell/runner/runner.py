@@ -156,6 +156,12 @@ class Runner:
         """Cancel a queued or running prediction; False if no model has it."""
         return any(model.cancel(prediction_id) for model in self._models.values())
 
+    async def remove_model(self, name: str) -> None:
+        """Stop hosting `name` (its workers stop; what they ran fails as a crash would)."""
+        model = self._models.pop(name, None)
+        if model is not None:
+            await model.close()
+
     async def close(self) -> None:
         """Stop every worker and remove the scratch directory."""
         for model in self._models.values():

@@ -1,0 +1,161 @@
+"""`foretell push` to a running server: a model directory becomes a version that runs, a
+broken one never becomes the latest, and bad archives or someone else's model are refused."""
+
+from __future__ import annotations
+
+import io
+import os
+import pathlib
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from foretell.packaging import pack_directory
+from tests.server import Server, fixture_model, official_client, start_server
+
+PUSH_TIMEOUT_S = 300
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("push")
+    server = start_server(tmp / "data", [str(fixture_model(tmp, "echo"))], "--max-push-mb", "1")
+    yield server
+    server.stop()
+
+
+def _push(server: Server, directory: pathlib.Path, model: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FORETELL_BASE_URL": server.url, "REPLICATE_API_TOKEN": server.token}
+    return subprocess.run(
+        [sys.executable, "-m", "foretell", "push", str(directory), model],
+        capture_output=True, text=True, env=env, timeout=PUSH_TIMEOUT_S,
+    )  # fmt: skip
+
+
+def _model_dir(tmp: pathlib.Path, name: str, predict: str) -> pathlib.Path:
+    directory = tmp / name
+    directory.mkdir()
+    (directory / "cog.yaml").write_text('predict: "predict.py:Predictor"\n')
+    (directory / "predict.py").write_text(predict)
+    (directory / "notes.tmp").write_text("left out")
+    (directory / ".dockerignore").write_text("*.tmp\n")
+    return directory
+
+
+SHOUT = """\
+from cog import BasePredictor, Input
+
+
+class Predictor(BasePredictor):
+    def predict(self, text: str = Input(description="What to shout")) -> str:
+        return text.upper() + "!"
+"""
+
+
+def test_push_creates_the_model_and_a_version_that_runs(
+    server: Server, tmp_path: pathlib.Path
+) -> None:
+    """The model is created (private), the version builds, prints its ref on stdout, and
+    runs through the official client by model name and by version id."""
+    result = _push(server, _model_dir(tmp_path, "shout", SHOUT), "local/shout")
+    assert result.returncode == 0, result.stderr
+    ref = result.stdout.strip().splitlines()[-1]
+    assert ref.startswith("local/shout:")
+    assert "Created the model local/shout (private)" in result.stderr
+    version = ref.split(":", 1)[1]
+    with official_client(server) as replicate:
+        assert replicate.run("local/shout", input={"text": "hi"}) == "HI!"
+        assert replicate.run(ref, input={"text": "yo"}) == "YO!"
+        model = replicate.models.get("local/shout")
+        assert model.latest_version is not None and model.latest_version.id == version
+    # the same directory again is the same version (a content-derived id)
+    again = _push(server, _model_dir(tmp_path / "again", "shout", SHOUT), "local/shout")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().splitlines()[-1] == ref
+
+
+def test_a_broken_model_is_reported_and_never_the_latest(
+    server: Server, tmp_path: pathlib.Path
+) -> None:
+    good = _push(server, _model_dir(tmp_path, "good", SHOUT), "local/flaky")
+    assert good.returncode == 0, good.stderr
+    broken = _model_dir(tmp_path, "broken", "import nonexistent_module_xyz\n")
+    result = _push(server, broken, "local/flaky")
+    assert result.returncode == 1
+    assert "nonexistent_module_xyz" in result.stderr
+    with server.client() as http:
+        latest = http.get("/v1/models/local/flaky").json()["latest_version"]
+    assert latest["id"] == good.stdout.strip().rsplit(":", 1)[1]
+
+
+def _tarball(*members: tuple[tarfile.TarInfo, bytes]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        for info, data in members:
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def _post(http: httpx.Client, model: str, body: bytes) -> httpx.Response:
+    return http.post(
+        f"/v1/models/{model}/versions", content=body, headers={"Content-Type": "application/gzip"}
+    )
+
+
+def test_bad_archives_are_refused_and_change_nothing(
+    server: Server, tmp_path: pathlib.Path
+) -> None:
+    with server.client() as http:
+        created = http.post(
+            "/v1/models",
+            json={"owner": "local", "name": "target", "visibility": "private", "hardware": "cpu"},
+        )
+        assert created.status_code == 201, created.text
+        escape = _tarball((tarfile.TarInfo("../../evil.py"), b"x"))
+        response = _post(http, "local/target", escape)
+        assert response.status_code == 422
+        assert "leaves the model's directory" in response.text
+        no_model = _tarball((tarfile.TarInfo("README.md"), b"# hi"))
+        assert "no cog.yaml" in _post(http, "local/target", no_model).text
+        assert _post(http, "local/target", b"not a tarball").status_code == 400
+        big = pack_directory(_big_model(tmp_path))
+        assert _post(http, "local/target", big).status_code == 413
+        assert _post(http, "local/missing", no_model).status_code == 404
+        assert http.get("/v1/models/local/target").json()["latest_version"] is None
+
+
+def _big_model(tmp: pathlib.Path) -> pathlib.Path:
+    directory = _model_dir(tmp, "big", SHOUT)
+    (directory / "weights.bin").write_bytes(os.urandom(2 * 2**20))  # past --max-push-mb 1
+    return directory
+
+
+def test_only_the_owner_pushes(server: Server, tmp_path: pathlib.Path) -> None:
+    other = _other_token(server)
+    with server.client(other) as http:
+        created = http.post(
+            "/v1/models",
+            json={"owner": "acme", "name": "theirs", "visibility": "public", "hardware": "cpu"},
+        )
+        assert created.status_code == 201, created.text
+    archive = pack_directory(_model_dir(tmp_path, "mine", SHOUT))
+    with server.client() as http:
+        response = _post(http, "acme/theirs", archive)
+    assert response.status_code == 403
+    assert "belongs to another account" in response.text
+
+
+def _other_token(server: Server) -> str:
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "foretell", "tokens", "create",
+            "--data-dir", str(server.data_dir), "--account", "acme",
+        ],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return result.stdout.split()[-1]
