@@ -13,12 +13,24 @@ CONFIG_FILES = ("foretell.yaml", "cog.yaml")
 
 
 @dataclass(frozen=True)
+class InstanceBounds:
+    """cog.yaml's `foretell:` mapping: this model's instance bounds and idle timeout, each
+    None where the server's (--min-instances, --max-instances, --idle-timeout) hold."""
+
+    min_instances: int | None = None
+    max_instances: int | None = None
+    idle_timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """The keys of cog.yaml that foretell reads."""
 
     root: pathlib.Path
     #: "predict.py:Predictor" — from `run:` or the older `predict:`
     predict: str = "predict.py"
+    #: "train.py:train" — cog.yaml's `train:` (a function or a class with train()), if any
+    train: str | None = None
     concurrency: int = 1
     #: the `image:` name without registry, e.g. "acme/hello" for "r8.im/acme/hello"
     name: str | None = None
@@ -33,6 +45,8 @@ class ModelConfig:
     gpu: bool = False
     environment: dict[str, str] = field(default_factory=dict)
     source: pathlib.Path | None = None
+    #: the `foretell:` mapping (a foretell extension: Cog reads only the keys it knows)
+    instances: InstanceBounds = InstanceBounds()
 
 
 def load_config(model_dir: pathlib.Path | str) -> ModelConfig:
@@ -77,6 +91,7 @@ def _parse(root: pathlib.Path, path: pathlib.Path, data: dict[str, Any]) -> Mode
     return ModelConfig(
         root=root,
         predict=_string(data.get("run") or data.get("predict") or "predict.py", "predict", path),
+        train=_optional_string(data.get("train"), "train", path),
         concurrency=max_concurrency,
         name=_image_name(image, path),
         image=image,
@@ -90,6 +105,7 @@ def _parse(root: pathlib.Path, path: pathlib.Path, data: dict[str, Any]) -> Mode
         gpu=_boolean(build.get("gpu", False), "build.gpu", path),
         environment=_environment(data.get("environment"), path),
         source=path,
+        instances=_instance_bounds(data.get("foretell"), path),
     )
 
 
@@ -170,3 +186,46 @@ def _environment(value: Any, path: pathlib.Path) -> dict[str, str]:
             raise PredictorLoadError(f"{path}: environment entry {pair!r} must be NAME=value")
         env[name] = text
     return env
+
+
+_BOUNDS = ("min_instances", "max_instances", "idle_timeout")
+
+
+def _instance_bounds(value: Any, path: pathlib.Path) -> InstanceBounds:
+    """The `foretell:` mapping: `min_instances`, `max_instances` (whole numbers) and
+    `idle_timeout` (seconds), each optional."""
+    if value is None:
+        return InstanceBounds()
+    if not isinstance(value, dict):
+        raise PredictorLoadError(f"{path}: `foretell` must be a mapping of {', '.join(_BOUNDS)}")
+    unknown = sorted(set(value) - set(_BOUNDS))
+    if unknown:
+        raise PredictorLoadError(
+            f"{path}: unknown key(s) under `foretell`: {', '.join(map(str, unknown))} "
+            f"(known: {', '.join(_BOUNDS)})"
+        )
+    least = _count(value.get("min_instances"), "min_instances", 0, path)
+    most = _count(value.get("max_instances"), "max_instances", 1, path)
+    if least is not None and most is not None and least > most:
+        raise PredictorLoadError(
+            f"{path}: `foretell.min_instances` ({least}) is more than "
+            f"`foretell.max_instances` ({most})"
+        )
+    idle = value.get("idle_timeout")
+    if idle is not None and (
+        isinstance(idle, bool) or not isinstance(idle, int | float) or idle < 0
+    ):
+        raise PredictorLoadError(
+            f"{path}: `foretell.idle_timeout` must be a number of seconds >= 0 (got {idle!r})"
+        )
+    return InstanceBounds(least, most, None if idle is None else float(idle))
+
+
+def _count(value: Any, key: str, least: int, path: pathlib.Path) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise PredictorLoadError(
+            f"{path}: `foretell.{key}` must be a whole number >= {least} (got {value!r})"
+        )
+    return value

@@ -1,4 +1,4 @@
-"""Import a model's `predict.py:Predictor` and wrap it for the worker."""
+"""Import a model's `predict.py:Predictor` (or its `train:` ref) and wrap it for the worker."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import importlib.util
 import inspect
 import pathlib
 import sys
+import tempfile
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -22,33 +23,43 @@ from foretell.predictor.inspect import (
     inspect_inputs,
     inspect_output,
 )
-from foretell.predictor.schema import openapi_document
+from foretell.predictor.schema import MODES, openapi_document
 from foretell.predictor.validate import default_errors, validate_input
+from foretell.predictor.weights import weights_argument
 
 
 class LoadedPredictor:
-    """A model's predictor, ready to set up and call: its schema and how to call it."""
+    """A model's predictor, ready to set up and call: its schema and how to call it.
+    In `train` mode it wraps cog.yaml's `train:` target (a function, or a class's train())."""
 
-    def __init__(self, target: Any, *, root: pathlib.Path | None = None) -> None:
+    def __init__(
+        self, target: Any, *, root: pathlib.Path | None = None, mode: str = "predict"
+    ) -> None:
+        if mode not in MODES:
+            raise PredictorLoadError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
         self.target = target
+        self.mode = mode
         self.root = (root or pathlib.Path.cwd()).resolve()
-        self.method: Callable[..., Any] = _entry_method(target)
+        self.method: Callable[..., Any] = _entry_method(target, mode)
         self.inputs: list[InputSpec] = inspect_inputs(self.method)
         self.output: OutputSpec = inspect_output(self.method)
         self.has_file_inputs = any(has_files(spec.type) for spec in self.inputs)
-        self.schema: dict[str, Any] = openapi_document(self.inputs, self.output)
+        self.schema: dict[str, Any] = openapi_document(self.inputs, self.output, mode)
         _check_defaults(self.schema)
         self.is_async = _is_async(self.method)
         self.max_concurrency_hint: int | None = getattr(self.method, "__cog_concurrent_max__", None)
         self._setup = _setup_method(target)
         self.setup_is_async = self._setup is not None and _is_async(self._setup)
 
-    def setup(self, weights: str | None) -> Any:
-        """Run the model's setup(); returns an awaitable for an async setup."""
+    def setup(self, weights: str | None, *, workdir: pathlib.Path | None = None) -> Any:
+        """Run the model's setup(); returns an awaitable for an async setup. A setup that
+        takes `weights` gets them (a path or URL, e.g. COG_WEIGHTS) typed as it asks: see
+        foretell.predictor.weights; a URL for a `Path` is downloaded into `workdir`."""
         if self._setup is None:
             return None
         if "weights" in inspect.signature(self._setup).parameters:
-            return self._setup(weights=weights)
+            folder = workdir or pathlib.Path(tempfile.gettempdir())
+            return self._setup(weights=weights_argument(self._setup, weights, folder))
         return self._setup()
 
     def prepare_inputs(
@@ -89,10 +100,14 @@ def _check_defaults(schema: dict[str, Any]) -> None:
         raise PredictorLoadError(lines)
 
 
-def _entry_method(target: Any) -> Callable[..., Any]:
+def _entry_method(target: Any, mode: str) -> Callable[..., Any]:
     if inspect.isfunction(target):
         return target
     cls = type(target)
+    if mode == "train":
+        if user_method_owner(cls, "train") is None:
+            raise PredictorLoadError(f"{cls.__name__} defines no train() (cog.yaml's `train:`)")
+        return target.train  # type: ignore[no-any-return]
     has_run = user_method_owner(cls, "run") is not None
     has_predict = user_method_owner(cls, "predict") is not None
     if has_run and has_predict:
@@ -111,15 +126,19 @@ def _setup_method(target: Any) -> Callable[..., Any] | None:
     return setup
 
 
-def load_predictor(ref: str, *, root: pathlib.Path) -> LoadedPredictor:
+def load_predictor(ref: str, *, root: pathlib.Path, mode: str = "predict") -> LoadedPredictor:
     """Import `ref` ("predict.py:Predictor", or "predict.py" for Runner, else Predictor) from
-    `root`, which goes on sys.path; the module is registered under its file's basename."""
+    `root`, which goes on sys.path; the module is registered under its file's basename.
+    In `train` mode `ref` is cog.yaml's `train:` ("train.py:train"; "train.py" alone means
+    its `train` function, else its `Trainer` class)."""
     module_file, _, name = ref.partition(":")
     path = (root / module_file).resolve()
     if not path.is_file():
         raise PredictorLoadError(f"{ref}: {path} does not exist")
     module = _import_file(path, root)
-    name = name or _default_name(module, path)
+    name = name or (
+        _default_trainer(module, path) if mode == "train" else _default_name(module, path)
+    )
     target = getattr(module, name, None)
     if target is None:
         raise PredictorLoadError(f"{ref}: {path.name} has no {name!r}")
@@ -130,7 +149,7 @@ def load_predictor(ref: str, *, root: pathlib.Path) -> LoadedPredictor:
             raise PredictorLoadError(f"{ref}: creating {name}() failed: {exc!r}") from exc
     elif not inspect.isfunction(target):
         raise PredictorLoadError(f"{ref}: {name!r} is neither a class nor a function")
-    return LoadedPredictor(target, root=root)
+    return LoadedPredictor(target, root=root, mode=mode)
 
 
 def _default_name(module: Any, path: pathlib.Path) -> str:
@@ -143,6 +162,13 @@ def _default_name(module: Any, path: pathlib.Path) -> str:
     if runner is not None:
         return "Runner"  # let its own error (no run(), or both) be reported
     raise PredictorLoadError(f"{path.name} defines no Runner or Predictor class")
+
+
+def _default_trainer(module: Any, path: pathlib.Path) -> str:
+    for name in ("train", "Trainer"):
+        if hasattr(module, name):
+            return name
+    raise PredictorLoadError(f"{path.name} defines no `train` function or `Trainer` class")
 
 
 def _has_one_entry(cls: type) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from foretell.predictor.annotations import Kind, ValueType
@@ -12,6 +13,34 @@ OPENAPI_VERSION = "3.0.2"
 COG_VERSION = "0.23.1"
 
 _REF = "#/components/schemas/"
+
+#: what a worker runs: predict()/run(), or cog.yaml's `train:`
+MODES = ("predict", "train")
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The component and path names of one mode (Cog's generator swaps these for train)."""
+
+    input: str
+    output: str
+    request: str
+    response: str
+    endpoint: str
+    id_param: str
+    verb: str
+
+
+_NAMES = {
+    "predict": _Names(
+        "Input", "Output", "PredictionRequest", "PredictionResponse", "predictions",
+        "prediction_id", "predict",
+    ),
+    "train": _Names(
+        "TrainingInput", "TrainingOutput", "TrainingRequest", "TrainingResponse", "trainings",
+        "training_id", "train",
+    ),
+}  # fmt: skip
 
 
 def kind_schema(kind: Kind) -> dict[str, Any]:
@@ -109,10 +138,10 @@ def _plain(choice: Any) -> Any:
     return getattr(choice, "value", choice)  # enum members are written as their values
 
 
-def input_component(inputs: list[InputSpec]) -> dict[str, Any]:
-    """`components.schemas.Input`."""
+def input_component(inputs: list[InputSpec], title: str = "Input") -> dict[str, Any]:
+    """`components.schemas.Input` (`TrainingInput` for a training, titled so)."""
     component: dict[str, Any] = {
-        "title": "Input",
+        "title": title,
         "type": "object",
         "properties": {spec.name: input_property(spec) for spec in inputs},
     }
@@ -123,7 +152,8 @@ def input_component(inputs: list[InputSpec]) -> dict[str, Any]:
 
 
 def output_component(output: OutputSpec) -> dict[str, Any]:
-    """`components.schemas.Output`."""
+    """`components.schemas.Output`; a training's `TrainingOutput` has this title too (as in
+    Cog's generator)."""
     component: dict[str, Any] = {"title": "Output"}
     if output.shape is OutputShape.SINGLE:
         return component | value_schema(output.type)
@@ -134,43 +164,60 @@ def output_component(output: OutputSpec) -> dict[str, Any]:
     return component
 
 
-def openapi_document(inputs: list[InputSpec], output: OutputSpec) -> dict[str, Any]:
-    """The whole OpenAPI document of a model, in Cog's layout."""
+def openapi_document(
+    inputs: list[InputSpec], output: OutputSpec, mode: str = "predict"
+) -> dict[str, Any]:
+    """The whole OpenAPI document of a model, in Cog's layout. A `train` document (of
+    cog.yaml's `train:`) names its components TrainingInput/TrainingOutput/TrainingRequest/
+    TrainingResponse and its paths /trainings, as Cog's generator does."""
+    names = _NAMES[mode]
     schemas: dict[str, Any] = {
-        "Input": input_component(inputs),
-        "Output": output_component(output),
+        names.input: input_component(inputs, names.input),
+        names.output: output_component(output),
     }
     schemas.update({s.name: enum_component(s) for s in inputs if s.info.choices is not None})
-    schemas.update(_envelope_components())
+    schemas.update(_envelope_components(names))
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "Cog", "version": COG_VERSION},
-        "paths": _paths(),
+        "paths": _paths(names),
         "components": {"schemas": schemas},
     }
+
+
+def merge_schemas(predict: dict[str, Any], train: dict[str, Any]) -> dict[str, Any]:
+    """One document for a model with both `predict:` and `train:` (what Cog publishes for a
+    trainable model): the predict document plus the training paths and components it lacks."""
+    merged = {**predict, "paths": {**train.get("paths", {}), **predict.get("paths", {})}}
+    schemas = {
+        **train.get("components", {}).get("schemas", {}),
+        **predict.get("components", {}).get("schemas", {}),
+    }
+    merged["components"] = {**predict.get("components", {}), "schemas": schemas}
+    return merged
 
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": _REF + name}
 
 
-def _envelope_components() -> dict[str, Any]:
+def _envelope_components(names: _Names) -> dict[str, Any]:
     def string(name: str, fmt: str | None = None) -> dict[str, Any]:
         prop = {"title": name, "type": "string"}
         return prop | {"format": fmt} if fmt else prop
 
     return {
-        "PredictionRequest": {
-            "title": "PredictionRequest",
+        names.request: {
+            "title": names.request,
             "type": "object",
-            "properties": {"id": string("Id"), "input": _ref("Input")},
+            "properties": {"id": string("Id"), "input": _ref(names.input)},
         },
-        "PredictionResponse": {
-            "title": "PredictionResponse",
+        names.response: {
+            "title": names.response,
             "type": "object",
             "properties": {
-                "input": _ref("Input"),
-                "output": _ref("Output"),
+                "input": _ref(names.input),
+                "output": _ref(names.output),
                 "id": string("Id"),
                 "version": string("Version"),
                 "created_at": string("Created At", "date-time"),
@@ -216,7 +263,7 @@ def _json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _paths() -> dict[str, Any]:
+def _paths(names: _Names) -> dict[str, Any]:
     ok = _json_response({}, "Successful Response")
     invalid = _json_response(_ref("HTTPValidationError"), "Validation Error")
     return {
@@ -228,29 +275,27 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": ok},
             }
         },
-        "/predictions": {
+        f"/{names.endpoint}": {
             "post": {
-                "summary": "Predict",
-                "description": "Run a single prediction on the model",
-                "operationId": "predict_predictions_post",
-                "requestBody": {
-                    "content": {"application/json": {"schema": _ref("PredictionRequest")}}
-                },
+                "summary": names.verb.capitalize(),
+                "description": f"Run a single {_noun(names)} on the model",
+                "operationId": f"{names.verb}_{names.endpoint}_post",
+                "requestBody": {"content": {"application/json": {"schema": _ref(names.request)}}},
                 "responses": {
-                    "200": _json_response(_ref("PredictionResponse"), "Successful Response"),
+                    "200": _json_response(_ref(names.response), "Successful Response"),
                     "422": invalid,
                 },
             }
         },
-        "/predictions/{prediction_id}/cancel": {
+        f"/{names.endpoint}/{{{names.id_param}}}/cancel": {
             "post": {
                 "summary": "Cancel",
-                "operationId": "cancel_predictions__prediction_id__cancel_post",
+                "operationId": f"cancel_{names.endpoint}__{names.id_param}__cancel_post",
                 "parameters": [
                     {
                         "required": True,
-                        "schema": {"title": "Prediction Id", "type": "string"},
-                        "name": "prediction_id",
+                        "schema": {"title": title(names.id_param), "type": "string"},
+                        "name": names.id_param,
                         "in": "path",
                     }
                 ],
@@ -258,3 +303,7 @@ def _paths() -> dict[str, Any]:
             }
         },
     }
+
+
+def _noun(names: _Names) -> str:
+    return names.endpoint.removesuffix("s")  # "prediction", "training"

@@ -20,8 +20,19 @@ _JSON_TYPES = {
 _ITEM_CONSTRAINTS = ("minimum", "maximum", "minLength", "maxLength", "pattern", "enum")
 
 
+def input_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    """The document's `Input` component, or `TrainingInput` in a trainer's document (which
+    describes cog.yaml's `train:` alone)."""
+    components = openapi.get("components", {}).get("schemas", {})
+    found = components.get("Input")
+    if found is None:
+        found = components.get("TrainingInput", {})
+    return found  # type: ignore[no-any-return]
+
+
 def validate_input(openapi: dict[str, Any], raw: dict[str, Any] | None) -> dict[str, Any]:
-    """Check `raw` against the document's Input schema; return it cleaned, or raise InvalidInput.
+    """Check `raw` against the document's Input schema (a trainer's TrainingInput); return it
+    cleaned, or raise InvalidInput.
 
     Like Cog: unknown fields are dropped, missing optional fields get their default (or null),
     `"3"` is not an integer, and every problem is reported at once.
@@ -31,7 +42,7 @@ def validate_input(openapi: dict[str, Any], raw: dict[str, Any] | None) -> dict[
     if not isinstance(raw, dict):
         raise InvalidInput([FieldError("", "must be a JSON object", "invalid_type")])
     components = openapi.get("components", {}).get("schemas", {})
-    schema = components.get("Input", {})
+    schema = input_schema(openapi)
     required = set(schema.get("required", []))
     cleaned: dict[str, Any] = {}
     errors: list[FieldError] = []
@@ -181,7 +192,7 @@ def default_errors(openapi: dict[str, Any]) -> list[FieldError]:
     As in Cog, a default's type and its membership of `choices` are not checked."""
     components = openapi.get("components", {}).get("schemas", {})
     errors = []
-    for name, prop in components.get("Input", {}).get("properties", {}).items():
+    for name, prop in input_schema(openapi).get("properties", {}).items():
         default = prop.get("default")
         if default is None:
             continue

@@ -80,6 +80,8 @@ class WorkerProcess:
                 str(worker_control.fileno()),
                 "--scratch",
                 str(self.scratch),
+                "--mode",
+                self.spec.mode,
                 pass_fds=(worker_data.fileno(), worker_control.fileno()),
                 cwd=self.spec.root.resolve(),
                 env=env,

@@ -28,6 +28,13 @@ class ModelSpec:
     restart_window_s: float = 60.0
     #: cog.yaml's build.gpu: each instance gets a GPU of its own where the machine has any
     gpu: bool = False
+    #: "train": `ref` is cog.yaml's `train:`; the worker describes the training schema
+    #: (TrainingInput/TrainingOutput) and runs each request with train()
+    mode: str = "predict"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("predict", "train"):
+            raise ValueError(f"ModelSpec.mode must be 'predict' or 'train' (got {self.mode!r})")
 
 
 @dataclass(frozen=True)

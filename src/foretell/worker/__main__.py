@@ -20,9 +20,16 @@ def main() -> int:
         "--control-fd", required=True, type=int, help="socket the runner sends cancels on"
     )
     parser.add_argument("--scratch", required=True, type=pathlib.Path, help="temp dir root")
+    parser.add_argument(
+        "--mode",
+        choices=("predict", "train"),
+        default="predict",
+        help="train: --ref is cog.yaml's `train:`, and each request runs train()",
+    )
     args = parser.parse_args()
     os.chdir(args.root)
-    return serve(args.root.resolve(), args.ref, (args.fd, args.control_fd), args.scratch)
+    fds = (args.fd, args.control_fd)
+    return serve(args.root.resolve(), args.ref, fds, args.scratch, mode=args.mode)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from foretell.core.events import (
 )
 from foretell.predictor.errors import PredictorLoadError
 from foretell.predictor.load import LoadedPredictor, load_predictor
+from foretell.predictor.weights import WEIGHTS_VARIABLE
 from foretell.worker.async_server import AsyncServer
 from foretell.worker.capture import LogCapture
 from foretell.worker.channel import Channel, Inbox, runner_gone
@@ -62,8 +63,16 @@ class _Serving:
         return running[0] if len(running) == 1 else None
 
 
-def serve(root: pathlib.Path, ref: str, fds: tuple[int, int], scratch: pathlib.Path) -> int:
-    """Run the worker on the runner's data and control sockets; returns the exit code."""
+def serve(
+    root: pathlib.Path,
+    ref: str,
+    fds: tuple[int, int],
+    scratch: pathlib.Path,
+    *,
+    mode: str = "predict",
+) -> int:
+    """Run the worker on the runner's data and control sockets; returns the exit code.
+    In `train` mode `ref` is cog.yaml's `train:` and each request runs train()."""
     data = socket.socket(fileno=fds[0])
     channel, commands = Channel(data), Inbox(data)
     serving = _Serving()
@@ -74,7 +83,7 @@ def serve(root: pathlib.Path, ref: str, fds: tuple[int, int], scratch: pathlib.P
     control = Inbox(socket.socket(fileno=fds[1]))
     threading.Thread(target=_control, args=(control, serving.cancel), daemon=True).start()
     try:
-        return _serve(root, ref, channel, commands, capture, scratch, serving)
+        return _serve(root, (ref, mode), channel, commands, capture, scratch, serving)
     except BaseException:
         # SystemExit from model code, or a bug of ours: say so in the worker log, then end
         traceback.print_exc()
@@ -94,7 +103,7 @@ def _control(control: Inbox, on_cancel: Callable[[str], None]) -> None:
 
 def _serve(
     root: pathlib.Path,
-    ref: str,
+    target: tuple[str, str],
     channel: Channel,
     commands: Inbox,
     capture: LogCapture,
@@ -102,7 +111,7 @@ def _serve(
     serving: _Serving,
 ) -> int:
     try:
-        predictor = load_predictor(ref, root=root)
+        predictor = load_predictor(target[0], root=root, mode=target[1])
     except PredictorLoadError as exc:
         capture.finish_prediction("")
         channel.send_now(LoadFailed(str(exc)))
@@ -115,7 +124,9 @@ def _serve(
     if not isinstance(first, Setup):
         return 0
     loop = asyncio.new_event_loop() if predictor.is_async else None
-    error = _setup(predictor, first.weights, loop)
+    # the runner's weights, else COG_WEIGHTS as in Cog (`cog predict -e COG_WEIGHTS=...`)
+    weights = first.weights or os.environ.get(WEIGHTS_VARIABLE) or None
+    error = _setup(predictor, weights, scratch / "weights", loop)
     capture.finish_prediction("")
     if error is not None:
         channel.send_now(SetupDone(ok=False, error=error))
@@ -136,11 +147,14 @@ def _serve(
 
 
 def _setup(
-    predictor: LoadedPredictor, weights: str | None, loop: asyncio.AbstractEventLoop | None
+    predictor: LoadedPredictor,
+    weights: str | None,
+    workdir: pathlib.Path,
+    loop: asyncio.AbstractEventLoop | None,
 ) -> str | None:
     """Run setup(); None if it worked, else its traceback (also printed to the setup logs)."""
     try:
-        result = predictor.setup(weights)
+        result = predictor.setup(weights, workdir=workdir)
         if inspect.isawaitable(result):
             if loop is None:
                 asyncio.run(_awaited(result))

@@ -13,6 +13,7 @@ from foretell.core.events import Done, Message, Metric, Output, Predict
 from foretell.predictor.encode import encode_output
 from foretell.predictor.errors import InvalidInput
 from foretell.predictor.files import download
+from foretell.predictor.inspect import OutputShape
 from foretell.predictor.load import LoadedPredictor
 from foretell.predictor.scope import Scope
 
@@ -23,8 +24,7 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 def iterates(predictor: LoadedPredictor) -> bool:
     """Whether the model's output is an iterator (each yielded item is sent on its own)."""
-    output = predictor.schema["components"]["schemas"]["Output"]
-    return bool(output.get("x-cog-array-type") == "iterator")
+    return predictor.output.shape is not OutputShape.SINGLE
 
 
 class PredictionRun:
