@@ -24,6 +24,8 @@ import orjson
 from foretell.core.ids import version_id
 from foretell.core.models import Model, SetupStatus
 from foretell.core.times import utcnow
+from foretell.core.versions import TRAINER_SUFFIX
+from foretell.predictor.config import load_config
 from foretell.predictor.errors import PredictorLoadError
 from foretell.registry import RegistryPublisher
 from foretell.runner import ModelLoadError, Runner
@@ -62,6 +64,8 @@ class _Bringup:
     path: pathlib.Path
     env: dict[str, str] = dataclasses.field(default_factory=dict)
     hooks: BringupHooks = dataclasses.field(default_factory=BringupHooks)
+    #: a trainer's `train:` ref (None: the model's predictor)
+    train_ref: str | None = None
     phase: str = "preparing"
     error: str | None = None
     since: datetime.datetime = dataclasses.field(default_factory=utcnow)
@@ -112,10 +116,11 @@ class ModelHost:
                 owner, short, source_version(path, name), {}, utcnow(),
                 description=description(path), readme=readme(path), runner_name=name,
             )  # fmt: skip
-        await self.publisher.forget_others(models)
-        for name in models:
+            self._add_trainer(self.models[name], path)
+        await self.publisher.forget_others(list(self._bringups))
+        for name in self._bringups:
             await self.publisher.publish(name)
-        for name in models:
+        for name in list(self._bringups):
             self._track(asyncio.create_task(self._bring_up(name)))
         # the worker's ready/busy/defunct changes, and build progress, are polled
         self._track(asyncio.create_task(self.publisher.run(lambda: list(self._bringups))))
@@ -133,17 +138,37 @@ class ModelHost:
         name = model.runner_name
         self._bringups[name] = _Bringup(path=path, env=env or {}, hooks=hooks or BringupHooks())
         self.models[name] = model
-        await self.publisher.publish(name)
+        trainer = self._add_trainer(model, path, env)
+        for unit in (name, trainer):
+            if unit is not None:
+                await self.publisher.publish(unit)
+        if trainer is not None:
+            self._track(asyncio.create_task(self._bring_up(trainer)))
         task = asyncio.create_task(self._bring_up(name))
         self._track(task)
         return task
 
+    def _add_trainer(
+        self, model: Model, path: pathlib.Path, env: dict[str, str] | None = None
+    ) -> str | None:
+        """Host the model's trainer too (cog.yaml's `train:`), as `<name>#train`: trainings
+        run there like predictions on a model of their own."""
+        ref = trainer_ref(path)
+        if ref is None:
+            return None
+        name = model.runner_name + TRAINER_SUFFIX
+        self._bringups[name] = _Bringup(path=path, env=dict(env or {}), train_ref=ref)
+        self.models[name] = dataclasses.replace(model, runner_name=name, openapi_schema={})
+        return name
+
     async def remove(self, name: str) -> None:
-        """Stop hosting `name` (a deleted version): its instances stop, its record goes."""
-        self._bringups.pop(name, None)
-        self.models.pop(name, None)
-        await self.runner.remove_model(name)
-        await self.store.remove_model(name)
+        """Stop hosting `name` (a deleted version) and its trainer: their instances stop,
+        their records go."""
+        for unit in (name, name + TRAINER_SUFFIX):
+            if self._bringups.pop(unit, None) is not None:
+                self.models.pop(unit, None)
+                await self.runner.remove_model(unit)
+                await self.store.remove_model(unit)
 
     async def close(self) -> None:
         """Stop bringing models up (a half-built environment is rebuilt next time)."""
@@ -183,6 +208,8 @@ class ModelHost:
         try:
             spec = await asyncio.to_thread(spec_for_directory, path, name, progress)
             spec = dataclasses.replace(spec, env={**self.env, **spec.env, **bringup.env})
+            if bringup.train_ref is not None:
+                spec = dataclasses.replace(spec, ref=bringup.train_ref, mode="train")
             bringup.phase = "starting"
             await self.publisher.publish(name)
             await self.runner.add_model(spec)
@@ -234,6 +261,15 @@ def source_version(path: pathlib.Path, name: str) -> str:
         if file.is_file():
             digest.update(str(relative).encode() + b"\0" + file.read_bytes() + b"\0")
     return version_id(digest.digest(), name)
+
+
+def trainer_ref(path: pathlib.Path) -> str | None:
+    """cog.yaml's `train:` (None without one, or when the config can't be read: bringing up
+    the predictor then says why)."""
+    try:
+        return load_config(path).train
+    except PredictorLoadError:
+        return None
 
 
 def readme(path: pathlib.Path) -> str | None:
