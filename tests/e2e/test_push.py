@@ -38,7 +38,7 @@ def _push(server: Server, directory: pathlib.Path, model: str) -> subprocess.Com
 
 def _model_dir(tmp: pathlib.Path, name: str, predict: str) -> pathlib.Path:
     directory = tmp / name
-    directory.mkdir()
+    directory.mkdir(parents=True)
     (directory / "cog.yaml").write_text('predict: "predict.py:Predictor"\n')
     (directory / "predict.py").write_text(predict)
     (directory / "notes.tmp").write_text("left out")
