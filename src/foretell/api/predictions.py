@@ -20,7 +20,7 @@ from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
 from foretell.core.ids import prediction_id
 from foretell.core.models import Model
-from foretell.core.prediction import Prediction, with_queue_ttl
+from foretell.core.prediction import PREDICTION, TRAINING, Prediction, with_queue_ttl
 from foretell.core.refs import InvalidModelRef, ModelRef
 from foretell.core.status import Status
 from foretell.core.times import timestamp, utcnow
@@ -71,12 +71,15 @@ async def create_on_model(
     body: dict[str, Any],
     *,
     deployment: str | None = None,
+    destination: str | None = None,
 ) -> Response:
     """A prediction of `model`'s current version from a body without `version` (the
     models and deployments predictions endpoints); `deployment` (`owner/name`) is the one it
-    was made through, shown in the created prediction as Replicate shows it."""
-    _reject_unknown_fields(body, _FIELDS)
-    return await _create(request, account, model, body, deployment)
+    was made through, shown in the created prediction as Replicate shows it. With
+    `destination` (`owner/name`), a training: `model` is a version's trainer (seen through
+    core.trainings.as_predictor) and the body names that destination too."""
+    _reject_unknown_fields(body, _FIELDS | ({"destination"} if destination else set()))
+    return await _create(request, account, model, body, deployment, destination)
 
 
 def _model_for_version(state: ApiState, text: str) -> Model:
@@ -112,6 +115,7 @@ async def _create(
     model: Model,
     body: dict[str, Any],
     deployment: str | None = None,
+    destination: str | None = None,
 ) -> Response:
     state = api_state(request)
     wait = parse_prefer_wait(request.headers.get("prefer"))  # every check before anything is kept
@@ -147,16 +151,18 @@ async def _create(
         iterator=model.is_iterator,
         priority=level,
         deployment=deployment,
+        kind=PREDICTION if destination is None else TRAINING,
+        destination=destination,
     )
     if ttl_s is not None:
         prediction = with_queue_ttl(prediction, ttl_s)
     await _accept(state, model, prediction, plan, base)
-    headers = {"Location": f"{base}/v1/predictions/{prediction.id}"}
+    headers = {"Location": render.get_url(base, prediction)}
     if wait is not None:
         await state.service.wait(account.username, prediction.id, wait)
         headers["Preference-Applied"] = "wait" if wait == 60 else f"wait={int(wait)}"
     current = await _current(state, account, prediction.id)
-    body_json = render.prediction(base, state, current, await _queue_position(state, current))
+    body_json = render.prediction(base, state, current, await queue_position(state, current))
     if wait is not None and not current.status.is_terminal:
         # The official clients treat any other status as final: say `starting` until done.
         body_json["status"] = "starting"
@@ -238,7 +244,7 @@ async def _current(state: ApiState, account: Account, id_: str) -> Prediction:
     return stored
 
 
-async def _queue_position(state: ApiState, prediction: Prediction) -> int | None:
+async def queue_position(state: ApiState, prediction: Prediction) -> int | None:
     """How many predictions of its model go before it, while it waits in the queue."""
     if prediction.status is not Status.STARTING:
         return None
@@ -252,7 +258,7 @@ async def get_prediction(request: Request) -> Response:
         return refused
     state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
-    position = await _queue_position(state, current)
+    position = await queue_position(state, current)
     return JSONResponse(render.prediction(render.base_url(request), state, current, position))
 
 
@@ -263,11 +269,18 @@ async def cancel_prediction(request: Request) -> Response:
         return refused
     state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
+    current = await cancel_and_wait(state, account, current)
+    return JSONResponse(render.prediction(render.base_url(request), state, current))
+
+
+async def cancel_and_wait(state: ApiState, account: Account, current: Prediction) -> Prediction:
+    """Cancel `current` (a prediction or a training) and wait a little for it to end; it as
+    it is then (a finished one is left as it was)."""
     if not current.status.is_terminal:
         await state.service.cancel(current)
         await state.service.wait(account.username, current.id, 5.0)
         current = await _current(state, account, current.id)
-    return JSONResponse(render.prediction(render.base_url(request), state, current))
+    return current
 
 
 async def list_webhook_deliveries(request: Request) -> Response:
@@ -296,6 +309,11 @@ async def list_webhook_deliveries(request: Request) -> Response:
 
 async def list_predictions(request: Request) -> Response:
     """GET /v1/predictions — newest first, 100 a page."""
+    return await list_kind(request, PREDICTION)
+
+
+async def list_kind(request: Request, kind: str) -> Response:
+    """A page of the account's predictions or (`kind` TRAINING) trainings, newest first."""
     account = await authenticate(request)
     if (refused := limits.rate_limited(request, account)) is not None:
         return refused
@@ -307,6 +325,7 @@ async def list_predictions(request: Request) -> Response:
         cursor=params.get("cursor"),
         created_after=_time(params.get("created_after"), "created_after"),
         created_before=_time(params.get("created_before"), "created_before"),
+        kind=kind,
     )
     base = render.base_url(request)
     results = [render.prediction(base, state, stored) for stored in page.items]

@@ -11,9 +11,10 @@ from starlette.requests import Request
 from foretell.api.state import ApiState
 from foretell.core.models import Model, ModelRecord, hardware_sku
 from foretell.core.outputs import replace_at
-from foretell.core.prediction import WEBHOOK_EVENTS, Prediction, cancel_deadline
+from foretell.core.prediction import TRAINING, WEBHOOK_EVENTS, Prediction, cancel_deadline
 from foretell.core.status import Status
 from foretell.core.times import timestamp
+from foretell.core.trainings import as_predictor
 from foretell.store.protocol import FileRecord
 
 SECRET_MASK = "**********"  # noqa: S105 — the mask shown instead of a secret
@@ -36,8 +37,7 @@ def prediction(
     `queue_position` (a foretell extension) is how many go before it while it waits: shown
     as a field and as a last log line, rendered here, never stored (the runner writes the
     logs once it runs)."""
-    model = state.model(p.model)
-    secrets = model.secret_inputs if model else frozenset()
+    secrets = _secret_inputs(state, p)
     output = copy.deepcopy(p.output) if p.output_files else p.output  # copy only to rewrite
     for location in p.output_files:
         output = replace_at(output, location, lambda key: file_url(base, state, key))
@@ -57,14 +57,16 @@ def prediction(
         "completed_at": timestamp(p.completed_at),
         "metrics": p.metrics,
         "urls": {
-            "get": f"{base}/v1/predictions/{p.id}",
-            "cancel": f"{base}/v1/predictions/{p.id}/cancel",
+            "get": get_url(base, p),
+            "cancel": f"{get_url(base, p)}/cancel",
             "stream": _stream_url(base, state, p),
             "web": f"{base}/p/{p.id}",
         },
     }
     if p.deployment is not None:
         body["deployment"] = p.deployment
+    if p.kind == TRAINING:
+        body["destination"] = p.destination
     if p.webhook is not None:
         body["webhook"] = p.webhook
         events = p.webhook_events_filter
@@ -82,6 +84,21 @@ def prediction(
     if p.data_removed:  # as Replicate shows a prediction after its retention cleanup
         body["input"] = body["logs"] = body["output"] = None
     return body
+
+
+def get_url(base: str, p: Prediction) -> str:
+    """Where a prediction is read (`urls.get`), or a training: under /v1/trainings (a
+    training is found under /v1/predictions too, as on Replicate)."""
+    return f"{base}/v1/{'trainings' if p.kind == TRAINING else 'predictions'}/{p.id}"
+
+
+def _secret_inputs(state: ApiState, p: Prediction) -> frozenset[str]:
+    """The inputs never shown back: a training's are its trainer's `TrainingInput` ones."""
+    if p.kind != TRAINING:
+        model = state.model(p.model)
+        return model.secret_inputs if model else frozenset()
+    trainer = state.catalog.trainer(p.version)
+    return as_predictor(trainer.model).secret_inputs if trainer else frozenset()
 
 
 def waiting_line(ahead: int) -> str:

@@ -16,9 +16,17 @@ from typing import Any
 from foretell.admission import Admission
 from foretell.core.events import Done, Log, Output, Started
 from foretell.core.models import Model
-from foretell.core.prediction import Prediction, append_logs, append_output, finish, start
+from foretell.core.prediction import (
+    TRAINING,
+    Prediction,
+    append_logs,
+    append_output,
+    finish,
+    start,
+)
 from foretell.core.status import Status
 from foretell.core.times import utcnow
+from foretell.core.trainings import as_predictor
 from foretell.errors import InvalidRequest
 from foretell.files.protocol import FileStore
 from foretell.metrics import NO_METRICS, Recorder
@@ -29,6 +37,7 @@ from foretell.runner.inputs import Downloader, keep_outputs, materialize
 from foretell.runner.live import LiveCopies
 from foretell.runner.runner import Runner
 from foretell.runner.spec import PredictionRequest
+from foretell.runner.trainings import complete_training
 from foretell.store.protocol import WebhookDelivery
 from foretell.streaming.bus import EventBus, located, publish_end
 from foretell.webhooks.protocol import Webhooks
@@ -132,6 +141,8 @@ class Execution:
         admission = self.context.admission
         if model is None or not model.is_described or admission is None:
             raise StepFailed(f"The model {prediction.model} is not running on this server.")
+        if prediction.kind == TRAINING:
+            model = as_predictor(model)  # checked against its TrainingInput
         try:
             plan = await admission.plan_files(
                 prediction.account, model, prediction.input, self.item.base_url
@@ -251,6 +262,8 @@ class Execution:
                 current, Status(done.status), utcnow(), output=output, files=done.files,
                 error=error, metrics=self._metrics(done),
             )  # fmt: skip
+            if final.kind == TRAINING and final.status is Status.SUCCEEDED:
+                final = await self._trained(final)
         except StepFailed as exc:
             final = finish(
                 current, Status.FAILED, utcnow(), error=str(exc), metrics=self._metrics(done)
@@ -264,6 +277,23 @@ class Execution:
         self.finished.set()
         if self.context.on_end is not None:
             self.context.on_end(final)
+
+    async def _trained(self, training: Prediction) -> Prediction:
+        """A succeeded training with its weights kept as a new version (foretell.runner.
+        trainings); StepFailed, whatever went wrong, fails it instead."""
+        try:
+            root = self.runner.instances(self.item.runner_model).spec.root
+        except UnknownModel:
+            root = None
+        try:
+            return await complete_training(
+                training, self.context.copies.store, self.context.files, root
+            )
+        except StepFailed:
+            raise
+        except Exception as exc:
+            log.exception("keeping the weights of training %s failed", training.id)
+            raise StepFailed(f"The training's weights could not be kept: {say(exc)}") from exc
 
     def _metrics(self, done: Done) -> dict[str, Any] | None:
         if self._cold_boot_s is None:
