@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import pathlib
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the engines load only for the one that is opened
+    from foretell.api.limits import Limits
+    from foretell.api.ratelimit import RateLimiter
     from foretell.files.protocol import FileStore
     from foretell.queue.protocol import WorkQueue
     from foretell.store.protocol import Store
@@ -127,6 +129,29 @@ def make_bus(url: str, hub: StreamHub | None = None) -> EventBus:
     from foretell.streaming.memory import MemoryBus
 
     return MemoryBus(hub)
+
+
+def make_rate_limiter(queue: WorkQueue, rate: float, burst: float) -> RateLimiter:
+    """Per-token counts where the queue keeps its work: a Redis queue's Redis, so that the
+    API nodes of a cluster share one limit; else this process's memory."""
+    from foretell.api.ratelimit import TokenBuckets
+    from foretell.queue.memory import MemoryQueue
+
+    if not isinstance(queue, MemoryQueue):
+        from foretell.queue.redis import RedisQueue
+        from foretell.queue.redis_rates import RedisRateLimiter
+
+        if isinstance(queue, RedisQueue):
+            return RedisRateLimiter(queue.connection, queue.keys.prefix, rate, burst)
+    return TokenBuckets(rate, burst)
+
+
+def shared_limits(limits: Limits, queue: WorkQueue) -> Limits:
+    """`limits` with its rate limit (if any) counted where `queue` keeps its work."""
+    if limits.buckets is None:
+        return limits
+    buckets = make_rate_limiter(queue, limits.buckets.rate, limits.buckets.burst)
+    return replace(limits, buckets=buckets)
 
 
 def make_files(url: str) -> FileStore:

@@ -8,6 +8,7 @@ predictions under test queue up behind it, and is canceled to let them run.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -101,6 +102,41 @@ def test_a_full_queue_is_429_with_retry_after_and_nothing_created(server: Server
         http.post(f"/v1/predictions/{blocker}/cancel")
         _started_order(http, waiting)
         assert http.post(MODEL, json={"input": {"seconds": 0}}).status_code == 201
+
+
+def burst(urls: list[str], token: str, path: str, count: int) -> list[httpx.Response]:
+    """`count` creates sent at once to each of `urls` (each on its own connection)."""
+
+    async def send() -> list[httpx.Response]:
+        headers = {"Authorization": f"Bearer {token}"}
+        clients = [httpx.AsyncClient(base_url=u, headers=headers, timeout=60) for u in urls]
+        body = {"input": {"seconds": 0}}
+        try:
+            sends = (http.post(path, json=body) for http in clients for _ in range(count))
+            return list(await asyncio.gather(*sends))
+        finally:
+            for http in clients:
+                await http.aclose()
+
+    return asyncio.run(send())
+
+
+def test_a_concurrent_burst_never_queues_past_the_cap(server: Server) -> None:
+    """16 creates at once against --max-queue 4: 4 are queued, 12 are 429 with Retry-After
+    and were never created."""
+    with server.client() as http:
+        blocker = _blocker(http)
+        before = {p["id"] for p in http.get("/v1/predictions").json()["results"]}
+        answers = burst([server.url], server.token, MODEL, 16)
+        created = [r.json()["id"] for r in answers if r.status_code == 201]
+        refused = [r for r in answers if r.status_code != 201]
+        assert len(created) == 4
+        assert {r.status_code for r in refused} == {429}
+        assert {r.headers["Retry-After"] for r in refused} == {"5"}
+        after = {p["id"] for p in http.get("/v1/predictions").json()["results"]}
+        assert after - before == set(created)
+        http.post(f"/v1/predictions/{blocker}/cancel")
+        _started_order(http, created)
 
 
 def test_priority_zero_runs_before_one_and_two(server: Server) -> None:

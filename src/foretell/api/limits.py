@@ -2,22 +2,19 @@
 Retry-After before anything is created; a prediction's priority and queue TTL from its
 request (README, "Backpressure and priorities").
 
-Both limits are cheap checks, not reservations:
-- the rate limit is a token bucket per API token in this node's memory, so in a cluster
-  each API node limits on its own (N nodes behind a balancer let a token through at up to N
-  times the rate);
-- the queue cap compares WorkQueue.depth with --max-queue before the prediction is created;
-  requests racing past the check together may leave a queue a few items over its cap.
+- The rate limit is a token bucket per API token (foretell.api.ratelimit): in this
+  process's memory with the in-process queue, in Redis with a Redis queue, so a cluster's
+  API nodes share one limit (foretell.engines.make_rate_limiter chooses).
+- The queue cap is a place held in the queue (WorkQueue.reserve) just before the
+  prediction is stored: atomic, so concurrent creates never queue more than --max-queue,
+  and a create refused has stored nothing.
 """
 
 from __future__ import annotations
 
-import collections
 import math
 import re
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -25,9 +22,17 @@ from starlette.responses import Response
 
 from foretell.api.durations import parse_duration
 from foretell.api.errors import problem
+from foretell.api.ratelimit import RateLimiter, TokenBuckets
 from foretell.core.accounts import Account, hash_token
+from foretell.core.models import Model
 from foretell.core.prediction import PRIORITIES
 from foretell.errors import InvalidField, InvalidRequest
+from foretell.queue.protocol import WorkQueue
+
+__all__ = [
+    "Limits", "TokenBuckets", "hold_place", "limits_of", "parse_rate", "priority",
+    "queue_ttl", "rate_limited", "too_many",
+]  # fmt: skip
 
 PRIORITY_HEADER = "x-foretell-priority"
 QUEUE_TTL_HEADER = "x-foretell-queue-ttl"
@@ -35,9 +40,6 @@ QUEUE_TTL_HEADER = "x-foretell-queue-ttl"
 QUEUE_FULL_RETRY_S = 5
 MIN_QUEUE_TTL_S = 1.0
 MAX_QUEUE_TTL_S = 30 * 24 * 3600.0
-#: tokens whose buckets are remembered at most (the least recently used is forgotten: it
-#: comes back full, which only errs on the generous side)
-BUCKETS = 10_000
 _RATE = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,6})?)\s*/\s*(s|sec|second|m|min|minute)\s*$", re.ASCII)
 
 
@@ -51,41 +53,14 @@ def parse_rate(text: str) -> float:
 
 
 @dataclass
-class TokenBuckets:
-    """A token bucket per key: `rate` requests a second on average, bursts of `burst`."""
-
-    rate: float
-    burst: float
-    clock: Callable[[], float] = time.monotonic
-    #: key -> (requests left, when that was), least recently used first
-    _buckets: collections.OrderedDict[str, tuple[float, float]] = field(
-        default_factory=collections.OrderedDict
-    )
-
-    def take(self, key: str) -> float:
-        """0 if `key` may make a request now (it is counted), else the seconds until it may."""
-        now = self.clock()
-        left, then = self._buckets.pop(key, (self.burst, now))
-        left = min(self.burst, left + (now - then) * self.rate)
-        if left >= 1:
-            left -= 1
-            wait = 0.0
-        else:
-            wait = (1 - left) / self.rate
-        self._buckets[key] = (left, now)
-        if len(self._buckets) > BUCKETS:
-            self._buckets.popitem(last=False)
-        return wait
-
-
-@dataclass
 class Limits:
     """This API node's backpressure settings (server.py puts one on the app)."""
 
     #: waiting predictions per model before creates are refused (0: no cap)
     max_queue: int = 10_000
-    #: per API token on this node (None: no limit)
-    buckets: TokenBuckets | None = None
+    #: per API token (None: no limit); the server swaps --rate-limit's TokenBuckets for
+    #: the engine that counts where its queue is (foretell.engines.shared_limits)
+    buckets: RateLimiter | None = None
     #: seconds a prediction may wait in the queue unless its request says (None: no limit)
     queue_ttl_s: float | None = None
 
@@ -106,27 +81,30 @@ def too_many(detail: str, retry_after_s: float) -> Response:
     return response
 
 
-def rate_limited(request: Request, account: Account) -> Response | None:
-    """A 429 if the request's token is over its rate on this node, else None (counted)."""
+async def rate_limited(request: Request, account: Account) -> Response | None:
+    """A 429 if the request's token is over its rate, else None (counted)."""
     buckets = limits_of(request).buckets
     if buckets is None:
         return None
     _, _, token = request.headers.get("authorization", "").partition(" ")
     key = hash_token(token.strip()) if token.strip() else f"account:{account.username}"
-    wait = buckets.take(key)
+    wait = await buckets.take(key)
     if not wait:
         return None
     rate = f"{buckets.rate:g}/s, bursts of {buckets.burst:g}"
     return too_many(f"Request was throttled: this token is limited to {rate}.", wait)
 
 
-def queue_full(request: Request, model: str, depth: int) -> Response | None:
-    """A 429 if `model`'s queue already holds its cap, else None."""
+async def hold_place(
+    request: Request, queue: WorkQueue, model: Model, prediction_id: str
+) -> Response | None:
+    """A place in `model`'s queue held for the prediction about to be stored (its put
+    takes it over), or a 429 if the queue already holds its cap."""
     cap = limits_of(request).max_queue
-    if not cap or depth < cap:
+    if not cap or await queue.reserve(prediction_id, model.runner_name, cap):
         return None
     detail = (
-        f"The queue of {model} is full ({depth} predictions waiting, at most {cap}); "
+        f"The queue of {model.full_name} is full (at most {cap} predictions may wait); "
         "nothing was created. Try again later."
     )
     return too_many(detail, QUEUE_FULL_RETRY_S)

@@ -120,10 +120,7 @@ async def _create(
     state = api_state(request)
     wait = parse_prefer_wait(request.headers.get("prefer"))  # every check before anything is kept
     level, ttl_s = limits.priority(request, body), limits.queue_ttl(request, body)
-    refused = limits.rate_limited(request, account) or limits.queue_full(
-        request, model.full_name, await state.queue.depth(model.runner_name)
-    )
-    if refused is not None:
+    if (refused := await limits.rate_limited(request, account)) is not None:
         return refused
     raw_input = body.get("input")
     if raw_input is None:
@@ -156,6 +153,8 @@ async def _create(
     )
     if ttl_s is not None:
         prediction = with_queue_ttl(prediction, ttl_s)
+    if (refused := await limits.hold_place(request, state.queue, model, prediction.id)) is not None:
+        return refused  # the queue is full: nothing stored
     await _accept(state, model, prediction, plan, base)
     headers = {"Location": render.get_url(base, prediction)}
     if wait is not None:
@@ -254,7 +253,7 @@ async def queue_position(state: ApiState, prediction: Prediction) -> int | None:
 async def get_prediction(request: Request) -> Response:
     """GET /v1/predictions/{id} (with `queue_position` while it waits)."""
     account = await authenticate(request)
-    if (refused := limits.rate_limited(request, account)) is not None:
+    if (refused := await limits.rate_limited(request, account)) is not None:
         return refused
     state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
@@ -265,7 +264,7 @@ async def get_prediction(request: Request) -> Response:
 async def cancel_prediction(request: Request) -> Response:
     """POST /v1/predictions/{id}/cancel — a no-op for a finished prediction."""
     account = await authenticate(request)
-    if (refused := limits.rate_limited(request, account)) is not None:
+    if (refused := await limits.rate_limited(request, account)) is not None:
         return refused
     state = api_state(request)
     current = await _current(state, account, request.path_params["id"])
@@ -315,7 +314,7 @@ async def list_predictions(request: Request) -> Response:
 async def list_kind(request: Request, kind: str) -> Response:
     """A page of the account's predictions or (`kind` TRAINING) trainings, newest first."""
     account = await authenticate(request)
-    if (refused := limits.rate_limited(request, account)) is not None:
+    if (refused := await limits.rate_limited(request, account)) is not None:
         return refused
     state = api_state(request)
     params = request.query_params

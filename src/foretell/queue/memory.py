@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from foretell.queue.lanes import ModelLanes
-from foretell.queue.protocol import Lease, LeaseLost, WorkItem
+from foretell.queue.protocol import RESERVE_S, Lease, LeaseLost, WorkItem
 
 
 class MemoryQueue:
@@ -33,11 +33,25 @@ class MemoryQueue:
         self._epoch = uuid.uuid4().hex
         # checked and waited on under its lock, so a put between the two can't be missed
         self._arrived = asyncio.Condition()
+        #: model -> prediction id -> when its place (reserve) lapses
+        self._reserved: dict[str, dict[str, float]] = collections.defaultdict(dict)
 
     async def put(self, item: WorkItem) -> None:
         async with self._arrived:
+            self._reserved[item.runner_model].pop(item.prediction.id, None)
             self._waiting[item.runner_model].push(item)
             self._arrived.notify_all()
+
+    async def reserve(self, prediction_id: str, model: str, cap: int) -> bool:
+        # no await between the count and the hold: atomic on the event loop
+        now, held = self.clock(), self._reserved[model]
+        for pid in [pid for pid, until in held.items() if until <= now]:
+            del held[pid]
+        waiting = self._waiting.get(model)
+        if (len(waiting) if waiting is not None else 0) + len(held) >= cap:
+            return False
+        held[prediction_id] = now + RESERVE_S
+        return True
 
     async def claim(
         self, models: Collection[str], lease_s: float, wait_s: float = 0.0

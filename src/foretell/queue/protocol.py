@@ -45,6 +45,10 @@ class LeaseLost(Exception):
     must stop working on it and must not write its result."""
 
 
+#: how long a place held by `reserve` waits for its item's `put`
+RESERVE_S = 60.0
+
+
 class WorkQueue(Protocol):
     """Work per model, held by the queue until a runner with a free slot claims it.
 
@@ -56,6 +60,13 @@ class WorkQueue(Protocol):
     async def put(self, item: WorkItem) -> None:
         """Queue an item of its model at its prediction's priority level (never blocks for
         long)."""
+
+    async def reserve(self, prediction_id: str, model: str, cap: int) -> bool:
+        """Hold a place in `model`'s queue for the prediction about to be created, so that
+        concurrent creates never queue more than `cap`: False (nothing held) if the items
+        waiting and the places held already number `cap`. Atomic against every other
+        reserve; `put` of the prediction's item takes the place over, and a place never
+        taken lapses after RESERVE_S (its create failed)."""
 
     async def claim(
         self, models: Collection[str], lease_s: float, wait_s: float = 0.0

@@ -30,7 +30,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from foretell.queue import redis_scripts as scripts
 from foretell.queue.codec import dump_item, load_item
 from foretell.queue.lanes import level_of
-from foretell.queue.protocol import Lease, LeaseLost, WorkItem
+from foretell.queue.protocol import RESERVE_S, Lease, LeaseLost, WorkItem
 
 #: a waiting claim looks again this often for leases that ran out (nothing writes to a
 #: stream when one does) and for items given back
@@ -64,6 +64,10 @@ class QueueKeys:
     def waiting(self, model: str) -> list[str]:
         """The sorted sets of its waiting items, one per priority level, highest first."""
         return [f"{self.prefix}:queue-waiting:{model}:{n}" for n in range(scripts.LEVELS)]
+
+    def reserved(self, model: str) -> str:
+        """The sorted set of places held for predictions being created (RESERVE)."""
+        return f"{self.prefix}:queue-reserved:{model}"
 
     def rounds(self, model: str) -> str:
         """The hash of each level's fair-share rounds."""
@@ -105,12 +109,19 @@ class RedisQueue:
         self._remove = self._redis.register_script(scripts.REMOVE)
         self._depth = self._redis.register_script(scripts.DEPTH)
         self._position = self._redis.register_script(scripts.POSITION)
+        self._reserve = self._redis.register_script(scripts.RESERVE)
+
+    @property
+    def connection(self) -> aioredis.Redis:
+        """The queue's pooled connection to its Redis, for what counts beside the queue
+        (foretell.queue.redis_rates)."""
+        return self._redis
 
     async def put(self, item: WorkItem) -> None:
         model, level = item.runner_model, level_of(item)
         keys = [
             self.keys.stream(model), self.keys.ids, self.keys.waiting(model)[level],
-            self.keys.rounds(model),
+            self.keys.rounds(model), self.keys.reserved(model),
         ]  # fmt: skip
         args: list[bytes | str | int] = [
             dump_item(item),
@@ -120,6 +131,12 @@ class RedisQueue:
             item.prediction.account,
         ]
         await self._put(keys=keys, args=args)
+
+    async def reserve(self, prediction_id: str, model: str, cap: int) -> bool:
+        keys = [self.keys.model(model)[1], *self.keys.waiting(model), self.keys.reserved(model)]
+        now = self.clock()
+        args: list[str | int] = [prediction_id, cap, repr(now), repr(now + RESERVE_S)]
+        return bool(await self._reserve(keys=keys, args=args))
 
     async def claim(
         self, models: Collection[str], lease_s: float, wait_s: float = 0.0

@@ -49,11 +49,13 @@ local function holding(l, t, e, entry, token, now)
 end
 """
 
-#: KEYS S, I, W of its level, R; ARGV item, prediction id, model, level, account -> the
-#: entry id. Its round: the account's next, but never before the round being claimed
+#: KEYS S, I, W of its level, R, P; ARGV item, prediction id, model, level, account -> the
+#: entry id. Its round: the account's next, but never before the round being claimed. It
+#: takes over the place RESERVE held for it, if any
 PUT = (
     _PAD
     + """
+redis.call('ZREM', KEYS[5], ARGV[2])
 local id = redis.call('XADD', KEYS[1], '*', 'item', ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3] .. '\\n' .. id)
 local level, account = ARGV[4] .. ':', ARGV[4] .. ':' .. ARGV[5]
@@ -202,12 +204,27 @@ return 1
 """
 )
 
-#: KEYS L, W0..W2 -> items never claimed plus items given back
-DEPTH = """
+#: KEYS[1] L, KEYS[2..4] W0..W2: the items never claimed plus the items given back
+_WAITING = """
 local waiting = redis.call('ZCOUNT', KEYS[1], 0, 0)
 for k = 2, 4 do waiting = waiting + redis.call('ZCARD', KEYS[k]) end
-return waiting
 """
+
+#: KEYS L, W0..W2 -> how many wait (_WAITING)
+DEPTH = _WAITING + "return waiting\n"
+
+#: KEYS L, W0..W2, P (prediction id -> when its place lapses); ARGV prediction id, cap,
+#: now, lapses -> 1 if a place is held for it, 0 if DEPTH's count plus the places held
+#: reach the cap
+RESERVE = (
+    _WAITING
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[3])
+if waiting + redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+return 1
+"""
+)
 
 #: KEYS L, T, W0..W2; ARGV entry, now -> how many of the model's waiting items go before
 #: it, or -1 if it isn't waiting. Claimed first: items given back and expired leases' items
