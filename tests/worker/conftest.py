@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -20,8 +22,17 @@ PREDICTORS = pathlib.Path(__file__).parents[1] / "fixtures" / "predictors"
 class Worker:
     """`python -m foretell.worker` on two socketpairs; send commands, read its messages."""
 
-    def __init__(self, fixture: str, scratch: pathlib.Path) -> None:
+    def __init__(
+        self,
+        fixture: str,
+        scratch: pathlib.Path,
+        *,
+        mode: str = "predict",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """`fixture` is a ref in tests/fixtures/predictors ("sleep", or "file.py:Name")."""
         self.data, worker_data = socket.socketpair()
+        ref = fixture if ".py" in fixture else f"{fixture}.py"
         self.control, worker_control = socket.socketpair()
         self.process = subprocess.Popen(
             [
@@ -31,16 +42,19 @@ class Worker:
                 "--root",
                 str(PREDICTORS),
                 "--ref",
-                f"{fixture}.py",
+                ref,
                 "--fd",
                 str(worker_data.fileno()),
                 "--control-fd",
                 str(worker_control.fileno()),
                 "--scratch",
                 str(scratch),
+                "--mode",
+                mode,
             ],
             pass_fds=(worker_data.fileno(), worker_control.fileno()),
             stdout=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
         )
         worker_data.close()
         worker_control.close()
@@ -91,8 +105,8 @@ def worker(tmp_path: pathlib.Path) -> Iterator[Callable[[str], Worker]]:
     """Start a worker for a fixture predictor, set up; closed after the test."""
     started: list[Worker] = []
 
-    def start(fixture: str, *, setup: bool = True) -> Worker:
-        process = Worker(fixture, tmp_path / "scratch")
+    def start(fixture: str, *, setup: bool = True, **options: Any) -> Worker:
+        process = Worker(fixture, tmp_path / "scratch", **options)
         started.append(process)
         if setup:
             process.read_until(lambda m: type(m).__name__ == "Described")

@@ -132,9 +132,10 @@ def train(
     examples = read_examples(train_data, text_field, label_field)
     weights = fit(examples, ngrams, alpha)
     classifier = Classifier(weights)
-    right = sum(next(iter(classifier.scores(text))) == label for text, label in examples)
+    sample = examples[:: max(1, len(examples) // 1000)]  # a quick check, not a benchmark
+    right = sum(next(iter(classifier.scores(text))) == label for text, label in sample)
     print(f"trained on {len(examples)} examples: {weights['examples']}")
-    print(f"accuracy on its own training data: {right / len(examples):.1%}")
+    print(f"accuracy on {len(sample)} of its own training examples: {right / len(sample):.1%}")
     out = Path(tempfile.mkdtemp()) / "weights.json"
     out.write_text(json.dumps(weights, ensure_ascii=False), encoding="utf-8")
     return TrainingOutput(weights=out)
