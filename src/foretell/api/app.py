@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
-from foretell.api import deployments, files, health, models, predictions, push, streams
+from foretell.api import deployments, files, health, library, models, predictions, push, streams
 from foretell.api.errors import HANDLERS
 from foretell.api.openapi import openapi_json
 from foretell.api.state import ApiState
@@ -30,8 +30,11 @@ def _routes() -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route("/models", models.list_models, methods=["GET"]),
+        Route("/models", library.create_model, methods=["POST"]),
         Route("/models", models.search_models, methods=["QUERY"]),
         Route("/models/{owner}/{name}", models.get_model, methods=["GET"]),
+        Route("/models/{owner}/{name}", library.update_model, methods=["PATCH"]),
+        Route("/models/{owner}/{name}", library.delete_model, methods=["DELETE"]),
         Route(
             "/models/{owner}/{name}/predictions",
             predictions.create_model_prediction,
@@ -43,6 +46,9 @@ def _routes() -> list[BaseRoute]:
         Route("/models/{owner}/{name}/readme", models.get_readme, methods=["GET"]),
         Route("/models/{owner}/{name}/examples", models.list_examples, methods=["GET"]),
         Route("/models/{owner}/{name}/versions/{version}", models.get_version, methods=["GET"]),
+        Route(
+            "/models/{owner}/{name}/versions/{version}", library.delete_version, methods=["DELETE"]
+        ),
         Route("/search", models.search, methods=["GET"]),
         Route("/collections", models.list_collections, methods=["GET"]),
         Route("/hardware", models.hardware, methods=["GET"]),

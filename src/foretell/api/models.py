@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from foretell.api import render
+from foretell.api import library_views, render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_body
 from foretell.api.params import optional_count, page_limit
 from foretell.api.responses import JSONResponse
 from foretell.api.state import ApiState, api_state
+from foretell.core.accounts import Account
 from foretell.core.models import Model, ModelRecord
 from foretell.core.times import timestamp
 from foretell.errors import BadRequest, NotFound
@@ -21,7 +23,7 @@ from foretell.errors import BadRequest, NotFound
 
 def _record(request: Request) -> ModelRecord:
     name = f"{request.path_params['owner']}/{request.path_params['name']}"
-    record = api_state(request).catalog.get(name)
+    record = library_views.command_line(api_state(request), name)  # stored ones: library_views
     if record is None:
         raise NotFound("The requested resource could not be found.")
     return record
@@ -52,61 +54,76 @@ async def _render(request: Request, record: ModelRecord) -> dict[str, Any]:
 
 async def list_models(request: Request) -> Response:
     """GET /v1/models — every hosted model."""
-    await authenticate(request)
+    who = await authenticate(request)
     limit = page_limit(request.query_params.get("limit"))
-    records = api_state(request).catalog.all()[:limit]
-    return JSONResponse(render.page(request, [await _render(request, r) for r in records], None))
+    records = api_state(request).catalog.all()
+    shown = await library_views.models_for(request, who, records, lambda r: _render(request, r))
+    return JSONResponse(render.page(request, shown[:limit], None))
 
 
 async def search_models(request: Request) -> Response:
     """QUERY /v1/models — body is the search text (JS sends it JSON-quoted)."""
-    await authenticate(request)
+    who = await authenticate(request)
     raw = (await read_body(request, 64 * 1024)).decode(errors="replace").strip()
     if raw.startswith('"'):
         try:
             raw = str(orjson.loads(raw))
         except orjson.JSONDecodeError:
             pass
-    results = [await _render(request, r) for r in _matching(api_state(request), raw)]
-    return JSONResponse(render.page(request, results, None))
+    return JSONResponse(render.page(request, await _search(request, who, raw), None))
 
 
 async def search(request: Request) -> Response:
     """GET /v1/search?query= — models matching the query, in the beta client's shape."""
-    await authenticate(request)
+    who = await authenticate(request)
     query = request.query_params.get("query")
     if not query:
         raise BadRequest('Query parameter "query" is required')
     limit = min(max(optional_count(request.query_params.get("limit"), "limit", default=20), 1), 50)
-    records = _matching(api_state(request), query)[:limit]
+    found = (await _search(request, who, query))[:limit]
     return JSONResponse(
         {
             "query": query,
-            "models": [{"model": await _render(request, r), "metadata": {}} for r in records],
+            "models": [{"model": model, "metadata": {}} for model in found],
             "collections": [],
             "pages": [],
         }
     )
 
 
-def _matching(state: ApiState, query: str) -> list[ModelRecord]:
+def _matches(query: str) -> Callable[[str, str | None], bool]:
     words = query.lower().split()
-    return [
-        r
-        for r in state.catalog.all()
-        if all(w in f"{r.full_name} {r.model.description or ''}".lower() for w in words)
+    return lambda name, description: all(w in f"{name} {description or ''}".lower() for w in words)
+
+
+async def _search(request: Request, who: Account, query: str) -> list[dict[str, Any]]:
+    """The models matching `query` that the caller may see, by name."""
+    matches = _matches(query)
+    records = [
+        r for r in api_state(request).catalog.all() if matches(r.full_name, r.model.description)
     ]
+    return await library_views.models_for(
+        request, who, records, lambda r: _render(request, r), matches
+    )
 
 
 async def get_model(request: Request) -> Response:
     """GET /v1/models/{owner}/{name}."""
-    await authenticate(request)
+    who = await authenticate(request)
+    stored = await library_views.find_stored(request, who)
+    if stored is not None:
+        return JSONResponse(await library_views.stored_view(request, stored))
     return JSONResponse(await _render(request, _record(request)))
 
 
 async def get_readme(request: Request) -> Response:
     """GET /v1/models/{owner}/{name}/readme — the model's README.md (Markdown, text/plain)."""
-    await authenticate(request)
+    who = await authenticate(request)
+    stored = await library_views.find_stored(request, who)
+    if stored is not None:
+        if stored.readme is None:
+            raise NotFound(f"The model {stored.full_name} has no README.")
+        return PlainTextResponse(stored.readme)
     model = _model(request)
     if model.readme is None:
         raise NotFound(f"The model {model.full_name} has no README.")
@@ -115,7 +132,9 @@ async def get_readme(request: Request) -> Response:
 
 async def list_examples(request: Request) -> Response:
     """GET /v1/models/{owner}/{name}/examples — its example predictions (the default one)."""
-    await authenticate(request)
+    who = await authenticate(request)
+    if await library_views.find_stored(request, who) is not None:
+        return JSONResponse(render.page(request, [], None))
     model = _model(request)
     examples = [model.default_example] if model.default_example is not None else []
     return JSONResponse(render.page(request, examples, None))
@@ -123,13 +142,23 @@ async def list_examples(request: Request) -> Response:
 
 async def list_versions(request: Request) -> Response:
     """GET /v1/models/{owner}/{name}/versions — the current version."""
-    await authenticate(request)
+    who = await authenticate(request)
+    stored = await library_views.find_stored(request, who)
+    if stored is not None:
+        ready = await library_views.ready_versions(api_state(request), stored.full_name)
+        results = [library_views.render_version(v) for v in ready]
+        return JSONResponse(render.page(request, results, None))
     return JSONResponse(render.page(request, [render.version(_model(request))], None))
 
 
 async def get_version(request: Request) -> Response:
     """GET /v1/models/{owner}/{name}/versions/{version}."""
-    await authenticate(request)
+    who = await authenticate(request)
+    stored = await library_views.find_stored(request, who)
+    if stored is not None:
+        state = api_state(request)
+        found = await library_views.ready_version(state, stored, request.path_params["version"])
+        return JSONResponse(library_views.render_version(found))
     model = _model(request)
     if request.path_params["version"] != model.version:
         raise NotFound("The requested resource could not be found.")

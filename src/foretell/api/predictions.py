@@ -14,6 +14,7 @@ from foretell.api import limits, render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
 from foretell.api.durations import parse_deadline, parse_prefer_wait
+from foretell.api.library_views import can_run
 from foretell.api.params import page_limit
 from foretell.api.responses import JSONResponse
 from foretell.api.state import ApiState, api_state
@@ -33,6 +34,9 @@ _FIELDS = {"input", "stream", "webhook", "webhook_events_filter", "webhook_compl
 _FIELDS |= {"priority", "queue_ttl"}
 _EVENTS = ("start", "output", "logs", "completed")
 _BAD_VERSION = "Invalid version or not permitted"
+_NO_VERSION = (
+    "The specified version does not exist (or perhaps you don't have permission to use it?)"
+)
 
 
 async def create_prediction(request: Request) -> Response:
@@ -51,6 +55,8 @@ async def create_prediction(request: Request) -> Response:
             ]
         )
     model = _model_for_version(api_state(request), body["version"])
+    if not await can_run(api_state(request), account, model.full_name, model.version):
+        raise InvalidRequest([InvalidField("invalid", "version", _NO_VERSION)], _BAD_VERSION)
     return await _create(request, account, model, body)
 
 
@@ -59,7 +65,7 @@ async def create_model_prediction(request: Request) -> Response:
     account = await authenticate(request)
     name = f"{request.path_params['owner']}/{request.path_params['name']}"
     model = api_state(request).model(name)
-    if model is None:
+    if model is None or not await can_run(api_state(request), account, name, model.version):
         raise NotFound("The requested resource could not be found.")
     return await create_on_model(request, account, model, await read_json_object(request))
 
@@ -89,10 +95,7 @@ def _model_for_version(state: ApiState, text: str) -> Model:
         raise InvalidRequest([InvalidField("invalid", "version", str(exc))], _BAD_VERSION) from exc
     model = state.model(ref.model) if ref.model else state.version(ref.version or "")
     if model is None or (ref.version is not None and ref.version != model.version):
-        detail = (
-            "The specified version does not exist (or perhaps you don't have permission to use it?)"
-        )
-        raise InvalidRequest([InvalidField("invalid", "version", detail)], _BAD_VERSION)
+        raise InvalidRequest([InvalidField("invalid", "version", _NO_VERSION)], _BAD_VERSION)
     return model
 
 
