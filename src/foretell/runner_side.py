@@ -16,6 +16,8 @@ from foretell.core.prediction import Prediction
 from foretell.hosting import ModelHost
 from foretell.metrics.instances import InstanceProbe
 from foretell.node import Node
+from foretell.predictor.config import InstanceBounds, load_config
+from foretell.predictor.errors import PredictorLoadError
 from foretell.pushed_versions import PushedVersions
 from foretell.runner import Runner
 from foretell.runner.autoscale import Autoscaler, ScalePolicy, ScalingOptions
@@ -45,11 +47,22 @@ def thread_limits(threads: int | None) -> dict[str, str]:
 def scale_policies(
     models: dict[str, pathlib.Path], options: ScalingOptions
 ) -> dict[str, ScalePolicy]:
-    """Each hosted model's policy: built-in models scale to zero when idle by default."""
+    """Each hosted model's policy: its cog.yaml's `foretell:` bounds, else the command
+    line's; built-in models scale to zero when idle by default."""
     from foretell.models import builtin_models
 
     builtins = {path.resolve() for path in builtin_models().values()}
-    return {name: options.policy(name, path.resolve() in builtins) for name, path in models.items()}
+    return {
+        name: options.policy(name, path.resolve() in builtins, _own_bounds(path))
+        for name, path in models.items()
+    }
+
+
+def _own_bounds(model_dir: pathlib.Path) -> InstanceBounds:
+    try:
+        return load_config(model_dir).instances
+    except PredictorLoadError:  # hosting it fails with this error, told where it belongs
+        return InstanceBounds()
 
 
 def with_default(
@@ -112,11 +125,16 @@ class RunnerSide:
         #: instances per model from demand: each model's policy, from its deployments if
         #: any names it (their bounds hold across the cluster), else from the command line
         self.policies = DeploymentPolicies(engines.store, scaling or (lambda _: None))
-        self.places = InstancePlaces(engines.store, self.policies.current_limit)
-        runner.places = self.places
-        runner.on_cold_boot = lambda name, seconds: progress(
-            f"[{name}] cold boot: an instance started in {seconds:.1f} s"
+        self.places = InstancePlaces(
+            engines.store, self.policies.current_limit, hardware=self.policies.hardware
         )
+        runner.places = self.places
+
+        def cold_boot(name: str, seconds: float) -> None:  # each one, however it started
+            progress(f"[{name}] cold boot: an instance started in {seconds:.1f} s")
+            node.metrics.cold_boot(name, seconds)
+
+        runner.on_cold_boot = cold_boot
         self.autoscaler = Autoscaler(runner, engines.queue, self.policies, progress)
         node.metrics.add_probe(InstanceProbe(runner, models, node.metrics))  # at each scrape
         self._renewing: asyncio.Task[None] | None = None

@@ -170,41 +170,29 @@ class _Instances:
         self.count = count
 
 
-class _Boot:
-    def __init__(self, started_at: datetime.datetime, seconds: float) -> None:
-        self.started_at, self.seconds = started_at, seconds
-
-
 class _Runner:
-    """What InstanceProbe reads of a runner: counts and last cold boots by model."""
+    """What InstanceProbe reads of a runner: instance counts by model."""
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
-        self.boots: dict[str, _Boot | None] = {}
 
     def instances(self, name: str) -> _Instances:
         return _Instances(self.counts[name])
 
-    def cold_boot(self, name: str) -> _Boot | None:
-        return self.boots[name]
 
-
-def test_instances_and_cold_boots_are_read_at_each_scrape() -> None:
+def test_instance_counts_are_read_at_each_scrape() -> None:
+    """The probe sets each known model's instance count; it observes no cold boot (the
+    runner reports each one as it happens)."""
     metrics, runner = Metrics(), _Runner()
     metrics.add_probe(InstanceProbe(runner, ["acme/a", "acme/unknown"], metrics))
-    runner.counts["acme/a"], runner.boots["acme/a"] = 0, None
+    runner.counts["acme/a"] = 0
     metrics.exposition()
     assert value(metrics, "foretell_instances", model="acme/a") == 0
     assert value(metrics, "foretell_instances", model="acme/unknown") is None
-    runner.counts["acme/a"], runner.boots["acme/a"] = 2, _Boot(T0, 4.0)
-    for _ in range(3):  # one boot, however often it is scraped
-        metrics.exposition()
-    assert value(metrics, "foretell_instances", model="acme/a") == 2
-    assert value(metrics, "foretell_cold_boot_seconds_count", model="acme/a") == 1
-    runner.boots["acme/a"] = _Boot(T0 + datetime.timedelta(hours=1), 2.0)
+    runner.counts["acme/a"] = 2
     metrics.exposition()
-    assert value(metrics, "foretell_cold_boot_seconds_count", model="acme/a") == 2
-    assert value(metrics, "foretell_cold_boot_seconds_sum", model="acme/a") == 6.0
+    assert value(metrics, "foretell_instances", model="acme/a") == 2
+    assert value(metrics, "foretell_cold_boot_seconds_count", model="acme/a") is None
 
 
 def test_a_failing_probe_does_not_stop_the_scrape() -> None:

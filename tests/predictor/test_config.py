@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from foretell.predictor.config import load_config
+from foretell.predictor.config import InstanceBounds, load_config
 from foretell.predictor.errors import PredictorLoadError
 
 
@@ -135,3 +135,51 @@ def test_not_a_directory(tmp_path: pathlib.Path) -> None:
     """A path that isn't a directory is refused."""
     with pytest.raises(PredictorLoadError, match="not a directory"):
         load_config(tmp_path / "missing")
+
+
+def test_the_foretell_mapping_sets_the_models_instance_bounds(tmp_path: pathlib.Path) -> None:
+    """`foretell:` (a foretell extension key) gives min/max instances and an idle timeout;
+    without it every bound is the server's (None)."""
+    (tmp_path / "cog.yaml").write_text(
+        "predict: predict.py:Predictor\n"
+        "foretell:\n  min_instances: 0\n  max_instances: 3\n  idle_timeout: 30\n"
+    )
+    bounds = load_config(tmp_path).instances
+    assert (bounds.min_instances, bounds.max_instances, bounds.idle_timeout_s) == (0, 3, 30.0)
+    (tmp_path / "cog.yaml").write_text("foretell:\n  idle_timeout: 1.5\n")
+    bounds = load_config(tmp_path).instances
+    assert (bounds.min_instances, bounds.max_instances, bounds.idle_timeout_s) == (None, None, 1.5)
+    (tmp_path / "cog.yaml").write_text("predict: predict.py:Predictor\n")
+    assert load_config(tmp_path).instances == InstanceBounds()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("foretell: 3\n", "`foretell` must be a mapping of min_instances"),
+        ("foretell:\n  max_instance: 2\n", r"unknown key\(s\) under `foretell`: max_instance"),
+        (
+            "foretell:\n  min_instances: -1\n",
+            "`foretell.min_instances` must be a whole number >= 0",
+        ),
+        ("foretell:\n  max_instances: 0\n", "`foretell.max_instances` must be a whole number >= 1"),
+        ("foretell:\n  max_instances: true\n", "`foretell.max_instances` must be a whole number"),
+        (
+            "foretell:\n  min_instances: 3\n  max_instances: 2\n",
+            r"`foretell.min_instances` \(3\) is more than `foretell.max_instances` \(2\)",
+        ),
+        (
+            "foretell:\n  idle_timeout: soon\n",
+            "`foretell.idle_timeout` must be a number of seconds",
+        ),
+        ("foretell:\n  idle_timeout: -5\n", "`foretell.idle_timeout` must be a number of seconds"),
+    ],
+)
+def test_a_wrong_foretell_mapping_names_the_key(
+    tmp_path: pathlib.Path, text: str, message: str
+) -> None:
+    """Each bad value under `foretell:` is refused with the file, the key and the rule."""
+    (tmp_path / "cog.yaml").write_text(text)
+    with pytest.raises(PredictorLoadError, match=message) as info:
+        load_config(tmp_path)
+    assert str(tmp_path / "cog.yaml") in str(info.value)

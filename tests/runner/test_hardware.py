@@ -5,6 +5,8 @@ server with a simulated inventory: these machines have no GPU)."""
 from __future__ import annotations
 
 import pathlib
+import time
+from typing import Any
 
 from foretell.runner.hardware import (
     Accelerator,
@@ -13,7 +15,7 @@ from foretell.runner.hardware import (
     parse_nvidia_smi,
     visible_devices,
 )
-from tests.server import fixture_model, start_server, wait_done
+from tests.server import Server, fixture_model, start_server, wait_done
 
 
 def test_nvidia_smi_csv_is_read() -> None:
@@ -72,5 +74,45 @@ def test_a_gpu_model_gets_its_own_gpu_and_never_more_instances_than_gpus(
         printed = "".join(server.output)
         assert "scaled up to 2 instance(s)" in printed
         assert "scaled up to 3" not in printed  # two GPUs: never a third instance
+    finally:
+        server.stop()
+
+
+def _printed(server: Server, text: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in "".join(server.output):
+        assert time.monotonic() < deadline, f"never printed {text!r}"
+        time.sleep(0.05)  # polling the server's own output, with a deadline
+
+
+def test_a_deployments_hardware_places_its_instances(tmp_path: pathlib.Path) -> None:
+    """A deployment on `gpu-l40s` moves its model (a CPU model by its cog.yaml) onto the
+    L40S; changed to `cpu`, onto no GPU at all (an instance without one sees none)."""
+    model = fixture_model(tmp_path, "which_gpu")
+    server = start_server(
+        tmp_path / "data", [f"test/gpu={model}"],
+        env={"FORETELL_GPUS": "NVIDIA A100 80GB,NVIDIA L40S"},
+    )  # fmt: skip
+    try:
+        with server.client() as client:
+            run: dict[str, Any] = {"input": {}}
+            wait = {"Prefer": "wait=60"}
+            made = client.post("/v1/models/test/gpu/predictions", json=run, headers=wait)
+            assert made.json()["output"] == ""  # no deployment: a CPU model holds no GPU
+            version = client.get("/v1/models/test/gpu").json()["latest_version"]["id"]
+            body = {
+                "name": "placed", "model": "test/gpu", "version": version,
+                "hardware": "gpu-l40s", "min_instances": 1, "max_instances": 1,
+            }  # fmt: skip
+            created = client.post("/v1/deployments", json=body)
+            assert created.status_code == 200, created.text
+            path = f"/v1/deployments/{created.json()['owner']}/placed"
+            _printed(server, "stopped an instance on cpu: its deployment asks for gpu-l40s")
+            made = client.post(f"{path}/predictions", json=run, headers=wait)
+            assert made.json()["output"] == "1", made.json()  # the L40S
+            assert client.patch(path, json={"hardware": "cpu"}).status_code == 200
+            _printed(server, "stopped an instance on gpu-l40s: its deployment asks for cpu")
+            made = client.post(f"{path}/predictions", json=run, headers=wait)
+            assert made.json()["output"] == "", made.json()
     finally:
         server.stop()

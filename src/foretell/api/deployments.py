@@ -30,8 +30,10 @@ from foretell.core.times import timestamp, utcnow
 from foretell.errors import ForetellError, InvalidField, InvalidRequest, NotFound
 
 _CONFIG = ("hardware", "min_instances", "max_instances")
-_CREATE = {"name", "model", "version", *_CONFIG}
-_UPDATE = {"version", *_CONFIG}
+#: a foretell extension: seconds an idle instance waits before it stops (optional, null)
+_IDLE = "idle_timeout"
+_CREATE = {"name", "model", "version", _IDLE, *_CONFIG}
+_UPDATE = {"version", _IDLE, *_CONFIG}
 #: as Replicate's model and deployment names: lowercase letters, digits, `-`, `_` and `.`
 _NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?")
 #: tries of an update that lost its compare-and-set to another update of the same release
@@ -59,13 +61,21 @@ def render_deployment(deployment: Deployment) -> dict[str, Any]:
             "version": release.version,
             "created_at": timestamp(release.created_at),
             "created_by": {"type": by.type, "username": by.username, "name": by.name},
-            "configuration": {
-                "hardware": release.configuration.hardware,
-                "min_instances": release.configuration.min_instances,
-                "max_instances": release.configuration.max_instances,
-            },
+            "configuration": _render_configuration(release.configuration),
         },
     }
+
+
+def _render_configuration(configuration: Configuration) -> dict[str, Any]:
+    """Replicate's three fields, and the idle timeout where one is set (the extension)."""
+    rendered: dict[str, Any] = {
+        "hardware": configuration.hardware,
+        "min_instances": configuration.min_instances,
+        "max_instances": configuration.max_instances,
+    }
+    if configuration.idle_timeout is not None:
+        rendered[_IDLE] = configuration.idle_timeout
+    return rendered
 
 
 def hardware_skus(state: ApiState) -> frozenset[str]:
@@ -92,7 +102,23 @@ def _fields(body: dict[str, Any], allowed: set[str]) -> list[tuple[str, str]]:
         value = body.get(key)
         if key in body and (not isinstance(value, int) or isinstance(value, bool)):
             errors.append((key, "must be a whole number"))
+    idle = body.get(_IDLE)
+    if idle is not None and (isinstance(idle, bool) or not isinstance(idle, int | float)):
+        errors.append((_IDLE, "must be a number of seconds, or null for the server's"))
+    elif idle is not None and idle < 0:
+        errors.append((_IDLE, f"must be >= 0 seconds (got {idle})"))
     return errors
+
+
+def _configuration(body: dict[str, Any], old: Configuration) -> Configuration:
+    """The body's configuration fields, `old`'s where it has none."""
+    idle = body.get(_IDLE, old.idle_timeout)
+    return Configuration(
+        body.get("hardware", old.hardware),
+        body.get("min_instances", old.min_instances),
+        body.get("max_instances", old.max_instances),
+        None if idle is None else float(idle),
+    )
 
 
 def _name(account: Account, text: str) -> tuple[str | None, list[tuple[str, str]]]:
@@ -131,12 +157,12 @@ async def create_deployment(request: Request) -> Response:
     state = api_state(request)
     body = await read_json_object(request)
     errors = _fields(body, _CREATE)
-    errors += [(k, f"{k} is required") for k in sorted(_CREATE - set(body))]
+    errors += [(k, f"{k} is required") for k in sorted(_CREATE - {_IDLE} - set(body))]
     _invalid(errors)
     name, errors = _name(account, body["name"])
     model, model_errors = _model(state, body["model"])
     errors += model_errors + (_version_error(model, body["version"]) if model else [])
-    configuration = Configuration(*(body[k] for k in _CONFIG))
+    configuration = _configuration(body, Configuration("", 0, 0))
     errors += configuration_errors(configuration, hardware_skus(state))
     _invalid(errors)
     assert name is not None and model is not None  # else _invalid raised
@@ -208,7 +234,7 @@ def _updated(
         model, errors = _model(state, release.model)
         errors += _version_error(model, body["version"]) if model else []
     old = release.configuration
-    configuration = Configuration(*(body.get(k, getattr(old, k)) for k in _CONFIG))
+    configuration = _configuration(body, old)
     # the hardware kept from before stays valid even if no runner has it just now
     skus = hardware_skus(state) | {old.hardware}
     errors += configuration_errors(configuration, skus)

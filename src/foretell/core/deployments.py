@@ -27,6 +27,9 @@ class Configuration:
     hardware: str
     min_instances: int
     max_instances: int
+    #: seconds an idle instance waits before it stops (a foretell extension; None: the
+    #: server's --idle-timeout, or 300 s where min_instances is 0)
+    idle_timeout: float | None = None
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from foretell.predictor.config import InstanceBounds
 from foretell.queue.protocol import WorkQueue
 from foretell.runner.instances import CannotStartHere
 from foretell.runner.model import HostedModel
@@ -26,6 +27,7 @@ log = logging.getLogger("foretell.autoscale")
 INTERVAL_S = 0.25
 
 Step = Coroutine[Any, Any, None]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class ScalePolicy:
             )
 
 
+#: a model whose cog.yaml sets none of its own
+_NO_BOUNDS = InstanceBounds()
+
 #: how long a built-in model's instance may sit idle before it stops, by default
 BUILTIN_IDLE_S = 300.0
 
@@ -60,14 +65,21 @@ class ScalingOptions:
     #: None: built-in models stop after BUILTIN_IDLE_S idle, yours never
     idle_timeout_s: float | None = None
 
-    def policy(self, name: str, builtin: bool) -> ScalePolicy:
-        idle = self.idle_timeout_s
+    def policy(self, name: str, builtin: bool, own: InstanceBounds = _NO_BOUNDS) -> ScalePolicy:
+        """The model's policy: what its cog.yaml's `foretell:` mapping sets (`own`) wins
+        over these server-wide options, each bound on its own."""
+        idle = _first(own.idle_timeout_s, self.idle_timeout_s)
         if idle is None and builtin:
             idle = BUILTIN_IDLE_S
-        least = self.min_instances
+        least = _first(own.min_instances, self.min_instances)
         if least is None:
             least = 0 if idle is not None else 1
-        return ScalePolicy(least, max(self.max_instances, least, 1), idle)
+        most = _first(own.max_instances, self.max_instances)
+        return ScalePolicy(least, max(most or 1, least, 1), idle)
+
+
+def _first(*values: _T | None) -> _T | None:
+    return next((value for value in values if value is not None), None)
 
 
 class Autoscaler:
@@ -117,6 +129,9 @@ class Autoscaler:
             WorkerState.DEFUNCT,
         ):
             return None  # it can't run: scaling won't help
+        misplaced = group.misplaced_instance()
+        if misplaced is not None:  # its deployment's hardware changed: one goes, one comes
+            return self._move(name, misplaced)
         count = group.count
         if not group.can_add():  # a GPU model with every GPU here taken
             waiting = 0
@@ -159,6 +174,19 @@ class Autoscaler:
                 self.progress(f"[{name}] idle: scaled down to {group.count} instance(s)")
 
         return scale_down()
+
+    def _move(self, name: str, instance: HostedModel) -> Step:
+        async def stop_misplaced() -> None:
+            group = self.runner.instances(name)
+            held = group.accelerator_of(instance)
+            await group.remove(instance)
+            wanted = ", ".join(sorted(group.gpu_skus() or ())) or "cpu"
+            self.progress(
+                f"[{name}] stopped an instance on {held.sku if held else 'cpu'}: "
+                f"its deployment asks for {wanted}"
+            )
+
+        return stop_misplaced()
 
     async def _run(self) -> None:
         while True:

@@ -3,8 +3,9 @@
 Found with `nvidia-smi` when it is installed (NVIDIA's own tool: no library to load), or
 described by FORETELL_GPUS (names separated by commas, e.g. `NVIDIA A100 80GB,NVIDIA A100
 80GB`) to simulate an inventory, as the tests do on machines without a GPU. Each instance of
-a model whose cog.yaml says `build.gpu: true` gets one accelerator of its own
-(`CUDA_VISIBLE_DEVICES`), so a model is only placed where one is free.
+a model whose cog.yaml says `build.gpu: true` (or whose deployment's hardware is a GPU sku:
+then one of that kind) gets one accelerator of its own (`CUDA_VISIBLE_DEVICES`), so a model
+is only placed where one is free; an instance that holds none sees none.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from foretell.core.models import hardware_sku
@@ -83,12 +84,21 @@ class AcceleratorPool:
         """Whether this machine has any accelerator at all."""
         return bool(self.accelerators)
 
-    def free(self) -> int:
-        return len(self._free)
+    def free(self, skus: Collection[str] | None = None) -> int:
+        """How many are free (of those whose sku is in `skus`, if given)."""
+        return len(self._matching(skus))
 
-    def take(self) -> Accelerator | None:
-        """A free accelerator (the lowest index), or None."""
-        return self._free.pop(0) if self._free else None
+    def take(self, skus: Collection[str] | None = None) -> Accelerator | None:
+        """A free accelerator (the lowest index; one whose sku is in `skus`, if given), or
+        None."""
+        matching = self._matching(skus)
+        if not matching:
+            return None
+        self._free.remove(matching[0])
+        return matching[0]
+
+    def _matching(self, skus: Collection[str] | None) -> list[Accelerator]:
+        return [a for a in self._free if skus is None or a.sku in skus]
 
     def give_back(self, accelerator: Accelerator) -> None:
         if accelerator in self.accelerators and accelerator not in self._free:

@@ -49,6 +49,11 @@ class Places(Protocol):
 
     async def give_back(self, holder: str) -> None: ...
 
+    def hardware(self, model: str) -> frozenset[str] | None:
+        """The GPU skus an instance of `model` must hold one of, as its deployments ask
+        (empty: none; None: no deployment names it)."""
+        ...
+
 
 @dataclasses.dataclass(frozen=True)
 class ColdBoot:
@@ -98,14 +103,24 @@ class ModelInstances:
     def count(self) -> int:
         return len(self.instances)
 
+    def gpu_skus(self) -> frozenset[str] | None:
+        """The GPU kinds an instance may hold, as the model's deployments ask (empty: no
+        GPU, `cpu`); None where no deployment names it (any GPU, if it needs one)."""
+        return None if self.places is None else self.places.hardware(self.spec.name)
+
     def needs_accelerator(self) -> bool:
-        """Whether each instance must hold a GPU: the model asks for one and the machine
-        has some (with none at all, a GPU model runs on the CPU, as it always has)."""
+        """Whether each instance must hold a GPU: a deployment of the model asks for a GPU
+        sku, or (none names it) cog.yaml asks for a GPU and the machine has some (with none
+        at all, a GPU model runs on the CPU, as it always has)."""
+        skus = self.gpu_skus()
+        if skus is not None:
+            return bool(skus)
         return self.spec.gpu and bool(self.accelerators)
 
     def can_add(self) -> bool:
-        """Whether one more instance can start here now (a GPU is free, if it needs one)."""
-        return not self.needs_accelerator() or self.accelerators.free() > 0
+        """Whether one more instance can start here now (a GPU of the kind it needs is free,
+        if it needs one)."""
+        return not self.needs_accelerator() or self.accelerators.free(self.gpu_skus()) > 0
 
     async def add(self, *, defer_setup: bool = False) -> HostedModel:
         """Start one more instance (returns once it is spawned). A GPU model with no GPU
@@ -118,6 +133,10 @@ class ModelInstances:
         if self.places is not None and not await self.places.take(self.spec.name, holder):
             await self._describe_only()
             raise NoPlace(self.spec.name)
+        if not self.can_add():  # taking the place read the deployments: new hardware
+            await self._give_back_place(holder)
+            await self._describe_only()
+            raise NoFreeAccelerator(self.spec.name)
         instance = self._new()
         self._holders[id(instance)] = holder
         await instance.start(defer_setup=defer_setup)
@@ -138,8 +157,9 @@ class ModelInstances:
     def _new(self) -> HostedModel:
         self._numbers += 1
         spec = self.spec
-        accelerator = self.accelerators.take() if self.needs_accelerator() else None
-        if accelerator is not None:
+        needs = self.needs_accelerator()
+        accelerator = self.accelerators.take(self.gpu_skus()) if needs else None
+        if self.accelerators:  # on a GPU machine, an instance sees its own GPU or none
             spec = dataclasses.replace(spec, env={**spec.env, **visible_devices(accelerator)})
         instance = HostedModel(spec, self.scratch / f"instance-{self._numbers}")
         if accelerator is not None:
@@ -180,6 +200,20 @@ class ModelInstances:
                 return instance
         return None
 
+    def misplaced_instance(self) -> HostedModel | None:
+        """An idle instance on hardware the model's deployments no longer ask for (a GPU of
+        another kind, a GPU where they ask for `cpu`, none where they ask for a GPU)."""
+        skus = self.gpu_skus()
+        if skus is None:  # no deployment names it: cog.yaml decides, and it stays as it is
+            return None
+        for instance in self.instances:
+            if instance.queue or instance.running or instance.state not in _RUNNING:
+                continue
+            held = self._held.get(id(instance))
+            if (held is None) != (not skus) or (held is not None and held.sku not in skus):
+                return instance
+        return None
+
     async def remove(self, instance: HostedModel) -> None:
         """Stop an (idle) instance."""
         self.instances.remove(instance)
@@ -193,11 +227,16 @@ class ModelInstances:
         if accelerator is not None:
             self.accelerators.give_back(accelerator)
         holder = self._holders.pop(id(instance), None)
-        if holder is not None and self.places is not None:
-            try:
-                await self.places.give_back(holder)
-            except Exception:  # its lease runs out instead
-                log.warning("could not give back the place of %s", holder, exc_info=True)
+        if holder is not None:
+            await self._give_back_place(holder)
+
+    async def _give_back_place(self, holder: str) -> None:
+        if self.places is None:
+            return
+        try:
+            await self.places.give_back(holder)
+        except Exception:  # its lease runs out instead
+            log.warning("could not give back the place of %s", holder, exc_info=True)
 
     def starting(self) -> bool:
         """Whether an instance is still coming up (a scale-up is under way)."""
