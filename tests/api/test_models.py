@@ -46,7 +46,7 @@ def test_account_hardware_collections_and_webhook_secret(server: Server) -> None
     with server.client() as client:
         assert client.get("/v1/account").json()["username"] == "local"
         assert client.get("/v1/hardware").json() == [{"sku": "cpu", "name": "CPU"}]
-        assert client.get("/v1/collections").json()["results"] == []
+        assert [c["slug"] for c in client.get("/v1/collections").json()["results"]] == ["built-in"]
         key = client.get("/v1/webhooks/default/secret").json()["key"]
         assert key.startswith("whsec_") and key.count("_") == 1
 

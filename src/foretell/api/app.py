@@ -5,7 +5,17 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
-from foretell.api import deployments, files, health, library, models, predictions, push, streams
+from foretell.api import (
+    collections,
+    deployments,
+    files,
+    health,
+    library,
+    models,
+    predictions,
+    push,
+    streams,
+)
 from foretell.api.errors import HANDLERS
 from foretell.api.openapi import openapi_json
 from foretell.api.state import ApiState
@@ -50,7 +60,8 @@ def _routes() -> list[BaseRoute]:
             "/models/{owner}/{name}/versions/{version}", library.delete_version, methods=["DELETE"]
         ),
         Route("/search", models.search, methods=["GET"]),
-        Route("/collections", models.list_collections, methods=["GET"]),
+        Route("/collections", collections.list_collections, methods=["GET"]),
+        Route("/collections/{slug}", collections.get_collection, methods=["GET"]),
         Route("/hardware", models.hardware, methods=["GET"]),
         Route("/account", models.account, methods=["GET"]),
         Route("/webhooks/default/secret", models.webhook_secret, methods=["GET"]),

@@ -1,4 +1,4 @@
-"""Models, versions, search, collections, hardware, account and the webhook secret."""
+"""Models, versions, search, hardware, account and the webhook secret."""
 
 from __future__ import annotations
 
@@ -74,7 +74,10 @@ async def search_models(request: Request) -> Response:
 
 
 async def search(request: Request) -> Response:
-    """GET /v1/search?query= — models matching the query, in the beta client's shape."""
+    """GET /v1/search?query= — the models and collections matching the query, in the beta
+    client's shape."""
+    from foretell.api.collections import search_collections  # it imports this module
+
     who = await authenticate(request)
     query = request.query_params.get("query")
     if not query:
@@ -85,7 +88,7 @@ async def search(request: Request) -> Response:
         {
             "query": query,
             "models": [{"model": model, "metadata": {}} for model in found],
-            "collections": [],
+            "collections": await search_collections(request, who, query),
             "pages": [],
         }
     )
@@ -163,12 +166,6 @@ async def get_version(request: Request) -> Response:
     if request.path_params["version"] != model.version:
         raise NotFound("The requested resource could not be found.")
     return JSONResponse(render.version(model))
-
-
-async def list_collections(request: Request) -> Response:
-    """GET /v1/collections — none yet."""
-    await authenticate(request)
-    return JSONResponse(render.page(request, [], None))
 
 
 async def hardware(request: Request) -> Response:

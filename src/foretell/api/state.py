@@ -14,6 +14,7 @@ from foretell.admission import Admission
 from foretell.api.catalog import ModelCatalog
 from foretell.api.protocols import FileStore
 from foretell.api.service import PredictionService
+from foretell.core.collections import Collection
 from foretell.core.models import Model
 from foretell.files.urls import UrlSigner
 from foretell.outbound import GuardedClient
@@ -34,6 +35,8 @@ class Settings:
     no_auth: bool = False
     #: the account used when auth is off
     default_account: str = "local"
+    #: GET /v1/collections, in order (foretell serve: the built-in one and --collections)
+    collections: tuple[Collection, ...] = ()
 
 
 @dataclass

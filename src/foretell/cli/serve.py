@@ -27,6 +27,7 @@ from foretell.predictor.errors import PredictorLoadError
 
 if TYPE_CHECKING:  # the server stack loads only for this command
     from foretell.api.limits import Limits
+    from foretell.core.collections import Collection
 
 
 def parse_models(args: list[str]) -> dict[str, pathlib.Path]:
@@ -168,6 +169,15 @@ def serve_command(
             "Default: no limit.",
         ),
     ] = None,
+    collections: Annotated[
+        pathlib.Path | None,
+        typer.Option(
+            envvar="FORETELL_COLLECTIONS",
+            show_envvar=True,
+            help="A YAML or TOML file of model collections (GET /v1/collections), listed "
+            "after the built-in one. Default: DATA_DIR/collections.yaml or .toml, if there.",
+        ),
+    ] = None,
     log_format: LogFormatOption = LogFormat.TEXT,
 ) -> None:
     """Serve models behind Replicate's HTTP API."""
@@ -195,6 +205,7 @@ def serve_command(
         max_upload_bytes=max_body_mb * 1024 * 1024,
         max_push_bytes=max_push_mb * 1024 * 1024,
         no_auth=no_auth,
+        collections=_collections(collections, data_dir),
     )
     if allow_private_urls:
         err_console.print(
@@ -220,6 +231,21 @@ def serve_command(
         raise typer.Exit(1) from exc
     except KeyboardInterrupt:  # before the server's own handlers are installed
         raise typer.Exit(130) from None
+
+
+def _collections(path: pathlib.Path | None, data_dir: pathlib.Path) -> tuple[Collection, ...]:
+    """The built-in collection, then --collections' (or the data dir's file's); exit 2 with
+    the file's first wrong entry if it has one."""
+    from foretell.api.collections import DEFAULT_FILES, load_collections
+    from foretell.core.collections import CollectionsError, builtin_collection, combine
+
+    if path is None:
+        path = next((data_dir / n for n in DEFAULT_FILES if (data_dir / n).is_file()), None)
+    try:
+        configured = load_collections(path) if path is not None else []
+    except CollectionsError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--collections") from exc
+    return tuple(combine(builtin_collection(builtin_models()), configured))
 
 
 def _limits(

@@ -179,10 +179,6 @@ MODELS = [
         tags=("models",),
     ),
     Operation(
-        "get", "/collections", "collections.list", "List collections (none here)",
-        {200: json("CollectionPage")}, tags=("models",),
-    ),
-    Operation(
         "get", "/hardware", "hardware.list", "What models run on",
         {200: json("Hardware")}, tags=("account",),
     ),

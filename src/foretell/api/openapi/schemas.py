@@ -335,7 +335,6 @@ SCHEMAS: dict[str, Schema] = {
     "Version": VERSION,
     "VersionPage": page(ref("Version")),
     "ExamplePage": page(_OBJECT),
-    "CollectionPage": page(_OBJECT),
     "SearchResults": SEARCH_RESULTS,
     "File": FILE,
     "FilePage": page(ref("File")),
