@@ -15,6 +15,7 @@ from foretell.api import (
     predictions,
     push,
     streams,
+    trainings,
 )
 from foretell.api.errors import HANDLERS
 from foretell.api.openapi import openapi_json
@@ -56,6 +57,14 @@ def _routes() -> list[BaseRoute]:
         Route("/models/{owner}/{name}/readme", models.get_readme, methods=["GET"]),
         Route("/models/{owner}/{name}/examples", models.list_examples, methods=["GET"]),
         Route("/models/{owner}/{name}/versions/{version}", models.get_version, methods=["GET"]),
+        Route(
+            "/models/{owner}/{name}/versions/{id}/trainings",
+            trainings.create_training,
+            methods=["POST"],
+        ),
+        Route("/trainings", trainings.list_trainings, methods=["GET"]),
+        Route("/trainings/{id}", trainings.get_training, methods=["GET"]),
+        Route("/trainings/{id}/cancel", trainings.cancel_training, methods=["POST"]),
         Route(
             "/models/{owner}/{name}/versions/{version}", library.delete_version, methods=["DELETE"]
         ),
