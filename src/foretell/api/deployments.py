@@ -12,6 +12,7 @@ from starlette.responses import Response
 from foretell.api import render
 from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
+from foretell.api.library_views import can_run
 from foretell.api.params import page_limit
 from foretell.api.predictions import create_on_model
 from foretell.api.responses import JSONResponse
@@ -133,16 +134,19 @@ def _name(account: Account, text: str) -> tuple[str | None, list[tuple[str, str]
     return name, []
 
 
-def _model(state: ApiState, full_name: str) -> tuple[Model | None, list[tuple[str, str]]]:
+async def _model(
+    state: ApiState, account: Account, full_name: str
+) -> tuple[Model | None, list[tuple[str, str]]]:
     model = state.model(full_name)
-    if model is None:
+    if model is None or not await can_run(state, account, full_name):
         detail = f"{full_name!r} is not a model this server hosts (GET /v1/models lists them)"
         return None, [("model", detail)]
     return model, []
 
 
-def _version_error(model: Model, version: str) -> list[tuple[str, str]]:
-    if version == model.version:
+def _version_error(state: ApiState, model: Model, version: str) -> list[tuple[str, str]]:
+    hosted = state.catalog.by_version(version)  # any hosted version of it (pushed ones too)
+    if version == model.version or (hosted is not None and hosted.full_name == model.full_name):
         return []
     detail = (
         f"{version!r} is not a version of {model.full_name} this server runs "
@@ -160,8 +164,8 @@ async def create_deployment(request: Request) -> Response:
     errors += [(k, f"{k} is required") for k in sorted(_CREATE - {_IDLE} - set(body))]
     _invalid(errors)
     name, errors = _name(account, body["name"])
-    model, model_errors = _model(state, body["model"])
-    errors += model_errors + (_version_error(model, body["version"]) if model else [])
+    model, model_errors = await _model(state, account, body["model"])
+    errors += model_errors + (_version_error(state, model, body["version"]) if model else [])
     configuration = _configuration(body, Configuration("", 0, 0))
     errors += configuration_errors(configuration, hardware_skus(state))
     _invalid(errors)
@@ -216,7 +220,7 @@ async def update_deployment(request: Request) -> Response:
     body = await read_json_object(request)
     _invalid(_fields(body, _UPDATE))
     for _ in range(_UPDATE_TRIES):
-        updated = _updated(state, account, await _owned(request, account), body)
+        updated = await _updated(state, account, await _owned(request, account), body)
         if await state.store.save_deployment(updated):
             return JSONResponse(render_deployment(updated))
     raise DeploymentConflict(
@@ -224,15 +228,15 @@ async def update_deployment(request: Request) -> Response:
     )
 
 
-def _updated(
+async def _updated(
     state: ApiState, account: Account, current: Deployment, body: dict[str, Any]
 ) -> Deployment:
     """`current` with the body's changes as its next release; 422 if they are invalid."""
     release = current.current_release
     errors: list[tuple[str, str]] = []
     if "version" in body:
-        model, errors = _model(state, release.model)
-        errors += _version_error(model, body["version"]) if model else []
+        model, errors = await _model(state, account, release.model)
+        errors += _version_error(state, model, body["version"]) if model else []
     old = release.configuration
     configuration = _configuration(body, old)
     # the hardware kept from before stays valid even if no runner has it just now
