@@ -19,6 +19,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from foretell.api import library_openapi  # noqa: F401  (describes these routes at import)
 from foretell.api.auth import authenticate
 from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
