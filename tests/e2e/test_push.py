@@ -159,3 +159,19 @@ def _other_token(server: Server) -> str:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return result.stdout.split()[-1]
+
+
+def test_an_older_version_still_runs_by_its_ref(server: Server, tmp_path: pathlib.Path) -> None:
+    """A second push becomes the latest; the first still runs when named."""
+    first = _push(server, _model_dir(tmp_path, "v1", SHOUT), "local/twice")
+    assert first.returncode == 0, first.stderr
+    whisper = SHOUT.replace('text.upper() + "!"', 'text.lower() + "..."')
+    second = _push(server, _model_dir(tmp_path, "v2", whisper), "local/twice")
+    assert second.returncode == 0, second.stderr
+    old_ref, new_ref = (r.stdout.strip().splitlines()[-1] for r in (first, second))
+    assert old_ref != new_ref
+    with official_client(server) as replicate:
+        assert replicate.run("local/twice", input={"text": "Hi"}) == "hi..."
+        assert replicate.run(old_ref, input={"text": "Hi"}) == "HI!"
+        versions = replicate.models.get("local/twice").versions.list()
+        assert [v.id for v in versions.results] == [new_ref.split(":")[1], old_ref.split(":")[1]]

@@ -54,7 +54,7 @@ async def create_prediction(request: Request) -> Response:
                 )
             ]
         )
-    model = _model_for_version(api_state(request), body["version"])
+    model = await _model_for_version(api_state(request), body["version"])
     if not await can_run(api_state(request), account, model.full_name, model.version):
         raise InvalidRequest([InvalidField("invalid", "version", _NO_VERSION)], _BAD_VERSION)
     return await _create(request, account, model, body)
@@ -88,15 +88,32 @@ async def create_on_model(
     return await _create(request, account, model, body, deployment, destination)
 
 
-def _model_for_version(state: ApiState, text: str) -> Model:
+async def _model_for_version(state: ApiState, text: str) -> Model:
     try:
         ref = ModelRef.parse(text)
     except InvalidModelRef as exc:
         raise InvalidRequest([InvalidField("invalid", "version", str(exc))], _BAD_VERSION) from exc
-    model = state.model(ref.model) if ref.model else state.version(ref.version or "")
-    if model is None or (ref.version is not None and ref.version != model.version):
+    if ref.version is None:
+        model = state.model(ref.model or "")
+    else:  # any version a runner hosts (a model may have several), or one just made
+        model = state.version(ref.version) or await _not_hosted_yet(state, ref.version)
+    if model is None or (ref.model is not None and ref.model != model.full_name):
         raise InvalidRequest([InvalidField("invalid", "version", _NO_VERSION)], _BAD_VERSION)
     return model
+
+
+async def _not_hosted_yet(state: ApiState, version_id: str) -> Model | None:
+    """A stored version that is ready but that no runner has published yet (a training's
+    version, the moment the training succeeded): its work waits in its queue until a runner
+    hosts it, as a model still coming up does."""
+    version = await state.store.get_version(version_id)
+    if version is None or not version.is_ready:
+        return None
+    owner, name = version.model.split("/", 1)
+    return Model(
+        owner, name, version.id, version.openapi_schema, version.created_at,
+        runner_name=version.unit,
+    )  # fmt: skip
 
 
 def _reject_unknown_fields(body: dict[str, Any], allowed: set[str]) -> None:
