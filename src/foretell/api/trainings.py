@@ -13,7 +13,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from foretell.api import limits, render
+from foretell.api import (
+    limits,
+    render,
+    trainings_openapi,  # noqa: F401  (describes these routes at import)
+)
 from foretell.api.auth import authenticate
 from foretell.api.body import read_json_object
 from foretell.api.library import own_model
