@@ -45,21 +45,6 @@ def _finished(training: Training, timeout: float = 60) -> Training:
     return training
 
 
-def _run_when_ready(client: Client, ref: str, inputs: dict[str, str]) -> object:
-    """replicate.run on a just-trained version, once a runner hosts it (it is built from
-    the trained version's code as a pushed one is; until then it is not a version yet)."""
-    deadline = time.monotonic() + 60
-    model, _, version = ref.partition(":")
-    while True:
-        try:
-            client.models.get(model).versions.get(version)
-            break
-        except ReplicateError:
-            assert time.monotonic() < deadline, f"{ref} never became ready"
-            time.sleep(0.1)
-    return client.run(ref, input=inputs)
-
-
 def test_train_then_run_the_trained_version(client: Client) -> None:
     """trainings.create into a model created with models.create; get, list and the
     output's version (owner/name:id, which the client reads as the destination); the
@@ -81,7 +66,7 @@ def test_train_then_run_the_trained_version(client: Client) -> None:
     assert done.destination == f"{owner}/greeter-tuned"
     made: dict[str, str] = done.output or {}
     assert httpx.get(made["weights"]).text == "Howdy, from untrained"
-    output = _run_when_ready(client, made["version"], {"name": "Bo"})
+    output = client.run(made["version"], input={"name": "Bo"})  # at once: it is ready
     assert output == "Howdy, from untrained (Path) greets Bo"
     # the model and version given apart: the same URL
     again = client.trainings.create(

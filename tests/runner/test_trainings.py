@@ -8,12 +8,13 @@ import hashlib
 import pathlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from foretell.core.prediction import TRAINING, Prediction, finish
 from foretell.core.status import Status
-from foretell.core.versions import StoredModel, StoredVersion
+from foretell.core.versions import StoredModel, StoredVersion, VersionStatus
 from foretell.files.local import LocalFiles
 from foretell.packaging import pack_directory, version_id
 from foretell.runner.errors import StepFailed
@@ -110,3 +111,19 @@ async def test_what_cannot_be_kept_fails_the_training(
     with pytest.raises(StepFailed, match="was not found"):
         await complete_training(_succeeded(), store, files, None)
     assert await store.list_versions("ann/tuned") == []
+
+
+async def test_with_the_trained_schema_the_version_is_ready_at_once(
+    store: SQLiteStore, files: LocalFiles, tmp_path: pathlib.Path
+) -> None:
+    """Given the trained version's schema (the same code), the new version is ready when the
+    training ends; without it, it waits for a runner to describe it."""
+    root = _model_dir(tmp_path)
+    schema: dict[str, Any] = {"components": {"schemas": {"Input": {"properties": {}}}}}
+    done = await complete_training(_succeeded(), store, files, root, schema)
+    version = await store.get_version(done.output["version"].partition(":")[2])
+    assert version is not None and version.is_ready and version.openapi_schema == schema
+    assert await store.create_stored_model(StoredModel("ann", "later", T0))
+    other = await complete_training(_succeeded(destination="ann/later"), store, files, root)
+    later = await store.get_version(other.output["version"].partition(":")[2])
+    assert later is not None and later.status == VersionStatus.BUILDING

@@ -27,6 +27,7 @@ from foretell.core.prediction import (
 from foretell.core.status import Status
 from foretell.core.times import utcnow
 from foretell.core.trainings import as_predictor
+from foretell.core.versions import TRAINER_SUFFIX
 from foretell.errors import InvalidRequest
 from foretell.files.protocol import FileStore
 from foretell.metrics import NO_METRICS, Recorder
@@ -285,9 +286,13 @@ class Execution:
             root = self.runner.instances(self.item.runner_model).spec.root
         except UnknownModel:
             root = None
+        try:  # the trained version's own schema, if this runner hosts it too
+            schema = self.runner.schema(self.item.runner_model.removesuffix(TRAINER_SUFFIX))
+        except UnknownModel:
+            schema = None
         try:
             return await complete_training(
-                training, self.context.copies.store, self.context.files, root
+                training, self.context.copies.store, self.context.files, root, schema
             )
         except StepFailed:
             raise

@@ -18,7 +18,7 @@ from typing import Any
 
 from foretell.core.prediction import Prediction
 from foretell.core.times import utcnow
-from foretell.core.versions import StoredVersion
+from foretell.core.versions import StoredVersion, VersionStatus
 from foretell.files.protocol import FileStore, MissingFile
 from foretell.packaging import pack_directory, version_id
 from foretell.runner.errors import StepFailed
@@ -40,12 +40,18 @@ def weights_key(version: str, name: str) -> str:
 
 
 async def complete_training(
-    training: Prediction, store: Store, files: FileStore, root: pathlib.Path | None
+    training: Prediction,
+    store: Store,
+    files: FileStore,
+    root: pathlib.Path | None,
+    schema: dict[str, Any] | None = None,
 ) -> Prediction:
     """`training`, succeeded, with its weights made a new version of its destination and its
     output naming that version. `root` is the model directory of a command-line model's
-    trainer (a stored version's code is its archive). StepFailed when it can't be done: the
-    training then fails with that reason."""
+    trainer (a stored version's code is its archive). With the trained version's `schema`
+    (the same code describes itself the same way) the version is ready at once, so it can
+    be run the moment the training ends; without, it is ready once a runner has described
+    it. StepFailed when it can't be done: the training then fails with that reason."""
     weights = _weights(training)
     destination = training.destination
     if destination is None or await store.get_stored_model(destination) is None:
@@ -73,6 +79,8 @@ async def complete_training(
         new_id, destination, utcnow(), source, weights_key=kept, training=training.id,
         build_log=f"Trained from {training.model}:{training.version} by {training.id}\n",
     )  # fmt: skip
+    if schema:
+        version = replace(version, status=VersionStatus.READY, openapi_schema=schema)
     await store.add_version(version)  # False: these weights on this code were kept already
     name = f"{destination}:{new_id}"
     output = {"version": name, WEIGHTS: weights}
