@@ -21,11 +21,12 @@ from starlette.responses import JSONResponse, Response
 
 from foretell.api import library_openapi  # noqa: F401  (describes these routes at import)
 from foretell.api.auth import authenticate
+from foretell.api.library import own_model
 from foretell.api.state import ApiState, api_state
 from foretell.core.accounts import Account
 from foretell.core.times import utcnow
 from foretell.core.versions import StoredModel, StoredVersion, VersionStatus
-from foretell.errors import BadRequest, Forbidden, InvalidField, InvalidRequest, NotFound, TooLarge
+from foretell.errors import BadRequest, InvalidField, InvalidRequest, NotFound, TooLarge
 from foretell.packaging import ArchiveError, check_archive, version_id
 from foretell.predictor.config import CONFIG_FILES
 
@@ -105,16 +106,13 @@ def build_view(version: StoredVersion) -> dict[str, Any]:
 
 async def _own_model(state: ApiState, who: Account, request: Request) -> StoredModel:
     owner, name = request.path_params["owner"], request.path_params["name"]
-    model = await state.store.get_stored_model(f"{owner}/{name}")
-    visible = model is not None and (model.owner == who.username or model.visibility == "public")
-    if model is None or not visible:
+    try:
+        return await own_model(state, who, owner, name)
+    except NotFound:
         raise NotFound(
             f"Model {owner}/{name} not found. Create it first (POST /v1/models), or let "
             "`foretell push` create it."
-        )
-    if model.owner != who.username:
-        raise Forbidden(f"You can't push to {owner}/{name}: it belongs to another account.")
-    return model
+        ) from None
 
 
 async def _receive(request: Request, path: pathlib.Path, limit: int) -> str:
