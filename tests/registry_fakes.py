@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from foretell.core.models import ModelRecord
+from foretell.core.versions import StoredModel
 from foretell.errors import StoreError
 from foretell.store.protocol import Store
 
@@ -16,6 +17,8 @@ class RegistryStore:
         self.records: dict[str, ModelRecord] = {}
         self.writes: list[ModelRecord] = []
         self.broken = False
+        #: the models API's stored models (none unless a test adds some)
+        self.stored: list[StoredModel] = []
 
     def as_store(self) -> Store:
         """This fake where a Store is expected (it has only the registry's methods)."""
@@ -33,6 +36,10 @@ class RegistryStore:
     async def list_models(self) -> list[ModelRecord]:
         self._check()
         return [self.records[name] for name in sorted(self.records)]
+
+    async def list_stored_models(self) -> list[StoredModel]:
+        self._check()
+        return list(self.stored)
 
     async def get_model(self, full_name: str) -> ModelRecord | None:
         self._check()

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable
 
 from foretell.core.prediction import Prediction
+from foretell.core.versions import TRAINER_SUFFIX
 from foretell.hosting import ModelHost
 from foretell.metrics.instances import InstanceProbe
 from foretell.node import Node
@@ -66,11 +67,27 @@ def _own_bounds(model_dir: pathlib.Path) -> InstanceBounds:
 
 
 def with_default(
-    policies: dict[str, ScalePolicy], options: ScalingOptions
+    policies: dict[str, ScalePolicy],
+    options: ScalingOptions,
+    pushed_dir: pathlib.Path | None = None,
 ) -> Callable[[str], ScalePolicy]:
     """Each model's policy; for what is hosted later (pushed versions, trainers) the
-    built-ins' one: they scale to zero when idle, so many versions cost no memory."""
-    return lambda name: policies.get(name) or options.policy(name, True)
+    built-ins' one, each bound its cog.yaml's `foretell:` sets aside: they scale to zero
+    when idle, so many versions cost no memory."""
+    home = pushed_dir or pushed_cache_dir()
+    later: dict[str, ScalePolicy] = {}
+
+    def policy(name: str) -> ScalePolicy:
+        found = policies.get(name) or later.get(name)
+        if found is not None:
+            return found
+        code = home / name.partition(":")[2].removesuffix(TRAINER_SUFFIX) / "model"
+        if ":" not in name or not (code / "cog.yaml").is_file():  # not unpacked (yet)
+            return options.policy(name, True)
+        later[name] = options.policy(name, True, _own_bounds(code))
+        return later[name]
+
+    return policy
 
 
 def pushed_cache_dir() -> pathlib.Path:

@@ -9,6 +9,7 @@ import pytest
 
 from foretell.api.catalog import ModelCatalog
 from foretell.core.models import Model, ModelRecord, SetupStatus
+from foretell.core.versions import StoredModel
 from foretell.errors import StoreError
 from tests.registry_fakes import RegistryStore
 
@@ -164,3 +165,24 @@ async def test_a_model_with_several_versions_and_a_trainer(
     trainer = catalog.trainer("v2")
     assert trainer is not None and trainer.key == "acme/pushed:v2#train"
     assert catalog.trainer("v1") is None
+
+
+async def test_only_command_line_and_public_stored_models_are_public(
+    fake: RegistryStore, catalog: ModelCatalog
+) -> None:
+    """What the pages show anyone: a command-line model, a public stored model's version;
+    not a private stored model's, nor one whose stored model was deleted."""
+    await fake.publish_model(_record("local/cli", "v0"))
+    for name in ("acme/open", "acme/closed", "acme/gone"):
+        owner, short = name.split("/")
+        model = Model(owner, short, "v1", {}, T0, runner_name=f"{name}:v1")
+        await fake.publish_model(ModelRecord(model, SetupStatus("ready"), "node-1", T0))
+    fake.stored = [
+        StoredModel("acme", "open", T0, visibility="public"),
+        StoredModel("acme", "closed", T0, visibility="private"),
+    ]
+    await catalog.refresh()
+    assert [r.full_name for r in catalog.public()] == ["acme/open", "local/cli"]
+    assert not catalog.is_public("acme/closed") and not catalog.is_public("acme/gone")
+    stored = catalog.stored("acme/closed")
+    assert stored is not None and stored.visibility == "private"

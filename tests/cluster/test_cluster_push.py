@@ -7,6 +7,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 
 from tests.cluster.cluster import Cluster, cluster, wait_for_model
 from tests.server import official_client
@@ -49,3 +50,43 @@ def test_a_pushed_version_runs_on_any_worker(cluster: Cluster, tmp_path: pathlib
         prediction.wait()
     assert prediction.status == "succeeded", prediction.error
     assert prediction.output == f"pushed, run by {second.pid}"
+
+
+def test_a_training_on_one_worker_makes_a_version_another_runs(
+    cluster: Cluster, tmp_path: pathlib.Path
+) -> None:
+    """A pushed trainable model trains on one worker; its weights go to the shared files,
+    and a worker that starts afterwards runs the trained version with them."""
+    api = cluster.start_api()
+    first = cluster.start_worker("--pushed")
+    model = tmp_path / "greeter"
+    model.mkdir()
+    (model / "cog.yaml").write_text(
+        'predict: "predict.py:Predictor"\ntrain: "predict.py:Predictor"\n'
+    )
+    fixture = pathlib.Path(__file__).parent.parent / "fixtures" / "predictors" / "trainable.py"
+    (model / "predict.py").write_text(fixture.read_text())
+    env = {**os.environ, "FORETELL_BASE_URL": api.url, "REPLICATE_API_TOKEN": api.token}
+    pushed = subprocess.run(
+        [sys.executable, "-m", "foretell", "push", str(model), "local/greeter"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert pushed.returncode == 0, pushed.stderr
+    ref = pushed.stdout.strip().splitlines()[-1]
+    with official_client(api) as replicate:
+        replicate.models.create(owner="local", name="tuned", visibility="private", hardware="cpu")
+        training = replicate.trainings.create(
+            version=ref, destination="local/tuned", input={"greeting": "Ahoy"}
+        )
+        deadline = time.monotonic() + 120
+        while training.status not in ("succeeded", "failed", "canceled"):
+            assert time.monotonic() < deadline, f"training still {training.status}"
+            time.sleep(0.1)  # the 1.0.7 client's Training has no wait(): poll as it would
+            training.reload()
+        assert training.status == "succeeded", training.error
+        trained: str = (training.output or {})["version"]
+        cluster.start_worker("--pushed")
+        first.stop()
+        assert (
+            replicate.run(trained, input={"name": "Al"}) == "Ahoy, from untrained (Path) greets Al"
+        )

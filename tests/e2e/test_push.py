@@ -9,6 +9,7 @@ import pathlib
 import subprocess
 import sys
 import tarfile
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -148,6 +149,33 @@ def test_only_the_owner_pushes(server: Server, tmp_path: pathlib.Path) -> None:
         response = _post(http, "acme/theirs", archive)
     assert response.status_code == 403
     assert "belongs to another account" in response.text
+
+
+def _pages_show(http: httpx.Client, model: str) -> bool:
+    """Whether the pages anyone may read (the index, llms.txt, the model's page) show it."""
+    index = http.get("/", headers={"accept": "text/markdown"}).text
+    guide = http.get("/llms.txt").text
+    page = http.get(f"/{model}", headers={"accept": "text/html"}).status_code
+    shown = (model in index, model in guide, page == 200)
+    assert len(set(shown)) == 1, shown  # all of them or none
+    return shown[0]
+
+
+def test_the_pages_show_a_private_model_to_no_one(server: Server, tmp_path: pathlib.Path) -> None:
+    """The playground and llms.txt are for anyone: a pushed private model is not on them
+    (its owner still runs it through the API) until it is made public."""
+    result = _push(server, _model_dir(tmp_path, "quiet", SHOUT), "local/quiet")
+    assert result.returncode == 0, result.stderr
+    with httpx.Client(base_url=server.url, timeout=10) as anyone:
+        assert not _pages_show(anyone, "local/quiet")
+        assert _pages_show(anyone, "local/echo")  # a command-line model is on them
+        with server.client() as owner:
+            made = owner.patch("/v1/models/local/quiet", json={"visibility": "public"})
+            assert made.status_code == 200, made.text
+        deadline = time.monotonic() + 30  # the catalog is nudged; its tick is 1 s
+        while not _pages_show(anyone, "local/quiet"):
+            assert time.monotonic() < deadline, "made public, still not on the pages"
+            time.sleep(0.1)
 
 
 def _other_token(server: Server) -> str:

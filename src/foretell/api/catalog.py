@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from foretell.core.models import ModelRecord
 from foretell.core.times import utcnow
+from foretell.core.versions import StoredModel
 from foretell.errors import StoreError
 from foretell.store.protocol import Store
 
@@ -43,6 +44,8 @@ class ModelCatalog:
         self._versions: dict[str, list[ModelRecord]] = {}
         self._by_version: dict[str, ModelRecord] = {}
         self._trainers: dict[str, ModelRecord] = {}
+        #: the stored models (the models API's), by `owner/name`, as of the last refresh
+        self._stored: dict[str, StoredModel] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -69,9 +72,29 @@ class ModelCatalog:
         """Every model (its record as get() gives it), by name."""
         return list(self._records.values())
 
+    def stored(self, full_name: str) -> StoredModel | None:
+        """The stored model `owner/name` as of the last refresh (the store has the latest)."""
+        return self._stored.get(full_name)
+
+    def public(self) -> list[ModelRecord]:
+        """The models anyone may see, by name (is_public())."""
+        return [record for name, record in self._records.items() if self.is_public(name)]
+
+    def is_public(self, full_name: str) -> bool:
+        """Whether anyone may see the hosted model `owner/name`: a command-line one, or a
+        public stored one (not a private stored model, nor a deleted one still hosted)."""
+        record = self._records.get(full_name)
+        if record is None:
+            return False
+        stored = self._stored.get(full_name)
+        if stored is None:
+            return not record.is_stored_unit
+        return stored.visibility == "public"
+
     async def refresh(self) -> None:
         """Read the registry now (a StoreError keeps the last snapshot and is raised)."""
         records = await self.store.list_models()
+        stored = await self.store.list_stored_models()
         oldest = self.clock() - datetime.timedelta(seconds=self.stale_after_s)
         fresh = [r for r in records if r.updated_at >= oldest]
         predicting = sorted(
@@ -88,6 +111,7 @@ class ModelCatalog:
         }
         self._by_version = {r.model.version: r for r in predicting}
         self._trainers = {r.model.version: r for r in fresh if r.is_trainer}
+        self._stored = {m.full_name: m for m in stored}
 
     def nudge(self) -> None:
         """Something was published: refresh soon (several nudges make one refresh)."""

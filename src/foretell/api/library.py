@@ -147,6 +147,7 @@ async def create_model(request: Request) -> Response:
             f"A model named {model.full_name} already exists: PATCH it to change it, or "
             "choose another name."
         )
+    state.catalog.nudge()  # the pages and the create path see it without waiting a tick
     return JSONResponse(render_stored(request, model, None, None), status_code=201)
 
 
@@ -163,6 +164,7 @@ async def update_model(request: Request) -> Response:
     _invalid(errors)
     changed = dataclasses.replace(model, **body)
     await state.store.save_stored_model(changed)
+    state.catalog.nudge()
     return JSONResponse(await stored_view(request, changed))
 
 
@@ -183,6 +185,7 @@ async def delete_model(request: Request) -> Response:
         )
     if not await state.store.delete_stored_model(model.full_name):
         raise NotFound(_NOT_FOUND)
+    state.catalog.nudge()
     await _delete_files(state, versions)
     return Response(status_code=204)
 

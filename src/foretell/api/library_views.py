@@ -32,17 +32,11 @@ def visible(model: StoredModel, account: Account) -> bool:
     return model.owner == account.username or model.visibility == "public"
 
 
-def is_stored_unit(record: ModelRecord) -> bool:
-    """Whether a hosted record is a stored model's version (its unit is `owner/name:id`,
-    its trainer's `owner/name:id#train`) rather than a command-line model."""
-    return ":" in record.model.runner_name
-
-
 def command_line(state: ApiState, full_name: str) -> ModelRecord | None:
     """The hosted record of the command-line model `owner/name`, if there is one (a stored
     version a runner still hosts after its model was deleted is none)."""
     record = state.catalog.get(full_name)
-    return record if record is not None and not is_stored_unit(record) else None
+    return record if record is not None and not record.is_stored_unit else None
 
 
 async def can_run(
@@ -51,11 +45,17 @@ async def can_run(
     """Whether `account` may run the model `owner/name` (at `version`, the hosted one it
     would run): False for another account's private stored model, for a stored model or
     version deleted while a runner still hosts it, and for a version not ready. A model
-    that isn't stored (a command-line one) is the caller's to look up."""
+    that isn't stored (a command-line one) is the caller's to look up.
+
+    A command-line model is answered from the catalog without a store read (this is on
+    every create): its name can't be a stored model's (creating one is refused), so only a
+    stored unit, or a name the catalog doesn't host, is read from the store."""
+    record = state.catalog.get(full_name)
+    if record is not None and not record.is_stored_unit and state.catalog.stored(full_name) is None:
+        return True
     model = await state.store.get_stored_model(full_name)
     if model is None:
-        record = state.catalog.get(full_name)
-        return record is None or not is_stored_unit(record)
+        return record is None or not record.is_stored_unit
     if not visible(model, account):
         return False
     if version is None:
@@ -158,7 +158,7 @@ async def models_for(
             latest.setdefault(version.model, version)
     shown: dict[str, dict[str, Any]] = {}
     for record in hosted:
-        if record.full_name not in stored and not is_stored_unit(record):
+        if record.full_name not in stored and not record.is_stored_unit:
             shown[record.full_name] = await render_hosted(record)
     for name, model in stored.items():
         if visible(model, account) and matches(name, model.description):

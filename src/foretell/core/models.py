@@ -118,6 +118,12 @@ class ModelRecord:
         """Whether it runs trainings (the `train:` of cog.yaml) rather than predictions."""
         return self.key.endswith(TRAINER_SUFFIX)
 
+    @property
+    def is_stored_unit(self) -> bool:
+        """Whether it is a stored model's version (its unit is `owner/name:id`, its trainer's
+        `owner/name:id#train`) rather than a command-line model."""
+        return ":" in self.model.runner_name
+
 
 def hardware_sku(name: str) -> str:
     """A GPU's Replicate-style hardware id: `gpu-` and its model (`NVIDIA A100 80GB` ->

@@ -34,7 +34,8 @@ templates.env.filters["inline"] = inline
 
 
 def _models(state: ApiState) -> list[Model]:
-    return [record.model for record in state.catalog.all()]
+    # pages are for anyone: a private stored model never shows on them
+    return [record.model for record in state.catalog.public()]
 
 
 async def _setup(state: ApiState, m: Model) -> dict[str, Any]:
@@ -67,7 +68,8 @@ async def index(request: Request) -> Response:
 
 def _model(request: Request) -> Model:
     name = f"{request.path_params['owner']}/{request.path_params['name']}"
-    model = api_state(request).model(name)
+    state = api_state(request)
+    model = state.model(name) if state.catalog.is_public(name) else None
     if model is None:
         raise NotFound(f"There is no model {name} on this server.")
     return model
