@@ -129,6 +129,7 @@ async def serve(config: ServeConfig) -> None:
                 policies = scale_policies(config.models, config.scaling)
                 side = RunnerSide(
                     node, runner, config.models, _progress, config.model_threads,
+                    on_end=node.state.service.remember,  # its answer needs no read
                     scaling=with_default(policies, config.scaling), pushed=True,
                 )  # fmt: skip
                 await _serve_with(config, node, public, side)
@@ -146,6 +147,8 @@ async def _serve_with(
     sweeper = Sweeper(service)
     service.on_deadline = sweeper.schedule
     retention = Retention(engines.store, engines.files, config.data_retention_s)
+    if config.data_retention_s > 0:  # an answer from memory never outlives the data
+        service.recent_s = min(service.recent_s, config.data_retention_s / 2)
     reconciler = None if engines.urls.queue == MEMORY else Reconciler(service, public)
     if side is not None:
         await side.start()
@@ -190,6 +193,7 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
             port=config.port,
             log_level="warning",
             log_config=uvicorn_log_config(),
+            access_log=False,  # never shown at "warning": not even formatted, per request
             lifespan="off",
             # requests still open (Prefer: wait) get the grace period too
             timeout_graceful_shutdown=int(config.shutdown_grace_s),

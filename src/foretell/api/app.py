@@ -24,7 +24,18 @@ from foretell.web import routes as web_routes
 
 
 def _routes() -> list[BaseRoute]:
+    # matched in order: the creates (the hot path) first
     return [
+        Route(
+            "/models/{owner}/{name}/predictions",
+            predictions.create_model_prediction,
+            methods=["POST"],
+        ),
+        Route(
+            "/deployments/{owner}/{name}/predictions",
+            deployments.create_deployment_prediction,
+            methods=["POST"],
+        ),
         Route("/predictions", predictions.create_prediction, methods=["POST"]),
         Route("/predictions", predictions.list_predictions, methods=["GET"]),
         Route("/predictions/{id}", predictions.get_prediction, methods=["GET"]),
@@ -35,22 +46,12 @@ def _routes() -> list[BaseRoute]:
         Route("/deployments/{owner}/{name}", deployments.get_deployment, methods=["GET"]),
         Route("/deployments/{owner}/{name}", deployments.update_deployment, methods=["PATCH"]),
         Route("/deployments/{owner}/{name}", deployments.delete_deployment, methods=["DELETE"]),
-        Route(
-            "/deployments/{owner}/{name}/predictions",
-            deployments.create_deployment_prediction,
-            methods=["POST"],
-        ),
         Route("/models", models.list_models, methods=["GET"]),
         Route("/models", library.create_model, methods=["POST"]),
         Route("/models", models.search_models, methods=["QUERY"]),
         Route("/models/{owner}/{name}", models.get_model, methods=["GET"]),
         Route("/models/{owner}/{name}", library.update_model, methods=["PATCH"]),
         Route("/models/{owner}/{name}", library.delete_model, methods=["DELETE"]),
-        Route(
-            "/models/{owner}/{name}/predictions",
-            predictions.create_model_prediction,
-            methods=["POST"],
-        ),
         Route("/models/{owner}/{name}/versions", models.list_versions, methods=["GET"]),
         Route("/models/{owner}/{name}/versions", push.push_version, methods=["POST"]),
         Route("/models/{owner}/{name}/versions/{id}/build", push.get_build, methods=["GET"]),
@@ -94,10 +95,10 @@ def create_app(state: ApiState) -> Starlette:
     # The playground (/, /{owner}/{name}, /p/{id}, llms.txt) comes last: the API wins.
     app = Starlette(
         routes=[
+            Mount("/v1", routes=routes),  # first: it is the hot path
             Route("/mcp", mcp),
             Route("/openapi.json", openapi_json, methods=["GET"]),
             *health.routes(),  # /health, /ready, /metrics: not Replicate's, not under /v1
-            Mount("/v1", routes=routes),
             *routes,
             *web_routes(),
         ],

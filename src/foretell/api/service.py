@@ -12,6 +12,8 @@ another machine.
 from __future__ import annotations
 
 import asyncio
+import collections
+import datetime
 import logging
 from collections.abc import Callable
 
@@ -28,6 +30,11 @@ log = logging.getLogger("foretell.predictions")
 
 #: while waiting for a quiet prediction, ask the store this often whether it ended
 RECHECK_S = 1.0
+#: a prediction ended in this process is answered from memory for this long after its end
+#: (a `Prefer: wait` answer, a poll right after it), far inside any retention period
+RECENT_S = 5.0
+#: and at most this many of them
+RECENT_MAX = 4096
 
 
 class PredictionService:
@@ -44,6 +51,10 @@ class PredictionService:
         self.on_deadline: Callable[[Prediction], None] = lambda _: None
         #: counts what is created and ended here (and the SSE streams of this API)
         self.metrics: Recorder = NO_METRICS
+        #: finished predictions as written, by id, oldest first (remember()), and how long
+        #: each is answered from there (never longer than data retention keeps its data)
+        self._recent: collections.OrderedDict[str, Prediction] = collections.OrderedDict()
+        self.recent_s = RECENT_S
 
     async def create(self, item: WorkItem) -> None:
         """Store the prediction (durable when this returns), then queue it. A queue that
@@ -67,7 +78,21 @@ class PredictionService:
 
     async def get(self, account: str, prediction_id: str) -> Prediction | None:
         """The account's prediction as stored (a running one's progress lags ≤ 0.25 s)."""
+        recent = self._recent.get(prediction_id)
+        if recent is not None and recent.account == account and self._fresh(recent):
+            return recent  # what the store holds: a finished prediction never changes
         return await self.store.get_prediction(account, prediction_id)
+
+    def remember(self, final: Prediction) -> None:
+        """A prediction ended in this process, its end written: get() answers it without a
+        read for `recent_s` (a finished one changes only when retention removes its data)."""
+        recent = self._recent
+        recent[final.id] = final
+        recent.move_to_end(final.id)
+        while len(recent) > RECENT_MAX or not self._fresh(next(iter(recent.values()))):
+            recent.popitem(last=False)
+            if not recent:
+                break
 
     async def wait(self, account: str, prediction_id: str, timeout: float) -> None:
         """Wait up to `timeout` seconds for the prediction's `done` event (or, should the
@@ -121,5 +146,10 @@ class PredictionService:
         if rows and self.webhooks is not None:
             self.webhooks.wake()
         self.metrics.ended(final)
+        self.remember(final)
         await publish_end(self.bus, final)
         return True
+
+    def _fresh(self, prediction: Prediction) -> bool:
+        ended = prediction.completed_at
+        return ended is not None and utcnow() - ended < datetime.timedelta(seconds=self.recent_s)

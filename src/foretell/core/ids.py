@@ -5,15 +5,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lowercase, no i/l/o/u
 _FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET)
 
 
 def prediction_id() -> str:
-    """A 26-character lowercase base32 id, like Replicate's `gm3qorzdhgbfurvjtvhg6dckhu`."""
-    # 130 random bits from one read, encoded in C: ids are made on every request
-    return base64.b32encode(secrets.token_bytes(20)).decode()[:26].translate(_FROM_RFC4648)
+    """A 26-character lowercase base32 id, like Replicate's `gm3qorzdhgbfurvjtvhg6dckhu`:
+    the time in milliseconds (48 bits), then 82 random bits, as a ULID is made.
+
+    Time first, so that ids made one after another sort together: each new row goes to the
+    end of the store's id index instead of a random page of it (random ids make every
+    insert read and rewrite a page that is no longer cached once the table is large)."""
+    # one read of the random bits, encoded in C: ids are made on every request
+    raw = time.time_ns().__floordiv__(1_000_000).to_bytes(6, "big") + secrets.token_bytes(11)
+    return base64.b32encode(raw).decode()[:26].translate(_FROM_RFC4648)
 
 
 def file_id() -> str:

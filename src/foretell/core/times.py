@@ -14,5 +14,6 @@ def timestamp(value: datetime.datetime | None) -> str | None:
     """RFC 3339 in UTC with microseconds and `Z`, which every client parses."""
     if value is None:
         return None
-    utc = value.astimezone(datetime.UTC).replace(tzinfo=None)
-    return utc.isoformat(timespec="microseconds") + "Z"
+    if value.tzinfo is not datetime.UTC:  # foretell's own times are UTC already
+        value = value.astimezone(datetime.UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

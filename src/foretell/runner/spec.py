@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import pathlib
 import sys
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ class PredictionRequest:
         # A worker runs with its model's directory as cwd: a relative path here would be
         # read or written there instead of where the server meant.
         paths = [str(self.output_dir), *self.local_files.values()]
-        relative = [path for path in paths if not pathlib.Path(path).is_absolute()]
+        relative = [path for path in paths if not os.path.isabs(path)]  # no Path per call
         if relative:
             raise ValueError(f"paths handed to a worker must be absolute: {relative}")
 

@@ -59,10 +59,11 @@ class SQLiteStore(SQLiteLibrary):
             LoopCommit("sqlite", batch) if on_loop else GroupCommit("sqlite", max_batch=batch)
         )
 
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` on the store's thread; it has committed when this returns."""
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], *, single: bool = False) -> T:
+        """Run `fn` on the store's thread; it has committed when this returns. `single`: it
+        makes one write statement at most (it needs no savepoint of its own)."""
         try:
-            return await self._thread.call(fn)
+            return await self._thread.call(fn, single=single)
         except sqlite3.Error as exc:
             raise StoreError(f"database error in {self.path}: {exc}") from exc
 
@@ -173,7 +174,8 @@ class SQLiteStore(SQLiteLibrary):
                 "INSERT INTO predictions (id, account, status, created_at, data, deadline, kind) "
                 "VALUES (?,?,?,?,?,?,?)",
                 row,
-            )
+            ),
+            single=True,
         )
 
     async def transition(
@@ -200,7 +202,7 @@ class SQLiteStore(SQLiteLibrary):
                 insert_delivery(db, delivery)
             return True
 
-        return await self._run(run)
+        return await self._run(run, single=not deliveries)
 
     async def get_prediction(self, account: str, prediction_id: str) -> Prediction | None:
         def run(db: sqlite3.Connection) -> Prediction | None:
@@ -293,7 +295,8 @@ class SQLiteStore(SQLiteLibrary):
     ) -> Claim:
         now = utcnow()
         return await self._run(
-            lambda db: sqlite_leases.claim(db, prediction_id, owner, now, lease_until)
+            lambda db: sqlite_leases.claim(db, prediction_id, owner, now, lease_until),
+            single=True,  # one UPDATE at most
         )
 
     async def renew_leases(

@@ -30,6 +30,9 @@ class Call:
     future: asyncio.Future[Any]
     result: Any = None
     error: BaseException | None = None
+    #: `fn` makes one write statement at most (SQLite undoes a failed statement by itself),
+    #: so it needs no savepoint of its own in a batch
+    single: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -70,7 +73,7 @@ class GroupCommit:
             raise
         self._open = True
 
-    async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def call(self, fn: Callable[[sqlite3.Connection], T], *, single: bool = False) -> T:
         """Run `fn(db)` on the thread; return once its transaction has committed.
 
         An exception from `fn` undoes only its own writes and is raised here; the other
@@ -80,7 +83,7 @@ class GroupCommit:
             raise sqlite3.ProgrammingError("the store is not open")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(Call(fn, loop, future))
+        self._queue.put(Call(fn, loop, future, single=single))
         return await future
 
     async def close(self) -> None:
@@ -190,7 +193,15 @@ def _transaction(db: sqlite3.Connection, calls: list[Call]) -> list[Call]:
 
 
 def _in_savepoint(db: sqlite3.Connection, call: Call) -> bool:
-    """Run one call inside its own savepoint; if it raises, undo its writes only."""
+    """Run one call inside its own savepoint; if it raises, undo its writes only. A call of
+    one write statement runs without one: a failed statement leaves nothing behind."""
+    if call.single:
+        try:
+            call.result = call.fn(db)
+        except Exception as exc:
+            call.error = exc
+            return False
+        return True
     db.execute("SAVEPOINT call")
     try:
         call.result = call.fn(db)

@@ -56,16 +56,18 @@ class LoopCommit:
         )  # fmt: skip
         self._checkpointer.start()
 
-    async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def call(self, fn: Callable[[sqlite3.Connection], T], *, single: bool = False) -> T:
         """Run `fn(db)` at the end of this loop turn; return once its transaction committed."""
         if self._db is None:
             raise sqlite3.ProgrammingError("the store is not open")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._pending.append(Call(fn, loop, future))
+        self._pending.append(Call(fn, loop, future, single=single))
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self._flush)
+            # two hops: the loop polls its sockets once more before the batch runs, so the
+            # writes the requests and results that arrived meanwhile make share its commit
+            loop.call_soon(loop.call_soon, self._flush)
         return await future
 
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
