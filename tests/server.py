@@ -217,3 +217,17 @@ def run_prediction(server: Server, model: str, inputs: dict[str, Any]) -> dict[s
         if created["status"] in ("succeeded", "failed", "canceled"):
             return created
         return wait_done(http, created["id"], BUILD_TIMEOUT_S)
+
+
+#: a cog.yaml whose one class both predicts and trains (tests/fixtures/predictors/trainable.py)
+TRAINABLE = 'predict: "predict.py:Predictor"\ntrain: "predict.py:Predictor"\n'
+
+
+def start_trainings_server(tmp: pathlib.Path) -> Server:
+    """`foretell serve` with a trainable greeter (acme/greeter) and a trainer that runs
+    until canceled (acme/slow)."""
+    models = [
+        f"acme/greeter={fixture_model(tmp, 'trainable', TRAINABLE)}",
+        f"acme/slow={fixture_model(tmp, 'train_slow', TRAINABLE)}",
+    ]
+    return start_server(tmp / "data", models)

@@ -10,7 +10,7 @@ import sys
 import time
 
 from tests.cluster.cluster import Cluster, cluster, wait_for_model
-from tests.server import official_client
+from tests.server import Server, official_client
 
 __all__ = ["cluster"]
 
@@ -26,19 +26,24 @@ class Predictor(BasePredictor):
 """
 
 
+def _push(api: Server, model: pathlib.Path, name: str) -> str:
+    """`foretell push` to the API node; the version's ref it prints."""
+    env = {**os.environ, "FORETELL_BASE_URL": api.url, "REPLICATE_API_TOKEN": api.token}
+    pushed = subprocess.run(
+        [sys.executable, "-m", "foretell", "push", str(model), name],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert pushed.returncode == 0, pushed.stderr
+    return pushed.stdout.strip().splitlines()[-1]
+
+
 def test_a_pushed_version_runs_on_any_worker(cluster: Cluster, tmp_path: pathlib.Path) -> None:
     api = cluster.start_api()
     first = cluster.start_worker("--pushed")
     model = tmp_path / "pushed"
     model.mkdir()
     (model / "predict.py").write_text(PREDICT)
-    env = {**os.environ, "FORETELL_BASE_URL": api.url, "REPLICATE_API_TOKEN": api.token}
-    pushed = subprocess.run(
-        [sys.executable, "-m", "foretell", "push", str(model), "local/pushed"],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
-    assert pushed.returncode == 0, pushed.stderr
-    ref = pushed.stdout.strip().splitlines()[-1]
+    ref = _push(api, model, "local/pushed")
     wait_for_model(api, "local/pushed")
     with official_client(api) as replicate:
         assert str(replicate.run(ref)).startswith("pushed, run by ")
@@ -66,13 +71,7 @@ def test_a_training_on_one_worker_makes_a_version_another_runs(
     )
     fixture = pathlib.Path(__file__).parent.parent / "fixtures" / "predictors" / "trainable.py"
     (model / "predict.py").write_text(fixture.read_text())
-    env = {**os.environ, "FORETELL_BASE_URL": api.url, "REPLICATE_API_TOKEN": api.token}
-    pushed = subprocess.run(
-        [sys.executable, "-m", "foretell", "push", str(model), "local/greeter"],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
-    assert pushed.returncode == 0, pushed.stderr
-    ref = pushed.stdout.strip().splitlines()[-1]
+    ref = _push(api, model, "local/greeter")
     with official_client(api) as replicate:
         replicate.models.create(owner="local", name="tuned", visibility="private", hardware="cpu")
         training = replicate.trainings.create(

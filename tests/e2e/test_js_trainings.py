@@ -11,20 +11,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.server import Server, fixture_model, start_server
+from tests.server import Server, start_trainings_server
 
 JS = pathlib.Path(__file__).parent / "js"
-TRAINABLE = 'predict: "predict.py:Predictor"\ntrain: "predict.py:Predictor"\n'
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("js-trainings")
-    models = [
-        f"acme/greeter={fixture_model(tmp, 'trainable', TRAINABLE)}",
-        f"acme/slow={fixture_model(tmp, 'train_slow', TRAINABLE)}",
-    ]
-    server = start_server(tmp / "data", models)
+    """`foretell serve` with a trainable greeter and a trainer that runs until canceled."""
+    server = start_trainings_server(tmp_path_factory.mktemp("js-trainings"))
     yield server
     server.stop()
 

@@ -12,20 +12,13 @@ from replicate.client import Client
 from replicate.exceptions import ReplicateError
 from replicate.training import Training
 
-from tests.server import Server, fixture_model, official_client, start_server
-
-TRAINABLE = 'predict: "predict.py:Predictor"\ntrain: "predict.py:Predictor"\n'
+from tests.server import Server, official_client, start_trainings_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`foretell serve` with a trainable greeter and a trainer that runs until canceled."""
-    tmp = tmp_path_factory.mktemp("e2e-trainings")
-    models = [
-        f"acme/greeter={fixture_model(tmp, 'trainable', TRAINABLE)}",
-        f"acme/slow={fixture_model(tmp, 'train_slow', TRAINABLE)}",
-    ]
-    server = start_server(tmp / "data", models)
+    server = start_trainings_server(tmp_path_factory.mktemp("e2e-trainings"))
     yield server
     server.stop()
 
