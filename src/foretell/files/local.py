@@ -155,8 +155,9 @@ class LocalFiles:
                     _move(source, target)
                 return
             except FileNotFoundError:
-                # the folder still there: it was the source that went missing
-                if last or target.parent.is_dir():
+                # bytes have no source to lose: the folder was pruned (and maybe made again
+                # by the other process since, so its being there now proves nothing)
+                if last or (isinstance(source, pathlib.Path) and not source.exists()):
                     raise
 
     def _mkdir(self, folder: pathlib.Path) -> None:

@@ -96,15 +96,35 @@ async def update(conn: Conn, delivery: WebhookDelivery) -> None:
     )
 
 
+#: how many claims one call makes at most, when a claim comes back short while rows are
+#: still due (another node's claim was locking the rows this one had picked)
+CLAIM_TRIES = 3
+
+
 async def due(
     conn: Conn, now: datetime.datetime, limit: int, exclude: Collection[str], hold_s: float
 ) -> list[WebhookDelivery]:
     """Each prediction's oldest pending row if due, round-robin across accounts; claimed
-    until `now + hold_s` when `hold_s` > 0."""
-    params = {"now": now, "limit": limit, "exclude": list(exclude)}
-    if hold_s > 0:
-        params["until"] = now + datetime.timedelta(seconds=hold_s)
-    cursor = await conn.execute(_CLAIM if hold_s > 0 else _DUE, params)
+    until `now + hold_s` when `hold_s` > 0.
+
+    Two nodes claiming at once pick the same first rows; the one that finds them locked
+    skips them and would come back empty although later rows are due. So a short claim
+    asks (without locking) whether rows are still due, and if so claims again."""
+    params: dict[str, Any] = {"now": now, "limit": limit, "exclude": list(exclude)}
+    if hold_s <= 0:
+        return await _fetch(conn, _DUE, params)
+    params["until"] = now + datetime.timedelta(seconds=hold_s)
+    claimed: list[WebhookDelivery] = []
+    for _ in range(CLAIM_TRIES):
+        claimed += await _fetch(conn, _CLAIM, {**params, "limit": limit - len(claimed)})
+        # each statement commits: what was just claimed is held now, no longer due
+        if len(claimed) >= limit or not await _fetch(conn, _DUE, {**params, "limit": 1}):
+            break
+    return claimed
+
+
+async def _fetch(conn: Conn, sql: str, params: dict[str, Any]) -> list[WebhookDelivery]:
+    cursor = await conn.execute(sql, params)
     return [load_delivery(data) for (data,) in await cursor.fetchall()]
 
 
