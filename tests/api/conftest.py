@@ -1,12 +1,18 @@
-"""A server hosting the fixture predictors, shared by the API tests of a module."""
+"""A server hosting the fixture predictors, shared by the API tests of a module; and the
+predictions service on a real SQLite store with the in-process queue and bus, for the
+service's own tests."""
 
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from foretell.api.service import PredictionService
+from foretell.queue.memory import MemoryQueue
+from foretell.store.sqlite import SQLiteStore
+from foretell.streaming.memory import MemoryBus
 from tests.server import Server, fixture_model, start_server
 
 
@@ -26,3 +32,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture
 def data_dir(server: Server) -> pathlib.Path:
     return server.data_dir
+
+
+@pytest.fixture
+async def service(tmp_path: pathlib.Path) -> AsyncIterator[PredictionService]:
+    """A PredictionService over a fresh SQLite file, MemoryQueue and MemoryBus."""
+    store = SQLiteStore(tmp_path / "foretell.db")
+    await store.open()
+    yield PredictionService(store, MemoryQueue(), MemoryBus())
+    await store.close()

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import pathlib
-from collections.abc import AsyncIterator
-
-import pytest
 
 from foretell.api.service import PredictionService
 from foretell.core.prediction import Prediction, finish
 from foretell.core.status import Status
 from foretell.core.times import utcnow
-from foretell.queue.memory import MemoryQueue
 from foretell.queue.protocol import WorkItem
-from foretell.store.sqlite import SQLiteStore
-from foretell.streaming.memory import MemoryBus
-
-
-@pytest.fixture
-async def service(tmp_path: pathlib.Path) -> AsyncIterator[PredictionService]:
-    store = SQLiteStore(tmp_path / "foretell.db")
-    await store.open()
-    yield PredictionService(store, MemoryQueue(), MemoryBus())
-    await store.close()
 
 
 def _prediction(pid: str) -> Prediction:

@@ -4,30 +4,15 @@ in-process queue and bus, a manual clock; one sweep per check, no sleeps)."""
 from __future__ import annotations
 
 import datetime
-import pathlib
-from collections.abc import AsyncIterator
-
-import pytest
 
 from foretell.api.service import PredictionService
 from foretell.api.sweeper import Sweeper
 from foretell.core.prediction import Prediction, start
 from foretell.core.status import EXPIRED_QUEUED_ERROR, ORPHANED_ERROR, Status
 from foretell.core.times import utcnow
-from foretell.queue.memory import MemoryQueue
 from foretell.queue.protocol import WorkItem
-from foretell.store.sqlite import SQLiteStore
-from foretell.streaming.memory import MemoryBus
 
 MODEL = "acme/echo"
-
-
-@pytest.fixture
-async def service(tmp_path: pathlib.Path) -> AsyncIterator[PredictionService]:
-    store = SQLiteStore(tmp_path / "foretell.db")
-    await store.open()
-    yield PredictionService(store, MemoryQueue(), MemoryBus())
-    await store.close()
 
 
 def _prediction(n: int, deadline: datetime.datetime | None = None) -> Prediction:

@@ -8,7 +8,8 @@ import secrets
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lowercase, no i/l/o/u
-_FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET)
+#: every two-character string of the alphabet, by the 10 bits it encodes
+_PAIRS = [high + low for high in _ALPHABET for low in _ALPHABET]
 
 
 def prediction_id() -> str:
@@ -18,9 +19,10 @@ def prediction_id() -> str:
     Time first, so that ids made one after another sort together: each new row goes to the
     end of the store's id index instead of a random page of it (random ids make every
     insert read and rewrite a page that is no longer cached once the table is large)."""
-    # one read of the random bits, encoded in C: ids are made on every request
-    raw = time.time_ns().__floordiv__(1_000_000).to_bytes(6, "big") + secrets.token_bytes(11)
-    return base64.b32encode(raw).decode()[:26].translate(_FROM_RFC4648)
+    # 130 bits as 13 pairs of characters: a third of the cost of base64.b32encode (pure
+    # Python), and ids are made on every request
+    bits = (time.time_ns() // 1_000_000) << 82 | secrets.randbits(82)
+    return "".join([_PAIRS[(bits >> shift) & 1023] for shift in range(120, -1, -10)])
 
 
 def file_id() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import TypeVar, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,6 +26,8 @@ from prometheus_client.process_collector import ProcessCollector
 from foretell.core.prediction import Prediction
 
 log = logging.getLogger("foretell.metrics")
+
+_Labelled = TypeVar("_Labelled", Counter, Histogram)
 
 #: the text exposition format's content type
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -43,6 +46,7 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         self._probes: list[Callable[[], None]] = []
+        self._children: dict[tuple[int, tuple[str, ...]], Counter | Histogram] = {}
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         r = self.registry
@@ -90,17 +94,27 @@ class Metrics:
     # ---- the hooks (foretell.metrics.recorder.Recorder) ---------------------------------
 
     def created(self, model: str) -> None:
-        self._created.labels(model).inc()
+        self._child(self._created, model).inc()
 
     def ended(self, prediction: Prediction) -> None:
         model = prediction.model
-        self._ended.labels(model, prediction.status.value).inc()
+        self._child(self._ended, model, prediction.status.value).inc()
         took = prediction.metrics.get("predict_time") if prediction.metrics else None
         if prediction.started_at is not None:
             waited = (prediction.started_at - prediction.created_at).total_seconds()
-            self._queue.labels(model).observe(max(0.0, waited))
+            self._child(self._queue, model).observe(max(0.0, waited))
             if isinstance(took, int | float):
-                self._predict.labels(model).observe(float(took))
+                self._child(self._predict, model).observe(float(took))
+
+    def _child(self, metric: _Labelled, *values: str) -> _Labelled:
+        """`metric.labels(*values)`, kept: the library's lookup (a lock and label checks)
+        is most of a counter's cost, and these run for every prediction. Never cleared:
+        these metrics' children live as long as the process, as in the library."""
+        key = (id(metric), values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return cast(_Labelled, child)
 
     def webhook(self, outcome: str) -> None:
         self._webhooks.labels(outcome).inc()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import secrets
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, TypeVar
 
@@ -12,9 +11,7 @@ import psycopg.conninfo
 import psycopg.errors
 import sqlalchemy.exc
 
-from foretell.core.accounts import Account
 from foretell.core.deployments import Deployment
-from foretell.core.ids import webhook_secret
 from foretell.core.models import ModelRecord
 from foretell.core.prediction import Prediction
 from foretell.core.status import Status
@@ -25,6 +22,8 @@ from foretell.store import postgres_deployments as deployments
 from foretell.store import postgres_registry as registry
 from foretell.store.codec import load_prediction
 from foretell.store.deployments_codec import load_deployment
+from foretell.store.postgres_accounts import PostgresAccounts
+from foretell.store.postgres_instances import PostgresInstances
 from foretell.store.postgres_library import PostgresLibrary
 from foretell.store.postgres_pool import Conn, Pool, unavailable
 from foretell.store.protocol import (
@@ -32,21 +31,11 @@ from foretell.store.protocol import (
     Claim,
     FileRecord,
     Page,
-    TokenRecord,
     WebhookDelivery,
 )
 from foretell.store.rows import dump_file, load_file
 
 T = TypeVar("T")
-
-_ACCOUNT = "username, name, webhook_secret, type"
-# the row inserted, or the one there already (a statement's snapshot can't see a row that
-# a concurrent insert committed while this one waited on it: then the SELECT is run again)
-_ENSURE_ACCOUNT = (
-    "WITH made AS (INSERT INTO accounts (username, name, type, webhook_secret, created_at) "  # noqa: S608 — constant text
-    f"VALUES (%(u)s, %(n)s, 'user', %(s)s, %(t)s) ON CONFLICT DO NOTHING RETURNING {_ACCOUNT}) "
-    f"SELECT * FROM made UNION ALL SELECT {_ACCOUNT} FROM accounts WHERE username = %(u)s"
-)
 
 
 def describe(url: str) -> str:
@@ -58,7 +47,7 @@ def describe(url: str) -> str:
     return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
-class PostgresStore(PostgresLibrary):
+class PostgresStore(PostgresAccounts, PostgresInstances, PostgresLibrary):
     """PostgreSQL behind the Store protocol; any number of nodes share one database."""
 
     def __init__(
@@ -94,74 +83,6 @@ class PostgresStore(PostgresLibrary):
 
     async def close(self) -> None:
         await self._pool.close()
-
-    # ---- accounts and tokens -------------------------------------------------------------
-
-    async def ensure_account(self, username: str, name: str) -> Account:
-        params = {"u": username, "n": name, "s": webhook_secret(), "t": utcnow()}
-
-        async def run(conn: Conn) -> Account:
-            found = await (await conn.execute(_ENSURE_ACCOUNT, params)).fetchone()
-            if found is None:
-                found = await (
-                    await conn.execute(
-                        f"SELECT {_ACCOUNT} FROM accounts WHERE username = %s",  # noqa: S608 — constant text
-                        (username,),
-                    )
-                ).fetchone()
-            assert found is not None  # inserted, or there: it can't be neither
-            return Account(*found)
-
-        return await self._run(run)
-
-    async def add_token(self, username: str, token_hash: str, label: str = "") -> None:
-        async def run(conn: Conn) -> None:
-            await conn.execute(
-                "INSERT INTO tokens (hash, account, label, created_at) VALUES (%s, %s, %s, %s)",
-                (token_hash, username, label, utcnow()),
-            )
-
-        await self._run(run)
-
-    async def account_for_token(self, token_hash: str) -> Account | None:
-        async def run(conn: Conn) -> Account | None:
-            cursor = await conn.execute(
-                "SELECT a.username, a.name, a.webhook_secret, a.type FROM tokens t "
-                "JOIN accounts a ON a.username = t.account WHERE t.hash = %s",
-                (token_hash,),
-            )
-            found = await cursor.fetchone()
-            return Account(*found) if found else None
-
-        return await self._run(run)
-
-    async def count_tokens(self) -> int:
-        return await self._run(lambda conn: _scalar(conn, "SELECT count(*) FROM tokens"))
-
-    async def list_tokens(self) -> list[TokenRecord]:
-        async def run(conn: Conn) -> list[TokenRecord]:
-            cursor = await conn.execute(
-                "SELECT hash, account, label, created_at FROM tokens ORDER BY created_at"
-            )
-            return [
-                TokenRecord(h, a, lb, at.isoformat()) for h, a, lb, at in await cursor.fetchall()
-            ]
-
-        return await self._run(run)
-
-    async def revoke_tokens(self, hash_prefix: str) -> list[str]:
-        async def run(conn: Conn) -> list[str]:
-            async with conn.transaction():
-                cursor = await conn.execute(
-                    "SELECT hash FROM tokens WHERE left(hash, %s) = %s FOR UPDATE",
-                    (len(hash_prefix), hash_prefix),
-                )
-                matches = [h for (h,) in await cursor.fetchall()]
-                if len(matches) == 1:
-                    await conn.execute("DELETE FROM tokens WHERE hash = %s", (matches[0],))
-            return matches
-
-        return await self._run(run)
 
     # ---- predictions ---------------------------------------------------------------------
 
@@ -340,65 +261,6 @@ class PostgresStore(PostgresLibrary):
     async def remove_model(self, full_name: str) -> bool:
         return await self._run(lambda conn: registry.delete_model(conn, full_name))
 
-    # ---- instances across the cluster -----------------------------------------------------
-
-    async def reserve_instance(
-        self, model: str, holder: str, limit: int, lease_until: datetime.datetime
-    ) -> bool:
-        async def run(conn: Conn) -> bool:
-            # the model's places are counted under a lock on the model (each statement after
-            # it sees what others committed first), so two workers can't take the last one
-            async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (model,))
-                await conn.execute(
-                    "DELETE FROM instances WHERE model = %s AND expires_at <= now()", (model,)
-                )
-                taken = await _scalar_of(
-                    conn, "SELECT count(*) FROM instances WHERE model = %s AND holder <> %s",
-                    model, holder,
-                )  # fmt: skip
-                if taken >= limit:
-                    return False
-                await conn.execute(
-                    "INSERT INTO instances (holder, model, expires_at) VALUES (%s, %s, %s)"
-                    " ON CONFLICT (holder) DO UPDATE SET expires_at = excluded.expires_at",
-                    (holder, model, lease_until),
-                )
-                return True
-
-        return await self._run(run)
-
-    async def renew_instances(
-        self, holders: Collection[str], lease_until: datetime.datetime
-    ) -> None:
-        async def run(conn: Conn) -> None:
-            await conn.execute(
-                "UPDATE instances SET expires_at = %s WHERE holder = ANY (%s::text[])",
-                (lease_until, list(holders)),
-            )
-
-        await self._run(run)
-
-    async def release_instance(self, holder: str) -> None:
-        async def run(conn: Conn) -> None:
-            await conn.execute("DELETE FROM instances WHERE holder = %s", (holder,))
-
-        await self._run(run)
-
-    # ---- secrets -------------------------------------------------------------------------
-
-    async def shared_secret(self, name: str) -> bytes:
-        async def run(conn: Conn) -> bytes:
-            await conn.execute(
-                "INSERT INTO shared_secrets (name, value) VALUES (%s, %s)"
-                " ON CONFLICT (name) DO NOTHING",
-                (name, secrets.token_bytes(32)),
-            )
-            value = await _scalar_of(conn, "SELECT value FROM shared_secrets WHERE name = %s", name)
-            return bytes(value)
-
-        return await self._run(run)
-
     # ---- deployments ---------------------------------------------------------------------
 
     async def create_deployment(self, deployment: Deployment) -> bool:
@@ -426,14 +288,4 @@ async def _revision(conn: Conn) -> str | None:
         found = await (await conn.execute("SELECT version_num FROM alembic_version")).fetchone()
     except psycopg.errors.UndefinedTable:
         return None
-    return found[0] if found else None
-
-
-async def _scalar_of(conn: Conn, sql: str, *params: Any) -> Any:
-    found = await (await conn.execute(sql, params)).fetchone()
-    return found[0] if found else None
-
-
-async def _scalar(conn: Conn, sql: str) -> Any:
-    found = await (await conn.execute(sql)).fetchone()
     return found[0] if found else None

@@ -3,11 +3,11 @@ the columns its queries need (migration 0005)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from foretell.core.versions import StoredModel, StoredVersion
 from foretell.store.library_codec import dump_stored, load_stored_model, load_version
+from foretell.store.postgres_calls import PostgresCalls
 from foretell.store.postgres_pool import Conn
 
 T = TypeVar("T")
@@ -93,12 +93,8 @@ async def delete_version(conn: Conn, version_id: str) -> bool:
     return cursor.rowcount > 0
 
 
-class PostgresLibrary:
-    """The Store protocol's stored-model and version methods, for PostgresStore (which
-    provides `_run`: one call on a pooled connection)."""
-
-    async def _run(self, fn: Callable[[Conn], Awaitable[T]]) -> T:
-        raise NotImplementedError
+class PostgresLibrary(PostgresCalls):
+    """The Store protocol's stored-model and version methods."""
 
     async def create_stored_model(self, model: StoredModel) -> bool:
         return await self._run(lambda conn: insert_model(conn, model))

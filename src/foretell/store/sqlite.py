@@ -9,9 +9,7 @@ import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
-from foretell.core.accounts import Account
 from foretell.core.deployments import Deployment
-from foretell.core.ids import webhook_secret
 from foretell.core.models import ModelRecord
 from foretell.core.prediction import Prediction, remove_data
 from foretell.core.status import Status
@@ -25,16 +23,16 @@ from foretell.store.protocol import (
     Claim,
     FileRecord,
     Page,
-    TokenRecord,
     WebhookDelivery,
 )
 from foretell.store.rows import (
     dump_file,
     insert_delivery,
     load_file,
-    now_text,
 )
+from foretell.store.sqlite_accounts import SQLiteAccounts
 from foretell.store.sqlite_batch import MAX_BATCH, GroupCommit
+from foretell.store.sqlite_instances import SQLiteInstances
 from foretell.store.sqlite_library import SQLiteLibrary
 from foretell.store.sqlite_loop import LoopCommit
 from foretell.store.sqlite_registry import delete_model, select_model, select_models, upsert_model
@@ -43,7 +41,7 @@ from foretell.store.sqlite_schema import migrate
 T = TypeVar("T")
 
 
-class SQLiteStore(SQLiteLibrary):
+class SQLiteStore(SQLiteAccounts, SQLiteInstances, SQLiteLibrary):
     """SQLite behind the Store protocol; every call runs on one dedicated thread."""
 
     def __init__(
@@ -99,62 +97,6 @@ class SQLiteStore(SQLiteLibrary):
     async def close(self) -> None:
         """Wait for the calls already made, then close the database."""
         await self._thread.close()
-
-    # ---- accounts and tokens -------------------------------------------------------------
-
-    async def ensure_account(self, username: str, name: str) -> Account:
-        def run(db: sqlite3.Connection) -> Account:
-            db.execute(
-                "INSERT OR IGNORE INTO accounts VALUES (?, ?, 'user', ?, ?)",
-                (username, name, webhook_secret(), now_text()),
-            )
-            row = db.execute(
-                "SELECT username, name, webhook_secret, type FROM accounts WHERE username = ?",
-                (username,),
-            ).fetchone()
-            return Account(row[0], row[1], row[2], row[3])
-
-        return await self._run(run)
-
-    async def add_token(self, username: str, token_hash: str, label: str = "") -> None:
-        await self._run(
-            lambda db: db.execute(
-                "INSERT INTO tokens VALUES (?, ?, ?, ?)", (token_hash, username, label, now_text())
-            )
-        )
-
-    async def account_for_token(self, token_hash: str) -> Account | None:
-        def run(db: sqlite3.Connection) -> Account | None:
-            row = db.execute(
-                "SELECT a.username, a.name, a.webhook_secret, a.type FROM tokens t "
-                "JOIN accounts a ON a.username = t.account WHERE t.hash = ?",
-                (token_hash,),
-            ).fetchone()
-            return Account(row[0], row[1], row[2], row[3]) if row else None
-
-        return await self._read(run)
-
-    async def count_tokens(self) -> int:
-        return await self._read(lambda db: db.execute("SELECT count(*) FROM tokens").fetchone()[0])
-
-    async def list_tokens(self) -> list[TokenRecord]:
-        query = "SELECT hash, account, label, created_at FROM tokens ORDER BY created_at"
-        return await self._read(
-            lambda db: [TokenRecord(*row) for row in db.execute(query).fetchall()]
-        )
-
-    async def revoke_tokens(self, hash_prefix: str) -> list[str]:
-        def run(db: sqlite3.Connection) -> list[str]:
-            rows = db.execute(
-                "SELECT hash FROM tokens WHERE substr(hash, 1, ?) = ?",
-                (len(hash_prefix), hash_prefix),
-            ).fetchall()
-            matches = [row[0] for row in rows]
-            if len(matches) == 1:
-                db.execute("DELETE FROM tokens WHERE hash = ?", (matches[0],))
-            return matches
-
-        return await self._run(run)
 
     # ---- predictions ---------------------------------------------------------------------
 
@@ -431,42 +373,6 @@ class SQLiteStore(SQLiteLibrary):
             return bytes(row[0])
 
         return await self._run(run)
-
-    # ---- instances across the cluster -----------------------------------------------------
-
-    async def reserve_instance(
-        self, model: str, holder: str, limit: int, lease_until: datetime.datetime
-    ) -> bool:
-        now = utcnow().isoformat()
-
-        def run(db: sqlite3.Connection) -> bool:
-            db.execute("DELETE FROM instances WHERE model = ? AND expires_at <= ?", (model, now))
-            (taken,) = db.execute(
-                "SELECT count(*) FROM instances WHERE model = ? AND holder != ?", (model, holder)
-            ).fetchone()
-            if taken >= limit:
-                return False
-            db.execute(
-                "INSERT OR REPLACE INTO instances (holder, model, expires_at) VALUES (?, ?, ?)",
-                (holder, model, lease_until.isoformat()),
-            )
-            return True
-
-        return await self._run(run)
-
-    async def renew_instances(
-        self, holders: Collection[str], lease_until: datetime.datetime
-    ) -> None:
-        until = lease_until.isoformat()
-        await self._run(
-            lambda db: db.executemany(
-                "UPDATE instances SET expires_at = ? WHERE holder = ?",
-                [(until, holder) for holder in holders],
-            )
-        )
-
-    async def release_instance(self, holder: str) -> None:
-        await self._run(lambda db: db.execute("DELETE FROM instances WHERE holder = ?", (holder,)))
 
     # ---- deployments ---------------------------------------------------------------------
 

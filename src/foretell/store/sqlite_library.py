@@ -4,7 +4,6 @@ beside the columns its queries need."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from typing import TypeVar
 
 from foretell.core.versions import StoredModel, StoredVersion
@@ -14,6 +13,7 @@ from foretell.store.library_codec import (
     load_stored_model,
     load_version,
 )
+from foretell.store.sqlite_calls import SQLiteCalls
 
 T = TypeVar("T")
 
@@ -108,15 +108,8 @@ def delete_version(db: sqlite3.Connection, version_id: str) -> bool:
     return db.execute("DELETE FROM model_versions WHERE id = ?", (version_id,)).rowcount > 0
 
 
-class SQLiteLibrary:
-    """The Store protocol's stored-model and version methods, for SQLiteStore (which
-    provides `_run`, a write that has committed when it returns, and `_read`)."""
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError
-
-    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError
+class SQLiteLibrary(SQLiteCalls):
+    """The Store protocol's stored-model and version methods."""
 
     async def create_stored_model(self, model: StoredModel) -> bool:
         return await self._run(lambda db: insert_model(db, model))
