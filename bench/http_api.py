@@ -323,12 +323,16 @@ def main() -> None:
         seconds, repeats, n_sse, n_seq, sustained_s = 2.0, 1, 30, 200, 2.0
     started = datetime.datetime.now(datetime.UTC)
     load = os.getloadavg()
+    console = Console(width=220)
     with contextlib.ExitStack() as stack:
         before = stack.enter_context(worktree(args.before)) / "src" if args.before else None
         tmp = pathlib.Path(tempfile.mkdtemp(prefix="foretell-bench-http-"))
         run = Run(tmp, seconds, repeats, n_seq, before)
         try:
             run.request_response()
+            # at once too: a run cut short later still leaves these figures behind
+            console.print("request/response, so far (printed again at the end):")
+            console.print(request_table(run))
             drains = run.drains()
             sse = run.sse(n_sse)
             sustained = run.sustained(6, sustained_s)
@@ -338,7 +342,6 @@ def main() -> None:
         finally:
             run.stop()
     shutil.rmtree(run.tmp, ignore_errors=True)
-    console = Console(width=220)
     console.print(
         f"{started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, {platform.python_version()}, "
         f"Cog {COG_VERSION}; load average {load[0]:.2f} at start, "
