@@ -3,14 +3,10 @@ the columns its queries need (migration 0005)."""
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from foretell.core.versions import StoredModel, StoredVersion
 from foretell.store.library_codec import dump_stored, load_stored_model, load_version
 from foretell.store.postgres_calls import PostgresCalls
 from foretell.store.postgres_pool import Conn
-
-T = TypeVar("T")
 
 
 async def insert_model(conn: Conn, model: StoredModel) -> bool:

@@ -41,7 +41,9 @@ ORDER BY p.turn, p.next_attempt_at, p.seq"""  # noqa: S608 — constant text
 
 # The rows picked are locked, skipping any another node is claiming right now, and checked
 # again as they are now (a row another node claimed and committed meanwhile is no longer
-# due); their stored document keeps the time they came due, which is what is returned.
+# due); their stored document keeps the time they came due, which is what is returned,
+# each with how many were picked (one row with no document when none was locked): fewer
+# locked than picked means another node had them, and rows after them may still be due.
 _CLAIM = f"""WITH {_TURNS}, locked AS (
     SELECT w.id, w.data, p.turn, p.next_attempt_at, p.seq
     FROM webhook_deliveries w JOIN picked p USING (id)
@@ -51,7 +53,8 @@ _CLAIM = f"""WITH {_TURNS}, locked AS (
     UPDATE webhook_deliveries w SET next_attempt_at = %(until)s
     FROM locked WHERE w.id = locked.id
 )
-SELECT data FROM locked ORDER BY turn, next_attempt_at, seq"""  # noqa: S608 — constant text
+SELECT l.data, p.n FROM (SELECT count(*) AS n FROM picked) p LEFT JOIN locked l ON true
+ORDER BY l.turn, l.next_attempt_at, l.seq"""  # noqa: S608 — constant text
 
 
 def row(delivery: WebhookDelivery) -> tuple[Any, ...]:
@@ -96,8 +99,8 @@ async def update(conn: Conn, delivery: WebhookDelivery) -> None:
     )
 
 
-#: how many claims one call makes at most, when a claim comes back short while rows are
-#: still due (another node's claim was locking the rows this one had picked)
+#: how many claims one call makes at most, when a claim found some of the rows it picked
+#: taken by another node's claim
 CLAIM_TRIES = 3
 
 
@@ -108,24 +111,23 @@ async def due(
     until `now + hold_s` when `hold_s` > 0.
 
     Two nodes claiming at once pick the same first rows; the one that finds them locked
-    skips them and would come back empty although later rows are due. So a short claim
-    asks (without locking) whether rows are still due, and if so claims again."""
+    skips them and would come back short although later rows are due. So a claim that
+    locked fewer rows than it picked claims again (each statement commits: what it claimed
+    is held now, no longer due)."""
     params: dict[str, Any] = {"now": now, "limit": limit, "exclude": list(exclude)}
     if hold_s <= 0:
-        return await _fetch(conn, _DUE, params)
+        cursor = await conn.execute(_DUE, params)
+        return [load_delivery(data) for (data,) in await cursor.fetchall()]
     params["until"] = now + datetime.timedelta(seconds=hold_s)
     claimed: list[WebhookDelivery] = []
     for _ in range(CLAIM_TRIES):
-        claimed += await _fetch(conn, _CLAIM, {**params, "limit": limit - len(claimed)})
-        # each statement commits: what was just claimed is held now, no longer due
-        if len(claimed) >= limit or not await _fetch(conn, _DUE, {**params, "limit": 1}):
+        cursor = await conn.execute(_CLAIM, {**params, "limit": limit - len(claimed)})
+        rows = await cursor.fetchall()
+        locked = [load_delivery(data) for data, _ in rows if data is not None]
+        claimed += locked
+        if len(locked) == rows[0][1] or len(claimed) >= limit:
             break
     return claimed
-
-
-async def _fetch(conn: Conn, sql: str, params: dict[str, Any]) -> list[WebhookDelivery]:
-    cursor = await conn.execute(sql, params)
-    return [load_delivery(data) for (data,) in await cursor.fetchall()]
 
 
 async def of_prediction(conn: Conn, account: str, prediction_id: str) -> list[WebhookDelivery]:

@@ -42,7 +42,8 @@ T = TypeVar("T")
 
 
 class SQLiteStore(SQLiteAccounts, SQLiteInstances, SQLiteLibrary):
-    """SQLite behind the Store protocol; every call runs on one dedicated thread."""
+    """SQLite behind the Store protocol, on one connection: the writes of one event-loop turn
+    share a transaction (foretell.store.sqlite_loop), or with on_loop=False a thread's batch."""
 
     def __init__(
         self, path: pathlib.Path, *, group_commit: bool = True, on_loop: bool = True

@@ -1,5 +1,5 @@
-"""Instances across the cluster in the embedded store: a row per running instance, so
-that a model's `max_instances` holds across every runner sharing the data directory."""
+"""Instance places in the embedded store: a row per running instance, counted per model
+against its limit by reserve_instance, renewed while it runs, expired when its holder dies."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ beside the columns its queries need."""
 from __future__ import annotations
 
 import sqlite3
-from typing import TypeVar
 
 from foretell.core.versions import StoredModel, StoredVersion
 from foretell.store.library_codec import (
@@ -14,8 +13,6 @@ from foretell.store.library_codec import (
     load_version,
 )
 from foretell.store.sqlite_calls import SQLiteCalls
-
-T = TypeVar("T")
 
 #: the tables (sqlite_schema.py runs this with the rest of the schema)
 SCHEMA = """
