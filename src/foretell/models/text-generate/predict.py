@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import pathlib
 import random
@@ -71,19 +72,53 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def has_amx() -> bool:
+    """Whether the CPU has Intel AMX (Sapphire Rapids and later)."""
+    try:
+        cpuinfo = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux
+        return False
+    flags = next((line for line in cpuinfo.splitlines() if line.startswith("flags")), "")
+    return "amx_int8" in flags.split()
+
+
+@contextlib.contextmanager
+def without_extra_buffers() -> Iterator[None]:
+    """Models loaded inside get no "extra" CPU buffer types: with them, llama.cpp puts this
+    model's weights in AMX tiles on a CPU that has AMX, and its first decode crashes the
+    process (SIGSEGV; seen with llama-cpp-python 0.3.36 on a Xeon with AMX). llama_cpp.Llama
+    takes no such argument, so its default model parameters are changed while it loads."""
+    module = llama_cpp.llama_cpp
+    default = module.llama_model_default_params
+
+    def params() -> Any:
+        chosen = default()
+        chosen.use_extra_bufts = False
+        return chosen
+
+    module.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        module.llama_model_default_params = default
+
+
 class Predictor(BasePredictor):
     def setup(self) -> None:
         started = time.monotonic()
         path = weights_path()
         threads = cpu_count()
-        self.llm = llama_cpp.Llama(
-            model_path=str(path),
-            n_ctx=N_CTX,
-            n_threads=threads,
-            n_threads_batch=threads,
-            verbose=False,
-        )
-        print(f"Loaded {path.name} ({threads} threads) in {time.monotonic() - started:.2f} s")
+        amx = has_amx()
+        with without_extra_buffers() if amx else contextlib.nullcontext():
+            self.llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=N_CTX,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
+        note = ", AMX buffers off" if amx else ""
+        print(f"Loaded {path.name} ({threads} threads{note}) in {time.monotonic() - started:.2f} s")
 
     def predict(
         self,
