@@ -24,6 +24,8 @@ class FakeClient:
     def __init__(self) -> None:
         self.release = asyncio.Event()
         self.hanging = 0
+        #: set when a request starts to hang
+        self.hung = asyncio.Event()
         self.delivered: list[str] = []
         self.arrived = asyncio.Condition()
 
@@ -38,6 +40,7 @@ class FakeClient:
             raise RuntimeError("unexpected")
         if "hang" in url:
             self.hanging += 1
+            self.hung.set()
             await self.release.wait()
         async with self.arrived:
             self.delivered.append(url)
@@ -155,3 +158,32 @@ async def test_due_rows_are_handed_out_round_robin_across_accounts(store: SQLite
     assert "small" in {d.account for d in due}
     skipped = await store.due_deliveries(utcnow(), 100, exclude=["p0000"])
     assert "p0000" not in {d.prediction_id for d in skipped}
+
+
+async def test_close_lets_an_attempt_in_flight_finish(store: SQLiteStore) -> None:
+    """A shutdown's last webhooks (those of the predictions it failed) still go out."""
+    client = FakeClient()
+    deliverer = Deliverer(store, client, RetryPolicy(base_s=60))  # type: ignore[arg-type]
+    row = _row(1, "https://hang.example/hook")
+    await store.add_delivery(row)
+    deliverer.start()
+    await asyncio.wait_for(client.hung.wait(), 10)
+    closing = asyncio.create_task(deliverer.close())
+    client.release.set()
+    await closing
+    assert (await _outcome(store, row)).status == "delivered"
+
+
+async def test_an_attempt_abandoned_at_close_is_due_again_at_once(store: SQLiteStore) -> None:
+    """One that can't finish in time is released, not left held for the next start to
+    wait out (it would be, for twice the request timeout)."""
+    client = FakeClient()
+    deliverer = Deliverer(store, client, RetryPolicy(base_s=60))  # type: ignore[arg-type]
+    deliverer.CLOSE_WAIT_S = 0.01
+    row = _row(1, "https://hang.example/hook")
+    await store.add_delivery(row)
+    deliverer.start()
+    await asyncio.wait_for(client.hung.wait(), 10)
+    await deliverer.close()
+    due = await store.due_deliveries(utcnow(), 10, hold_s=60)
+    assert [d.id for d in due] == [row.id] and due[0].attempts == 0

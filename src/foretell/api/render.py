@@ -20,9 +20,25 @@ from foretell.store.protocol import FileRecord
 SECRET_MASK = "**********"  # noqa: S105 — the mask shown instead of a secret
 
 
+#: base URLs by what they are made of (Starlette parses a URL object for each request);
+#: the Host header is the client's, so the cache is bounded
+_BASE_URLS: dict[tuple[Any, ...], str] = {}
+_BASE_URLS_MAX = 256
+
+
 def base_url(request: Request) -> str:
     """`http://host:port` as the client reached us."""
-    return str(request.base_url).rstrip("/")
+    scope = request.scope
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    root = scope.get("app_root_path", scope.get("root_path", ""))
+    key = (scope.get("scheme"), host, scope.get("server"), root)
+    found = _BASE_URLS.get(key)
+    if found is None:
+        found = str(request.base_url).rstrip("/")
+        if len(_BASE_URLS) >= _BASE_URLS_MAX:
+            _BASE_URLS.clear()
+        _BASE_URLS[key] = found
+    return found
 
 
 def file_url(base: str, state: ApiState, key: str) -> str:

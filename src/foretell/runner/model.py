@@ -111,7 +111,9 @@ class HostedModel:
         self._kill_reason = reason  # if the worker must be killed, that's why
         self._fail_queued(reason)
         if self._process is not None:
-            await self._process.stop()
+            # what still runs now fails whatever the worker does (the grace period, if any,
+            # is over): no point waiting for a busy worker to read its Shutdown
+            await self._process.stop(timeout=0.0 if self.running else 5.0)
         self._fail_running(reason)
         shutil.rmtree(self.scratch, ignore_errors=True)
 

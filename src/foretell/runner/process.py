@@ -40,6 +40,8 @@ class WorkerProcess:
         self._control: asyncio.Transport | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.stderr_tail = b""
+        #: frames for the data socket sent during this loop turn, written together at its end
+        self._outgoing: list[bytes] = []
 
     @property
     def pid(self) -> int | None:
@@ -107,10 +109,22 @@ class WorkerProcess:
         self._tasks = [stderr, asyncio.create_task(self._wait_exit(channel, stderr))]
 
     def send(self, message: Message) -> None:
-        """Queue a message to the worker; dropped if it has gone."""
-        transport = self._control if isinstance(message, Cancel) else self._transport
+        """Queue a message to the worker; dropped if it has gone. A Cancel goes at once; the
+        rest at the end of this loop turn, in one write (one wake-up of the worker for the
+        predictions dispatched together, not one each)."""
+        if isinstance(message, Cancel):
+            if self._control is not None and not self._control.is_closing():
+                self._control.write(encode(message, _dumps))
+            return
+        if not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._write_outgoing)
+        self._outgoing.append(encode(message, _dumps))
+
+    def _write_outgoing(self) -> None:
+        frames, self._outgoing = self._outgoing, []
+        transport = self._transport
         if transport is not None and not transport.is_closing():
-            transport.write(encode(message, _dumps))
+            transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
     def kill(self) -> None:
         """SIGKILL the worker (its exit is then reported like any other)."""

@@ -54,6 +54,9 @@ class Deliverer:
     MAX_IN_FLIGHT = 64
     PER_ACCOUNT = 16
     PER_RECEIVER = 4
+    #: on close, attempts in flight get this long to finish (a shutdown's last webhooks,
+    #: those of the predictions it failed, go out before it exits)
+    CLOSE_WAIT_S = 3.0
 
     def __init__(self, store: Store, client: GuardedClient, policy: RetryPolicy) -> None:
         self.store = store
@@ -63,6 +66,8 @@ class Deliverer:
         self._task: asyncio.Task[None] | None = None
         #: prediction id -> the attempt in flight for it
         self._in_flight: dict[str, asyncio.Task[None]] = {}
+        #: the row each attempt in flight sends, by prediction id
+        self._sending: dict[str, WebhookDelivery] = {}
         self._per_account: collections.Counter[str] = collections.Counter()
         self._per_receiver: collections.Counter[str] = collections.Counter()
         #: counts each attempt's outcome (delivered, retry, failed)
@@ -77,11 +82,23 @@ class Deliverer:
         self._task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
-        """Stop; attempts in flight are abandoned (their rows stay pending, sent next time)."""
-        tasks = [t for t in (self._task, *self._in_flight.values()) if t is not None]
-        for task in tasks:
+        """Stop polling; attempts in flight get CLOSE_WAIT_S to finish. The rest are
+        abandoned and their rows released: due again at once, for the next start or another
+        node (held, they would wait out their hold first)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        attempts = list(self._in_flight.values())
+        if attempts:
+            await asyncio.wait(attempts, timeout=self.CLOSE_WAIT_S)
+        abandoned = [self._sending[pid] for pid, task in self._in_flight.items() if not task.done()]
+        for task in attempts:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*attempts, return_exceptions=True)
+        try:
+            await asyncio.gather(*(self.store.save_delivery(row) for row in abandoned))
+        except Exception:  # held, they are sent once their hold has passed
+            log.exception("could not release %d webhook rows on close", len(abandoned))
 
     async def _run(self) -> None:
         while True:
@@ -121,12 +138,14 @@ class Deliverer:
             self._per_receiver[receiver] += 1
             task = asyncio.create_task(self._attempt(delivery))
             self._in_flight[delivery.prediction_id] = task
+            self._sending[delivery.prediction_id] = delivery
             task.add_done_callback(functools.partial(self._finished, delivery, receiver))
         # not ours to send now: saved as they were, they are due again at once (for any node)
         await asyncio.gather(*(self.store.save_delivery(delivery) for delivery in skipped))
 
     def _finished(self, delivery: WebhookDelivery, receiver: str, _: object) -> None:
         self._in_flight.pop(delivery.prediction_id, None)
+        self._sending.pop(delivery.prediction_id, None)
         self._per_account[delivery.account] -= 1
         self._per_receiver[receiver] -= 1
         self.wake()

@@ -49,6 +49,8 @@ class AsyncServer:
         #: predictions inside model code, where a cancel is thrown into their task
         self._in_model: set[str] = set()
         self._stopped = asyncio.Event()
+        #: a flush of the Done frames queued during this loop turn is scheduled
+        self._flushing = False
 
     def running(self) -> list[str]:
         """Ids of the predictions running now."""
@@ -110,7 +112,16 @@ class AsyncServer:
         self.tasks.pop(prediction_id, None)
         self.ledger.ended(prediction_id)
         self.sweeper.end()  # its output files are copied out by now
-        self.channel.send_now(final)
+        # the predictions that end in one loop turn leave in one write (one wake-up of the
+        # runner, not one each)
+        self.channel.queue(final)
+        if not self._flushing:
+            self._flushing = True
+            self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flushing = False
+        self.channel.flush()
 
     async def _guarded(self, run: PredictionRun) -> Done:
         """Run the prediction; its failure or cancellation becomes its Done."""

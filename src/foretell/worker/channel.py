@@ -103,6 +103,11 @@ class Channel:
         """Write everything queued before returning."""
         self._flush(None)
 
+    def queue(self, message: Message) -> None:
+        """Queue `message` without waking the writer: it leaves with the next flush (or
+        the writer's next batch). For an event loop that flushes once per turn."""
+        self._frames.append(encode(message))
+
     def _writer(self) -> None:
         wakeups = self._wakeups
         while True:
