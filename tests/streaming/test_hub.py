@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from foretell.streaming.frames import frame
@@ -35,6 +37,24 @@ async def test_only_the_four_client_event_names() -> None:
     """Event names other than output, logs, error and done are refused."""
     with pytest.raises(ValueError, match="unknown SSE event"):
         StreamHub().publish("p", "ping", "")
+
+
+async def test_a_waiting_reader_wakes_on_the_next_event_and_quiet_waits_leave_nothing() -> None:
+    """wait() returns True when an event comes, False when its time is up; a reader that
+    waits on a quiet stream for hours (timeouts, cancels) leaves no waiter behind."""
+    log = StreamHub().open("p")
+    for _ in range(100):
+        assert await log.wait(0.0) is False
+    reader = asyncio.create_task(log.wait(60))
+    await asyncio.sleep(0)  # let it start waiting
+    reader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reader
+    assert log.waiters == []
+    woken = asyncio.create_task(log.wait(60))
+    await asyncio.sleep(0)
+    log.append("output", "a")
+    assert await woken is True
 
 
 def test_frames_keep_spaces_and_split_lines() -> None:

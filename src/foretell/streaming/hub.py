@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,9 @@ class StreamLog:
     #: seq of events[0]; grows as old events are dropped
     first_seq: int = 0
     finished_at: float | None = None
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    #: readers waiting for the next event (futures, not an Event and a timeout: a
+    #: `Prefer: wait` request waits once per prediction, and those cost twice as much)
+    waiters: list[asyncio.Future[bool]] = field(default_factory=list)
 
     @property
     def next_seq(self) -> int:
@@ -48,8 +51,25 @@ class StreamLog:
             self.first_seq += excess
         if name == "done":
             self.finished_at = time.monotonic()
-        self.changed.set()
-        self.changed = asyncio.Event()  # readers waiting on the old one wake up
+        if self.waiters:
+            waiters, self.waiters = self.waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(True)
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the next event; whether one came."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self.waiters.append(waiter)
+        timer = loop.call_later(timeout, _time_out, waiter)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+            if waiter.cancelled() or not waiter.result():  # not woken by an event
+                with contextlib.suppress(ValueError):
+                    self.waiters.remove(waiter)
 
     def since(self, seq: int) -> list[StreamEvent]:
         """Events with seq >= `seq` (raises LookupError if some were already dropped)."""
@@ -127,3 +147,8 @@ class StreamHub:
             del self._finished[pid]
             self._finished_events -= count
             self._logs.pop(pid, None)
+
+
+def _time_out(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)

@@ -37,14 +37,10 @@ class MemoryBus:
             if position > 0:  # it had events, and they were let go of
                 raise EventsDropped(prediction_id, 0)
             log = self.hub.open(prediction_id)  # nothing published yet: wait for the first
-        waiter = log.changed
         events = _since(log, prediction_id, position)
         if events:
             return events
-        try:
-            async with asyncio.timeout(wait_s):
-                await waiter.wait()
-        except TimeoutError:
+        if not await log.wait(wait_s):
             return []
         return _since(log, prediction_id, position)  # the log held, even if evicted meanwhile
 
