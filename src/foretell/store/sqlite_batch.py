@@ -156,7 +156,15 @@ def run_batch(
 
 
 def _alone(db: sqlite3.Connection, call: Call) -> list[Call]:
-    """A batch of one needs no savepoint: its own transaction, rolled back if it raises."""
+    """A batch of one needs no savepoint: its own transaction, rolled back if it raises.
+    A call of one write statement runs in autocommit: that statement is its transaction
+    (the same commit, without a BEGIN and a COMMIT to run)."""
+    if call.single and not db.in_transaction:
+        try:
+            call.result = call.fn(db)
+        except Exception as exc:
+            call.result, call.error = None, exc
+        return []
     try:
         db.execute("BEGIN")
         call.result = call.fn(db)
