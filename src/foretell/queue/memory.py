@@ -3,7 +3,6 @@ then arrival: foretell.queue.lanes) and leases inside the server process."""
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import heapq
 import itertools
@@ -14,6 +13,7 @@ from dataclasses import replace
 
 from foretell.queue.lanes import ModelLanes
 from foretell.queue.protocol import RESERVE_S, Lease, LeaseLost, WorkItem
+from foretell.wakeups import Wakeups
 
 
 class MemoryQueue:
@@ -31,16 +31,16 @@ class MemoryQueue:
         self._tokens = itertools.count(1)
         #: this queue lives as long as its process: recovery (foretell.server) re-reads the store
         self._epoch = uuid.uuid4().hex
-        # checked and waited on under its lock, so a put between the two can't be missed
-        self._arrived = asyncio.Condition()
+        #: claims waiting for work (no await between a claim's look and its wait, so a put
+        #: can't come between them unseen)
+        self._arrived = Wakeups()
         #: model -> prediction id -> when its place (reserve) lapses
         self._reserved: dict[str, dict[str, float]] = collections.defaultdict(dict)
 
     async def put(self, item: WorkItem) -> None:
-        async with self._arrived:
-            self._reserved[item.runner_model].pop(item.prediction.id, None)
-            self._waiting[item.runner_model].push(item)
-            self._arrived.notify_all()
+        self._reserved[item.runner_model].pop(item.prediction.id, None)
+        self._waiting[item.runner_model].push(item)
+        self._arrived.wake_all()
 
     async def reserve(self, prediction_id: str, model: str, cap: int) -> bool:
         # no await between the count and the hold: atomic on the event loop
@@ -57,16 +57,11 @@ class MemoryQueue:
         self, models: Collection[str], lease_s: float, wait_s: float = 0.0
     ) -> Lease | None:
         deadline = self.clock() + wait_s
-        async with self._arrived:
-            while True:
-                lease = self._claim_now(models, lease_s)
-                if lease is not None or self.clock() >= deadline:
-                    return lease
-                try:
-                    async with asyncio.timeout(self._next_wake(deadline)):
-                        await self._arrived.wait()
-                except TimeoutError:
-                    pass
+        while True:
+            lease = self._claim_now(models, lease_s)
+            if lease is not None or self.clock() >= deadline:
+                return lease
+            await self._arrived.wait(self._next_wake(deadline))
 
     def _next_wake(self, deadline: float) -> float:
         """Seconds until the claim must look again: its deadline or the next expiry."""
@@ -152,9 +147,8 @@ class MemoryQueue:
             return
         del self._held[lease.item.prediction.id]
         self._forget_expiries()
-        async with self._arrived:
-            self._waiting[lease.item.runner_model].give_back(lease.item)
-            self._arrived.notify_all()
+        self._waiting[lease.item.runner_model].give_back(lease.item)
+        self._arrived.wake_all()
 
     async def remove(self, prediction_id: str) -> bool:
         for waiting in self._waiting.values():

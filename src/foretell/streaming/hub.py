@@ -12,15 +12,14 @@ came before. A later reader gets the stored prediction replayed.
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from foretell.streaming.bus import EVENT_NAMES, StreamEvent
+from foretell.wakeups import Wakeups
 
 
 @dataclass
@@ -32,9 +31,8 @@ class StreamLog:
     #: seq of events[0]; grows as old events are dropped
     first_seq: int = 0
     finished_at: float | None = None
-    #: readers waiting for the next event (futures, not an Event and a timeout: a
-    #: `Prefer: wait` request waits once per prediction, and those cost twice as much)
-    waiters: list[asyncio.Future[bool]] = field(default_factory=list)
+    #: readers waiting for the next event
+    wakeups: Wakeups = field(default_factory=Wakeups)
 
     @property
     def next_seq(self) -> int:
@@ -51,25 +49,11 @@ class StreamLog:
             self.first_seq += excess
         if name == "done":
             self.finished_at = time.monotonic()
-        if self.waiters:
-            waiters, self.waiters = self.waiters, []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(True)
+        self.wakeups.wake_all()
 
-    async def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float) -> Coroutine[Any, Any, bool]:
         """Wait up to `timeout` seconds for the next event; whether one came."""
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[bool] = loop.create_future()
-        self.waiters.append(waiter)
-        timer = loop.call_later(timeout, _time_out, waiter)
-        try:
-            return await waiter
-        finally:
-            timer.cancel()
-            if waiter.cancelled() or not waiter.result():  # not woken by an event
-                with contextlib.suppress(ValueError):
-                    self.waiters.remove(waiter)
+        return self.wakeups.wait(timeout)
 
     def since(self, seq: int) -> list[StreamEvent]:
         """Events with seq >= `seq` (raises LookupError if some were already dropped)."""
@@ -147,8 +131,3 @@ class StreamHub:
             del self._finished[pid]
             self._finished_events -= count
             self._logs.pop(pid, None)
-
-
-def _time_out(waiter: asyncio.Future[bool]) -> None:
-    if not waiter.done():
-        waiter.set_result(False)
