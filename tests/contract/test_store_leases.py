@@ -9,7 +9,7 @@ from foretell.core.prediction import Prediction, finish, start
 from foretell.core.status import Status
 from foretell.core.times import utcnow
 from foretell.store import Store
-from foretell.store.protocol import ClaimVerdict
+from foretell.store.protocol import ClaimVerdict, WebhookDelivery
 
 OPEN = (Status.STARTING, Status.PROCESSING)
 
@@ -33,6 +33,49 @@ async def test_a_claim_makes_the_runner_the_owner(store: Store) -> None:
     again = await store.claim_prediction("p001", "runner-b", _in(30))
     assert again.verdict is ClaimVerdict.HELD
     assert (await store.claim_prediction("p001", "runner-a", _in(30))).verdict is ClaimVerdict.RUN
+
+
+def _start_row(prediction: Prediction) -> WebhookDelivery:
+    when = utcnow()
+    return WebhookDelivery(
+        id="msg_start", prediction_id=prediction.id, account=prediction.account,
+        url="https://example.com/hook", event="start", payload=b"{}",
+        created_at=when, next_attempt_at=when,
+    )  # fmt: skip
+
+
+async def test_a_claim_with_its_start_writes_both_with_the_start_webhook(store: Store) -> None:
+    """A runner with a free slot claims and starts in one write: the stored prediction is
+    `processing` as given, and its `start` webhook row is there."""
+    created = _prediction(1)
+    await store.create_prediction(created)
+    started = start(created, utcnow())
+    claim = await store.claim_prediction(
+        "p001", "runner-a", _in(30), started, [_start_row(created)]
+    )
+    assert claim.verdict is ClaimVerdict.RUN and claim.started
+    stored = await store.get_prediction("ann", "p001")
+    assert stored is not None and stored.status is Status.PROCESSING
+    assert stored.started_at == started.started_at
+    assert [d.event for d in await store.list_deliveries("ann", "p001")] == ["start"]
+    # it is held and running now: another runner's claim neither runs nor starts it
+    again = await store.claim_prediction("p001", "runner-b", _in(30), started)
+    assert again.verdict is ClaimVerdict.HELD and not again.started
+
+
+async def test_a_claim_that_may_not_run_writes_no_start(store: Store) -> None:
+    """Canceled while queued: the claim says so, and neither the start nor its row is
+    written."""
+    created = _prediction(1)
+    await store.create_prediction(created)
+    await store.request_cancel("p001", "stop")
+    claim = await store.claim_prediction(
+        "p001", "runner-a", _in(30), start(created, utcnow()), [_start_row(created)]
+    )
+    assert claim.verdict is ClaimVerdict.CANCELED and not claim.started
+    stored = await store.get_prediction("ann", "p001")
+    assert stored is not None and stored.status is Status.STARTING
+    assert await store.list_deliveries("ann", "p001") == []
 
 
 async def test_an_expired_lease_passes_on_before_it_started(store: Store) -> None:

@@ -44,9 +44,14 @@ class FakeRunner:
         self.submitted = asyncio.Event()
         self.canceled: list[str] = []
         self.fail_submit: Exception | None = None
+        #: an instance is up: a claim for a free slot starts it at once
+        self.up = False
 
     def cold_boot(self, name: str) -> None:
         return None
+
+    def starts_now(self, name: str) -> bool:
+        return self.up
 
     def capacity(self, name: str) -> int:
         return self.slots
@@ -150,6 +155,43 @@ async def test_a_prediction_runs_and_its_end_is_stored_before_done(seam: Seam) -
     handle.deliver(Done(p.id, "succeeded", output="hi"))
     ended = await seam.ended(p.id)
     assert ended.status is Status.SUCCEEDED and ended.output == "hi"
+
+
+async def test_with_an_instance_up_the_claim_writes_the_start(seam: Seam) -> None:
+    """Claimed for a free slot of a running instance: it is `processing` in the store
+    before the worker's Started (one write for the claim and the start), and ends as usual."""
+    seam.runner.up = True
+    p = await seam.create()
+    handle = await seam.runner.running(p.id)
+    stored = await seam.store.get_prediction("ann", p.id)
+    assert stored is not None and stored.status is Status.PROCESSING
+    assert stored.started_at is not None
+    handle.deliver(Started(p.id))
+    handle.deliver(Done(p.id, "succeeded", output="hi"))
+    ended = await seam.ended(p.id)
+    assert ended.status is Status.SUCCEEDED and ended.started_at == stored.started_at
+
+
+async def test_a_heartbeat_between_taking_work_and_claiming_it_does_not_stop_it(
+    seam: Seam,
+) -> None:
+    """A heartbeat that comes after the runner took an item from the queue but before its
+    claim is in the store finds no lease of this runner there: that is not a lost lease
+    (it once was, and the prediction stayed `starting` for good)."""
+    other = "acme/other"  # no claimer of the consumer's takes it: this test does
+    p = Prediction(
+        id="p1", account="ann", model=other, version="v" * 64, input={}, created_at=utcnow()
+    )
+    await seam.service.create(WorkItem(p, other))
+    lease = await seam.queue.claim([other], 30)
+    assert lease is not None
+    seam.consumer._take(lease)
+    await seam.consumer.leases.heartbeat()  # before the claim's write
+    handle = await seam.runner.running(p.id)
+    handle.deliver(Started(p.id))
+    handle.deliver(Done(p.id, "succeeded", output="hi"))
+    ended = await seam.ended(p.id)
+    assert ended.status is Status.SUCCEEDED
 
 
 async def test_a_download_that_raises_anything_fails_the_prediction(seam: Seam) -> None:

@@ -98,6 +98,13 @@ class Execution:
     def current(self) -> Prediction:
         return self.context.copies.by_id.get(self.prediction_id, self.item.prediction)
 
+    def started_with_claim(self, started: Prediction, has_rows: bool) -> None:
+        """Its claim wrote its start (and webhook rows, if any): the worker's Started then
+        needs no write of its own."""
+        self.context.copies.by_id[self.prediction_id] = started
+        if has_rows:
+            self.context.copies.committed()
+
     def adopt(self, stored: Prediction) -> None:
         """The store's copy is the one to carry on from (its logs, say)."""
         self.context.copies.by_id[self.prediction_id] = stored
@@ -196,8 +203,10 @@ class Execution:
                     await self._apply_stream(event)
                 elif isinstance(event, Started):
                     await self._note_cold_boot()
-                    started = start(self.current, utcnow())
-                    await self.context.copies.save(started, self.context.rows(started, "start"))
+                    if self.current.status is Status.STARTING:  # else its claim started it
+                        started = start(self.current, utcnow())
+                        rows = self.context.rows(started, "start")
+                        await self.context.copies.save(started, rows)
                 elif isinstance(event, Done):
                     await self.end(event)
 

@@ -305,6 +305,13 @@ class ModelInstances:
             return UNBOUNDED  # what waits for it fails at once, with the reason
         return sum(i.capacity() for i in self.instances if i.state in _RUNNING)
 
+    def starts_now(self) -> bool:
+        """Whether work claimed within capacity() starts at once: an instance is up (not
+        booting, not failed), so a claim made for a free slot goes straight to it."""
+        if self.primary is not None and self.primary.state in _FAILED:
+            return False
+        return any(i.state in _RUNNING for i in self.instances)
+
     def submit(self, request: PredictionRequest) -> PredictionHandle:
         """To the running instance with the most free slots (the first one otherwise)."""
         running = [i for i in self.instances if i.state in _RUNNING]

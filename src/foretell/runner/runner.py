@@ -148,6 +148,11 @@ class Runner:
         starts): the consumer claims work only up to this."""
         return self._model(name).capacity()
 
+    def starts_now(self, name: str) -> bool:
+        """Whether a prediction claimed for a free slot of the model starts at once (no
+        instance to boot first): its claim may write its start too."""
+        return self._model(name).starts_now()
+
     async def submit(self, name: str, request: PredictionRequest) -> PredictionHandle:
         """Queue a prediction; it waits in order while every slot is busy."""
         return self._model(name).submit(request)

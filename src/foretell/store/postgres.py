@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ from foretell.store.postgres_pool import Conn, Pool, unavailable
 from foretell.store.protocol import (
     CancelState,
     Claim,
+    ClaimVerdict,
     FileRecord,
     Page,
     WebhookDelivery,
@@ -145,12 +147,24 @@ class PostgresStore(PostgresAccounts, PostgresInstances, PostgresLibrary):
     # ---- who runs what -------------------------------------------------------------------
 
     async def claim_prediction(
-        self, prediction_id: str, owner: str, lease_until: datetime.datetime
+        self,
+        prediction_id: str,
+        owner: str,
+        lease_until: datetime.datetime,
+        start: Prediction | None = None,
+        start_rows: Sequence[WebhookDelivery] = (),
     ) -> Claim:
         now = utcnow()
-        return await self._run(
-            lambda conn: postgres_leases.claim(conn, prediction_id, owner, now, lease_until)
-        )
+
+        async def run(conn: Conn) -> Claim:
+            claim = await postgres_leases.claim(conn, prediction_id, owner, now, lease_until)
+            if claim.verdict is not ClaimVerdict.RUN or start is None:
+                return claim
+            # same transaction, and the claim holds the row's lock: it is still `starting`
+            await postgres_predictions.transition(conn, start, (Status.STARTING,), start_rows)
+            return dataclasses.replace(claim, started=True)
+
+        return await self._run(run)
 
     async def renew_leases(
         self, owner: str, prediction_ids: Collection[str], lease_until: datetime.datetime

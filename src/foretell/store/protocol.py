@@ -90,6 +90,8 @@ class Claim:
     prediction: Prediction | None
     #: the reason given with a cancel request, if any
     cancel_reason: str | None = None
+    #: a RUN claim that was given its start wrote it too (claim_prediction's `start`)
+    started: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,11 +183,21 @@ class Store(Protocol):
 
     # who runs what: owners, leases, cancel requests, deadlines
     async def claim_prediction(
-        self, prediction_id: str, owner: str, lease_until: datetime.datetime
+        self,
+        prediction_id: str,
+        owner: str,
+        lease_until: datetime.datetime,
+        start: Prediction | None = None,
+        start_rows: Sequence[WebhookDelivery] = (),
     ) -> Claim:
         """A runner (`owner`) took the prediction's work item: in one transaction, decide
         what it must do (ClaimVerdict) and, for RUN, record it as the owner until
-        `lease_until`."""
+        `lease_until`.
+
+        With `start` (the prediction `processing`, as the runner starts it: it has a free
+        slot for it now), a RUN claim also writes that state and its webhook rows, as
+        `transition(start, {STARTING}, start_rows)` would (`Claim.started`): one write for
+        the claim and the start instead of two. Any other verdict writes neither."""
 
     async def renew_leases(
         self, owner: str, prediction_ids: Collection[str], lease_until: datetime.datetime

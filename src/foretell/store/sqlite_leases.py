@@ -18,8 +18,10 @@ _OPEN = "('starting', 'processing')"
 
 def claim(
     db: sqlite3.Connection, prediction_id: str, owner: str, now: datetime.datetime,
-    lease_until: datetime.datetime,
+    lease_until: datetime.datetime, start_data: bytes | None = None,
 ) -> Claim:  # fmt: skip
+    """The verdict; for RUN the row is the owner's, and with `start_data` (the prediction
+    as it starts, dumped) it is `processing` too."""
     row = db.execute(
         "SELECT status, owner, lease_expires_at, cancel_requested, cancel_reason "
         "FROM predictions WHERE id = ?",
@@ -37,6 +39,13 @@ def claim(
         return Claim(ClaimVerdict.HELD, None)
     if status == "processing":
         return Claim(ClaimVerdict.ORPHANED, _stored(db, prediction_id))
+    if start_data is not None:
+        db.execute(
+            "UPDATE predictions SET owner = ?, lease_expires_at = ?, status = 'processing', "
+            "data = ? WHERE id = ?",
+            (owner, lease_until.isoformat(), start_data, prediction_id),
+        )
+        return Claim(ClaimVerdict.RUN, None, started=True)
     db.execute(
         "UPDATE predictions SET owner = ?, lease_expires_at = ? WHERE id = ?",
         (owner, lease_until.isoformat(), prediction_id),
