@@ -4,31 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
-import threading
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lowercase, no i/l/o/u
 #: every two-character string of the alphabet, by the 10 bits it encodes
 _PAIRS = [high + low for high in _ALPHABET for low in _ALPHABET]
-#: random bytes read from the OS a page at a time (a getrandom() call per id was 1.7% of
-#: the server's main thread under load); per thread, so no two threads take the same
-#: bytes, and dropped in a forked child, which must not repeat its parent's
-_RANDOM = threading.local()
-os.register_at_fork(after_in_child=lambda: _RANDOM.__dict__.clear())
-_PAGE = 4096
-_ID_RANDOM_BYTES = 11  # 88 bits, of which an id keeps 82
-
-
-def _random_bits() -> int:
-    pool = _RANDOM.__dict__
-    page, offset = pool.get("page", b""), pool.get("offset", 0)
-    if offset + _ID_RANDOM_BYTES > len(page):
-        page, offset = os.urandom(_PAGE), 0
-        pool["page"] = page
-    pool["offset"] = offset + _ID_RANDOM_BYTES
-    return int.from_bytes(page[offset : offset + _ID_RANDOM_BYTES]) >> 6
 
 
 def prediction_id() -> str:
@@ -40,7 +21,7 @@ def prediction_id() -> str:
     insert read and rewrite a page that is no longer cached once the table is large)."""
     # 130 bits as 13 pairs of characters: a third of the cost of base64.b32encode (pure
     # Python), and ids are made on every request
-    bits = (time.time_ns() // 1_000_000) << 82 | _random_bits()
+    bits = (time.time_ns() // 1_000_000) << 82 | secrets.randbits(82)
     return "".join([_PAIRS[(bits >> shift) & 1023] for shift in range(120, -1, -10)])
 
 
