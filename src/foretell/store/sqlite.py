@@ -243,15 +243,12 @@ class SQLiteStore(SQLiteAccounts, SQLiteInstances, SQLiteLibrary):
     ) -> Claim:
         now = utcnow()
         data = dump_prediction(start) if start is not None else None
-
-        def run(db: sqlite3.Connection) -> Claim:
-            claim = sqlite_leases.claim(db, prediction_id, owner, now, lease_until, data)
-            if claim.started:
-                for delivery in start_rows:
-                    insert_delivery(db, delivery)
-            return claim
-
-        return await self._run(run, single=not start_rows)  # else one UPDATE at most
+        return await self._run(
+            lambda db: sqlite_leases.claim(
+                db, prediction_id, owner, now, lease_until, data, start_rows
+            ),
+            single=not start_rows,  # else one UPDATE at most
+        )
 
     async def renew_leases(
         self, owner: str, prediction_ids: Collection[str], lease_until: datetime.datetime

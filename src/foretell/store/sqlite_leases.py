@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from foretell.core.prediction import Prediction
 from foretell.core.status import Status
 from foretell.store.codec import load_prediction
-from foretell.store.protocol import CancelState, Claim, ClaimVerdict
+from foretell.store.protocol import CancelState, Claim, ClaimVerdict, WebhookDelivery
+from foretell.store.rows import insert_delivery
 
 _OPEN = "('starting', 'processing')"
 
@@ -19,9 +20,10 @@ _OPEN = "('starting', 'processing')"
 def claim(
     db: sqlite3.Connection, prediction_id: str, owner: str, now: datetime.datetime,
     lease_until: datetime.datetime, start_data: bytes | None = None,
+    start_rows: Sequence[WebhookDelivery] = (),
 ) -> Claim:  # fmt: skip
     """The verdict; for RUN the row is the owner's, and with `start_data` (the prediction
-    as it starts, dumped) it is `processing` too."""
+    as it starts, dumped) it is `processing` too, with its `start_rows`."""
     row = db.execute(
         "SELECT status, owner, lease_expires_at, cancel_requested, cancel_reason "
         "FROM predictions WHERE id = ?",
@@ -45,6 +47,8 @@ def claim(
             "data = ? WHERE id = ?",
             (owner, lease_until.isoformat(), start_data, prediction_id),
         )
+        for delivery in start_rows:
+            insert_delivery(db, delivery)
         return Claim(ClaimVerdict.RUN, None, started=True)
     db.execute(
         "UPDATE predictions SET owner = ?, lease_expires_at = ? WHERE id = ?",
