@@ -26,6 +26,7 @@ from foretell.core.accounts import hash_token
 from foretell.core.ids import api_token
 from foretell.core.status import Status
 from foretell.engines import MEMORY, EngineURLs, shared_limits
+from foretell.http_writes import TurnWritesProtocol
 from foretell.logs import say, uvicorn_log_config
 from foretell.node import Engines, Node
 from foretell.outbound import GuardedClient, OutboundPolicy
@@ -197,6 +198,7 @@ async def _serve_http(config: ServeConfig, state: ApiState, shutdown: Shutdown) 
             log_config=uvicorn_log_config(),
             access_log=False,  # never shown at "warning": not even formatted, per request
             lifespan="off",
+            http=TurnWritesProtocol,  # a response's headers and body in one send
             # requests still open (Prefer: wait) get the grace period too
             timeout_graceful_shutdown=int(config.shutdown_grace_s),
         )

@@ -16,22 +16,20 @@ from foretell.core.status import Status
 from foretell.core.times import utcnow
 from foretell.errors import StoreError
 from foretell.store import sqlite_deployments, sqlite_leases, sqlite_outbox
-from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
+from foretell.store.codec import dump_prediction, load_prediction
 from foretell.store.deployments_codec import load_deployment
 from foretell.store.protocol import (
     CancelState,
     Claim,
-    FileRecord,
     Page,
     WebhookDelivery,
 )
 from foretell.store.rows import (
-    dump_file,
     insert_delivery,
-    load_file,
 )
 from foretell.store.sqlite_accounts import SQLiteAccounts
 from foretell.store.sqlite_batch import MAX_BATCH, GroupCommit
+from foretell.store.sqlite_files import SQLiteFiles
 from foretell.store.sqlite_instances import SQLiteInstances
 from foretell.store.sqlite_library import SQLiteLibrary
 from foretell.store.sqlite_loop import LoopCommit
@@ -41,7 +39,7 @@ from foretell.store.sqlite_schema import migrate
 T = TypeVar("T")
 
 
-class SQLiteStore(SQLiteAccounts, SQLiteInstances, SQLiteLibrary):
+class SQLiteStore(SQLiteAccounts, SQLiteFiles, SQLiteInstances, SQLiteLibrary):
     """SQLite behind the Store protocol, on one connection: the writes of one event-loop turn
     share a transaction (foretell.store.sqlite_loop), or with on_loop=False a thread's batch."""
 
@@ -176,41 +174,6 @@ class SQLiteStore(SQLiteAccounts, SQLiteInstances, SQLiteLibrary):
             params.append(created_before.isoformat())
         return await self._page("predictions", where, params, limit, cursor, load_prediction)
 
-    async def _page(
-        self,
-        table: str,
-        where: list[str],
-        params: list[Any],
-        limit: int,
-        cursor: str | None,
-        load: Callable[[Any], Any],
-    ) -> Page:
-        direction = "n"
-        if cursor:
-            direction, created_at, item_id = decode_cursor(cursor)
-            op = "<" if direction == "n" else ">"
-            where = [*where, f"(created_at {op} ? OR (created_at = ? AND id {op} ?))"]
-            params = [*params, created_at, created_at, item_id]
-        order = "DESC" if direction == "n" else "ASC"
-        sql = (
-            f"SELECT id, created_at, data FROM {table} WHERE {' AND '.join(where)} "  # noqa: S608 — fixed table and clause names
-            f"ORDER BY created_at {order}, id {order} LIMIT ?"
-        )
-
-        def run(db: sqlite3.Connection) -> Page:
-            rows = db.execute(sql, [*params, limit + 1]).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            if direction == "p":
-                rows.reverse()  # a previous page is read oldest-first, shown newest-first
-            older = more if direction == "n" else bool(rows)
-            newer = cursor is not None if direction == "n" else more
-            next_cursor = encode_cursor("n", rows[-1][1], rows[-1][0]) if older and rows else None
-            previous = encode_cursor("p", rows[0][1], rows[0][0]) if newer and rows else None
-            return Page([load(row[2]) for row in rows], next_cursor, previous)
-
-        return await self._read(run)
-
     async def oldest_waiting(self) -> dict[str, datetime.datetime]:
         def run(db: sqlite3.Connection) -> dict[str, datetime.datetime]:
             rows = db.execute(
@@ -292,41 +255,6 @@ class SQLiteStore(SQLiteAccounts, SQLiteInstances, SQLiteLibrary):
     async def list_deliveries(self, account: str, prediction_id: str) -> list[WebhookDelivery]:
         return await self._read(lambda db: sqlite_outbox.of_prediction(db, account, prediction_id))
 
-    # ---- files ---------------------------------------------------------------------------
-
-    async def add_file(self, record: FileRecord) -> None:
-        row = (
-            record.id, record.account, record.created_at.isoformat(), dump_file(record),
-            record.expires_at.isoformat(),
-        )  # fmt: skip
-        await self._run(
-            lambda db: db.execute(
-                "INSERT INTO files (id, account, created_at, data, expires_at) VALUES (?,?,?,?,?)",
-                row,
-            )
-        )
-
-    async def get_file(self, account: str | None, file_id: str) -> FileRecord | None:
-        def run(db: sqlite3.Connection) -> FileRecord | None:
-            row = db.execute("SELECT account, data FROM files WHERE id = ?", (file_id,)).fetchone()
-            if row is None or (account is not None and row[0] != account):
-                return None
-            return load_file(row[1])
-
-        return await self._read(run)
-
-    async def list_files(self, account: str, *, limit: int, cursor: str | None = None) -> Page:
-        return await self._page("files", ["account = ?"], [account], limit, cursor, load_file)
-
-    async def delete_file(self, account: str, file_id: str) -> bool:
-        def run(db: sqlite3.Connection) -> bool:
-            cursor = db.execute(
-                "DELETE FROM files WHERE id = ? AND account = ?", (file_id, account)
-            )
-            return cursor.rowcount > 0
-
-        return await self._run(run)
-
     # ---- retention -----------------------------------------------------------------------
 
     async def remove_prediction_data(
@@ -347,16 +275,6 @@ class SQLiteStore(SQLiteAccounts, SQLiteInstances, SQLiteLibrary):
             return [row[0] for row in rows]
 
         return await self._run(run)
-
-    async def expired_files(self, now: datetime.datetime, limit: int) -> list[FileRecord]:
-        def run(db: sqlite3.Connection) -> list[FileRecord]:
-            rows = db.execute(
-                "SELECT data FROM files WHERE expires_at < ? ORDER BY expires_at LIMIT ?",
-                (now.isoformat(), limit),
-            ).fetchall()
-            return [load_file(row[0]) for row in rows]
-
-        return await self._read(run)
 
     # ---- model registry ------------------------------------------------------------------
 
