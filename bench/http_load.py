@@ -96,6 +96,10 @@ class Drain:
     cpu_ms_per_prediction: float
 
 
+#: how long the queue may take to empty after a create window before the run fails
+DRAIN_LIMIT_S = 120.0
+
+
 def _pending(db: pathlib.Path) -> int:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
         row = conn.execute(
@@ -113,8 +117,15 @@ def create_and_drain(
     window = wrk(target, 8, seconds, scripts)
     ended = time.perf_counter()
     queued = _pending(db)
-    while _pending(db):
+    # a prediction that never ends (a bug) must show as a failed run, not hang the bench
+    limit = ended + DRAIN_LIMIT_S
+    while (left := _pending(db)) and time.perf_counter() < limit:
         time.sleep(0.01)
+    if left:
+        raise RuntimeError(
+            f"{target.name}: {left} prediction(s) still open {DRAIN_LIMIT_S:.0f} s after the "
+            f"window; see the server's log beside its data dir"
+        )
     emptied = time.perf_counter()
     cpu = target.cpu_s() - cpu_before
     return Drain(
