@@ -9,7 +9,7 @@ from typing import Any
 from foretell.core.prediction import Prediction, remove_data
 from foretell.core.status import Status
 from foretell.store import postgres_outbox
-from foretell.store.codec import decode_cursor, dump_prediction, encode_cursor, load_prediction
+from foretell.store.codec import decode_cursor, dump_prediction, load_prediction, page_of_rows
 from foretell.store.postgres_pool import Conn
 from foretell.store.protocol import Page, WebhookDelivery
 
@@ -82,15 +82,7 @@ async def page(
         params = [*params, datetime.datetime.fromisoformat(created_at), item_id]
     sql = page_query(table, where, direction if cursor else None)
     found = await (await conn.execute(sql, [*params, limit + 1])).fetchall()
-    more = len(found) > limit
-    rows = found[:limit]
-    if direction == "p":
-        rows.reverse()  # a previous page is read oldest-first, shown newest-first
-    older = more if direction == "n" else bool(rows)
-    newer = cursor is not None if direction == "n" else more
-    next_cursor = _cursor("n", rows[-1]) if older and rows else None
-    previous = _cursor("p", rows[0]) if newer and rows else None
-    return Page([load(row[2]) for row in rows], next_cursor, previous)
+    return page_of_rows(found, limit, direction, cursor, load, _created_text)
 
 
 def page_query(table: str, where: list[str], direction: str | None) -> str:
@@ -106,8 +98,8 @@ def page_query(table: str, where: list[str], direction: str | None) -> str:
     )
 
 
-def _cursor(direction: str, row: tuple[Any, ...]) -> str:
-    return encode_cursor(direction, row[1].isoformat(), row[0])
+def _created_text(created_at: datetime.datetime) -> str:
+    return created_at.isoformat()
 
 
 async def unfinished(conn: Conn) -> list[Prediction]:

@@ -18,15 +18,8 @@ from foretell.errors import StoreError
 from foretell.store import sqlite_deployments, sqlite_leases, sqlite_outbox
 from foretell.store.codec import dump_prediction, load_prediction
 from foretell.store.deployments_codec import load_deployment
-from foretell.store.protocol import (
-    CancelState,
-    Claim,
-    Page,
-    WebhookDelivery,
-)
-from foretell.store.rows import (
-    insert_delivery,
-)
+from foretell.store.protocol import CancelState, Claim, Page, WebhookDelivery
+from foretell.store.rows import insert_delivery
 from foretell.store.sqlite_accounts import SQLiteAccounts
 from foretell.store.sqlite_batch import MAX_BATCH, GroupCommit
 from foretell.store.sqlite_files import SQLiteFiles

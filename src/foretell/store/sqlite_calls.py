@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from foretell.store.codec import decode_cursor, encode_cursor
+from foretell.store.codec import decode_cursor, page_of_rows
 from foretell.store.protocol import Page
 
 T = TypeVar("T")
@@ -45,15 +45,7 @@ class SQLiteCalls:
         )
 
         def run(db: sqlite3.Connection) -> Page:
-            rows = db.execute(sql, [*params, limit + 1]).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            if direction == "p":
-                rows.reverse()  # a previous page is read oldest-first, shown newest-first
-            older = more if direction == "n" else bool(rows)
-            newer = cursor is not None if direction == "n" else more
-            next_cursor = encode_cursor("n", rows[-1][1], rows[-1][0]) if older and rows else None
-            previous = encode_cursor("p", rows[0][1], rows[0][0]) if newer and rows else None
-            return Page([load(row[2]) for row in rows], next_cursor, previous)
+            found = db.execute(sql, [*params, limit + 1]).fetchall()
+            return page_of_rows(found, limit, direction, cursor, load)
 
         return await self._read(run)
